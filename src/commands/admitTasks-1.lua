@@ -1,0 +1,155 @@
+--[[
+  Admits tasks. For each task, in order: the tenant exists and is enabled, the queue is
+  allowed, a custom task id is not taken (a duplicate is answered with the existing id and not
+  counted), the payload fits, the hourly and daily quotas and the queue length allow one more.
+  Only then is it counted and stored as a BullMQ job, dispatched to the queue's wait list when
+  the tenant has room there, else held back. A refused task writes nothing.
+  Usage counters are read once per tenant and written once per tenant per call, so a bulk
+  submission costs little more per task than BullMQ's own add.
+
+  Input:
+    KEYS[1] tenants set (routes the call in Redis Cluster)
+    ARGV[1] prefix
+    ARGV[2] now (ms)
+    ARGV[3] default dispatch window
+    ARGV[4] number of tasks
+    then 7 values per task: tenant id, queue, task name, data (JSON), BullMQ options (JSON),
+      size of the serialized arguments (bytes), custom task id or ""
+  Output, 3 values per task:
+    1, jobId, 0   dispatched to the wait list
+    2, jobId, 0   held back (tenant at its cap or dispatch window)
+    3, jobId, 0   deferred (submitted with a delay)
+    4, jobId, 0   duplicate of an existing task id
+    -1 tenant not found | -2 disabled | -3 queue not allowed, queue, allowed (JSON)
+    -4 too large, size, limit | -5 hourly quota, limit, ms to reset
+    -6 daily quota, limit, ms to reset | -7 queue full, limit
+  Events: BullMQ's 'added', then 'waiting' (dispatched) or 'delayed' (deferred).
+]]
+local rcall = redis.call
+--- @include "tenantConfig"
+--- @include "slots"
+--- @include "bullmq:storeJob"
+--- @include "bullmq:addDelayedJob"
+
+local P = ARGV[1]
+local now = tonumber(ARGV[2])
+local defaultWindow = tonumber(ARGV[3])
+local count = tonumber(ARGV[4])
+local HOUR_MS, DAY_MS = 3600000, 86400000
+
+local function pendingOf(T)
+  local pending = rcall("ZCARD", deferredKey(P, T))
+  for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
+    pending = pending + rcall("LLEN", heldKey(P, T, q)) + waitingCount(P, T, q)
+  end
+  return pending
+end
+
+-- What this call knows of each tenant: configuration, counts it changes as it goes.
+local tenants = {}
+local function tenantState(T)
+  local st = tenants[T]
+  if st then return st end
+  local cfg = readTenant(P, T)
+  st = { cfg = cfg, accepted = 0, waiting = {}, held = {}, queues = {} }
+  if cfg then
+    if cfg.maxHour then st.hour = tonumber(rcall("GET", usageKey(P, T, "tasks_hour"))) or 0 end
+    if cfg.maxDay then st.day = tonumber(rcall("GET", usageKey(P, T, "tasks_day"))) or 0 end
+    if cfg.maxConcurrent then st.inUse = slotsInUse(P, T) end
+    if cfg.maxQueueLength then st.pending = pendingOf(T) end
+  end
+  tenants[T] = st
+  return st
+end
+
+local windows = {}
+local function windowFor(Q)
+  local w = windows[Q]
+  if w == nil then
+    w = windowOf(P, Q, defaultWindow)
+    windows[Q] = w
+  end
+  return w
+end
+
+local out = {}
+local function reply(code, a, b)
+  out[#out + 1] = code
+  out[#out + 1] = a or 0
+  out[#out + 1] = b or 0
+end
+
+for i = 0, count - 1 do
+  local base = 5 + i * 7
+  local T, Q, name, data, optsJson = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
+  local size, customId = tonumber(ARGV[base + 5]), ARGV[base + 6]
+  local st = tenantState(T)
+  local cfg = st.cfg
+  local qc = queueContext(P, Q)
+  if not cfg then
+    reply(-1)
+  elseif not cfg.enabled then
+    reply(-2)
+  elseif cfg.allowedQueues and not cfg.allowedQueues[Q] then
+    reply(-3, Q, cfg.allowedQueuesJson)
+  elseif customId ~= "" and rcall("EXISTS", qc.prefix .. customId) == 1 then
+    reply(4, customId)
+  elseif cfg.maxTaskSize and size > cfg.maxTaskSize then
+    reply(-4, size, cfg.maxTaskSize)
+  elseif cfg.maxHour and st.hour >= cfg.maxHour then
+    reply(-5, cfg.maxHour, rcall("PTTL", usageKey(P, T, "tasks_hour")))
+  elseif cfg.maxDay and st.day >= cfg.maxDay then
+    reply(-6, cfg.maxDay, rcall("PTTL", usageKey(P, T, "tasks_day")))
+  elseif cfg.maxQueueLength and st.pending >= cfg.maxQueueLength then
+    reply(-7, cfg.maxQueueLength)
+  else
+    st.accepted = st.accepted + 1
+    if st.hour then st.hour = st.hour + 1 end
+    if st.day then st.day = st.day + 1 end
+    if st.pending then st.pending = st.pending + 1 end
+    st.queues[Q] = true
+
+    local jobId = customId
+    if jobId == "" then jobId = tostring(rcall("INCR", bullKey(P, Q, "id"))) end
+    local delay, priority = storeJob(qc.events, qc.prefix .. jobId, jobId, name, data,
+      cjson.decode(optsJson), now)
+
+    if delay > 0 then
+      addDelayedJob(jobId, qc.delayed, qc.events, now, queueState(qc).maxEvents, qc.marker, delay)
+      rcall("ZADD", deferredKey(P, T), now + delay, Q .. ":" .. jobId)
+      reply(3, jobId)
+    else
+      local waiting = st.waiting[Q] or waitingCount(P, T, Q)
+      local held = st.held[Q] or rcall("LLEN", heldKey(P, T, Q))
+      local room = windowFor(Q) - waiting
+      if st.inUse then room = math.min(room, cfg.maxConcurrent - st.inUse) end
+      -- Behind held tasks a new one waits its turn, even if room has just freed up.
+      if held == 0 and room > 0 then
+        enqueueWithSlot(P, T, Q, jobId, priority, now)
+        waiting = waiting + 1
+        if st.inUse then st.inUse = st.inUse + 1 end
+        reply(1, jobId)
+      else
+        parkNew(P, T, Q, jobId)
+        held = held + 1
+        reply(2, jobId)
+      end
+      st.waiting[Q], st.held[Q] = waiting, held
+    end
+  end
+end
+
+for T, st in pairs(tenants) do
+  if st.accepted > 0 then
+    rcall("INCRBY", usageKey(P, T, "tasks_hour"), st.accepted)
+    rcall("PEXPIRE", usageKey(P, T, "tasks_hour"), HOUR_MS, "NX")
+    rcall("INCRBY", usageKey(P, T, "tasks_day"), st.accepted)
+    rcall("PEXPIRE", usageKey(P, T, "tasks_day"), DAY_MS, "NX")
+    rcall("INCRBY", usageKey(P, T, "total"), st.accepted)
+    for Q in pairs(st.queues) do
+      rcall("SADD", tenantQueuesKey(P, T), Q)
+      rcall("SADD", queuesKey(P), Q)
+    end
+  end
+end
+return out

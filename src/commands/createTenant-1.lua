@@ -1,0 +1,24 @@
+--[[
+  Creates a tenant.
+  Input:
+    KEYS[1] tenants set
+    ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] configuration fields (JSON object field -> string),
+    ARGV[4] time (ISO 8601), ARGV[5] actor, ARGV[6] audit changes (JSON)
+  Output: {0} created | {-8} exists
+  Events: audit 'create', change notice.
+]]
+local rcall = redis.call
+--- @include "audit"
+
+local P, T = ARGV[1], ARGV[2]
+local key = tenantKey(P, T)
+if rcall("EXISTS", key) == 1 then return {-8} end
+local flat = {}
+for field, value in pairs(cjson.decode(ARGV[3])) do
+  flat[#flat + 1] = field
+  flat[#flat + 1] = value
+end
+rcall("HSET", key, unpack(flat))
+rcall("SADD", KEYS[1], T)
+recordChange(P, T, ARGV[4], ARGV[5], "create", ARGV[6])
+return {0}

@@ -1,0 +1,54 @@
+--[[
+  Deletes a tenant: its configuration, usage counters and dispatch bookkeeping; never task
+  results, dead-letter entries or the audit trail. With queued tasks it needs `force`: it then
+  disables the tenant (so nothing new is admitted) and dead-letters its held tasks in batches,
+  one call per batch, before the final delete. Waiting and deferred tasks are dead-lettered by
+  the worker that picks them up, which finds no tenant.
+  Input:
+    KEYS[1] tenants set
+    ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] force ("1"/"0"), ARGV[4] time (ISO 8601),
+    ARGV[5] actor, ARGV[6] now (ms), ARGV[7] batch size
+  Output: {0, 0} not found | {1, deadLettered} deleted | {2, deadLettered} more batches to go
+          | {-9, queued} queued tasks and no force
+  Events: audit 'delete', change notice.
+]]
+local rcall = redis.call
+--- @include "audit"
+--- @include "slots"
+--- @include "deadLetter"
+--- @include "bullmq:removeJobKeys"
+
+local P, T = ARGV[1], ARGV[2]
+local now, batch = tonumber(ARGV[6]), tonumber(ARGV[7])
+local key = tenantKey(P, T)
+if rcall("EXISTS", key) == 0 then return {0, 0} end
+
+local queues = rcall("SMEMBERS", tenantQueuesKey(P, T))
+local queued = rcall("ZCARD", deferredKey(P, T))
+for _, q in ipairs(queues) do
+  queued = queued + rcall("LLEN", heldKey(P, T, q)) + waitingCount(P, T, q)
+end
+if queued > 0 and ARGV[3] ~= "1" then return {-9, queued} end
+rcall("HSET", key, "enabled", "false")
+
+local deadLettered = 0
+for _, q in ipairs(queues) do
+  local qc = queueContext(P, q)
+  while deadLettered < batch do
+    local jobId = rcall("LPOP", heldKey(P, T, q))
+    if not jobId then break end
+    if rcall("ZREM", qc.delayed, jobId) == 1 then
+      deadLetterJob(P, T, q, jobId, 0, "tenant_deleted", "Tenant '" .. T .. "' was deleted", "", now)
+      removeJobKeys(qc.prefix .. jobId)
+      deadLettered = deadLettered + 1
+    end
+  end
+  if deadLettered >= batch then return {2, deadLettered} end
+end
+
+for _, q in ipairs(queues) do rcall("DEL", heldKey(P, T, q), slotsKey(P, T, q)) end
+rcall("DEL", key, usageKey(P, T, "tasks_hour"), usageKey(P, T, "tasks_day"),
+  usageKey(P, T, "concurrent"), usageKey(P, T, "total"), tenantQueuesKey(P, T), deferredKey(P, T))
+rcall("SREM", KEYS[1], T)
+recordChange(P, T, ARGV[4], ARGV[5], "delete", cjson.encode({ queued_tasks = queued }))
+return {1, deadLettered}

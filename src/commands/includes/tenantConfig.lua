@@ -1,0 +1,29 @@
+--[[
+  Reads the fields of a tenant's configuration that scripts act on, in one HMGET.
+  Returns nil when the tenant does not exist. Unset quotas are nil (unlimited).
+]]
+--- @include "keys"
+
+local function readTenant(P, T)
+  local v = rcall("HMGET", tenantKey(P, T), "tenant_id", "enabled", "max_tasks_per_hour",
+    "max_tasks_per_day", "max_concurrent_tasks", "max_queue_length", "max_task_size_bytes",
+    "max_result_size_bytes", "allowed_queues", "max_retry_count")
+  if not v[1] then return nil end
+  local allowed = nil
+  if v[9] then
+    allowed = {}
+    for _, q in ipairs(cjson.decode(v[9])) do allowed[q] = true end
+  end
+  return {
+    enabled = v[2] ~= "false",
+    maxHour = tonumber(v[3]),
+    maxDay = tonumber(v[4]),
+    maxConcurrent = tonumber(v[5]),
+    maxQueueLength = tonumber(v[6]),
+    maxTaskSize = tonumber(v[7]),
+    maxResultSize = tonumber(v[8]),
+    allowedQueues = allowed,
+    allowedQueuesJson = v[9],
+    maxRetry = tonumber(v[10]),
+  }
+end

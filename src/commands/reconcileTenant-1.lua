@@ -1,0 +1,61 @@
+--[[
+  One reconciler pass over a tenant, repairing what crashes and hand edits can leave behind:
+    - a running lease past its expiry whose BullMQ lock is gone (the worker died) is dropped,
+      so the tenant's capacity comes back; BullMQ redelivers the task, which claims again;
+    - a waiting slot or deferred entry whose job was removed or has finished is dropped;
+    - usage:concurrent is set to the running leases counted;
+    - held tasks are promoted into whatever room there is.
+  At most `limit` old entries are checked per kind, to keep a pass short.
+  Input:
+    KEYS[1] tenants set
+    ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] now (ms), ARGV[4] default dispatch window,
+    ARGV[5] age (ms) after which waiting and deferred entries are checked, ARGV[6] limit
+  Output: {promoted, leasesDropped, slotsDropped, deferredDropped, running} | {-1} not found
+]]
+local rcall = redis.call
+--- @include "tenantConfig"
+--- @include "slots"
+
+local P, T = ARGV[1], ARGV[2]
+local now, defaultWindow, age, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local cfg = readTenant(P, T)
+if not cfg then return {-1} end
+
+-- A job that still exists, has not finished and is not in the delayed set.
+local function isLive(Q, jobId)
+  local qc = queueContext(P, Q)
+  local fields = rcall("HMGET", qc.prefix .. jobId, "timestamp", "finishedOn")
+  return fields[1] and not fields[2]
+end
+
+local leasesDropped, slotsDropped, deferredDropped, running = 0, 0, 0, 0
+for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
+  local sk = slotsKey(P, T, q)
+  local qc = queueContext(P, q)
+  for _, jobId in ipairs(rcall("ZRANGEBYSCORE", sk, "(0", now, "LIMIT", 0, limit)) do
+    if rcall("EXISTS", qc.prefix .. jobId .. ":lock") == 0 then
+      rcall("ZREM", sk, jobId)
+      leasesDropped = leasesDropped + 1
+    end
+  end
+  for _, jobId in ipairs(rcall("ZRANGEBYSCORE", sk, -(now - age), 0, "LIMIT", 0, limit)) do
+    if not isLive(q, jobId) or rcall("ZSCORE", qc.delayed, jobId) then
+      rcall("ZREM", sk, jobId)
+      slotsDropped = slotsDropped + 1
+    end
+  end
+  running = running + rcall("ZCOUNT", sk, "(0", "+inf")
+end
+
+local dk = deferredKey(P, T)
+for _, ref in ipairs(rcall("ZRANGEBYSCORE", dk, "-inf", now - age, "LIMIT", 0, limit)) do
+  local at = string.find(ref, ":", 1, true)
+  if not isLive(string.sub(ref, 1, at - 1), string.sub(ref, at + 1)) then
+    rcall("ZREM", dk, ref)
+    deferredDropped = deferredDropped + 1
+  end
+end
+
+rcall("SET", usageKey(P, T, "concurrent"), running)
+local promoted = fillTenant(P, T, cfg, now, defaultWindow)
+return {promoted, leasesDropped, slotsDropped, deferredDropped, running}

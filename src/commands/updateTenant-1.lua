@@ -1,0 +1,54 @@
+--[[
+  Updates a tenant, records what changed (from -> to, read in the same step so that concurrent
+  updates cannot blur the audit trail) and, when the change leaves room (enabled again, a
+  higher cap), promotes its held tasks at once rather than at the next reconciler pass.
+  Input:
+    KEYS[1] tenants set
+    ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] fields to set (JSON object of strings),
+    ARGV[4] fields to remove (JSON array), ARGV[5] time (ISO 8601), ARGV[6] actor,
+    ARGV[7] now (ms), ARGV[8] default dispatch window
+  Output: {0, changedFields, promoted} | {-1} not found
+  Events: audit 'update' | 'enable' | 'disable', change notice, 'waiting' for promoted tasks.
+]]
+local rcall = redis.call
+--- @include "audit"
+--- @include "tenantConfig"
+--- @include "slots"
+
+local P, T = ARGV[1], ARGV[2]
+local key = tenantKey(P, T)
+if rcall("EXISTS", key) == 0 then return {-1} end
+
+local setFields, unsetFields = cjson.decode(ARGV[3]), cjson.decode(ARGV[4])
+local changes, changed, onlyEnabled = {}, 0, true
+local flat = {}
+for field, value in pairs(setFields) do
+  local old = rcall("HGET", key, field)
+  if old ~= value then
+    changes[field] = { from = old or cjson.null, to = value }
+    changed = changed + 1
+    if field ~= "enabled" then onlyEnabled = false end
+    flat[#flat + 1] = field
+    flat[#flat + 1] = value
+  end
+end
+local removed = {}
+for _, field in ipairs(unsetFields) do
+  local old = rcall("HGET", key, field)
+  if old then
+    changes[field] = { from = old, to = cjson.null }
+    changed = changed + 1
+    onlyEnabled = false
+    removed[#removed + 1] = field
+  end
+end
+if changed == 0 then return {0, 0, 0} end
+
+if #flat > 0 then rcall("HSET", key, unpack(flat)) end
+if #removed > 0 then rcall("HDEL", key, unpack(removed)) end
+rcall("HSET", key, "updated_at", ARGV[5])
+local action = "update"
+if onlyEnabled then action = setFields["enabled"] == "true" and "enable" or "disable" end
+recordChange(P, T, ARGV[5], ARGV[6], action, cjson.encode(changes))
+local promoted = fillTenant(P, T, readTenant(P, T), tonumber(ARGV[7]), tonumber(ARGV[8]))
+return {0, changed, promoted}

@@ -1,0 +1,20 @@
+export * from './errors.js';
+export { TenantManager } from './tenancy/manager.js';
+export type {
+  CreateTenantInput,
+  DeleteTenantOptions,
+  TenantManagerOptions,
+  UpdateTenantInput,
+} from './tenancy/manager.js';
+export type { TenantQuotas, QuotaName, QuotaWireName } from './tenancy/quotas.js';
+export { QUOTA_WIRE_NAMES } from './tenancy/quotas.js';
+export type { Tenant, TenantJson, TenantMetadata, JsonValue } from './tenancy/tenant.js';
+export { tenantToJson } from './tenancy/tenant.js';
+export type { TenantStats, TenantStatsJson } from './tenancy/stats.js';
+export { statsToJson } from './tenancy/stats.js';
+export type { AuditEntry, AuditAction } from './tenancy/audit.js';
+export type { QuotaType, QuotaCheckResult } from './tenancy/quota-check.js';
+export { QUOTA_TYPES } from './tenancy/quota-check.js';
+export { KeyLayout, DEFAULT_PREFIX, USAGE_METRICS } from './tenancy/keys.js';
+export type { UsageMetric } from './tenancy/keys.js';
+export { isValidTenantId, isValidQueueName } from './tenancy/validation.js';

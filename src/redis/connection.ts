@@ -1,0 +1,98 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
+
+export const DEFAULT_BACKEND_URL = 'redis://localhost:6379';
+
+/** `TURBINE_BACKEND_URL`, else the guide's default. */
+export function resolveBackendUrl(explicit?: string): string {
+  return explicit ?? process.env.TURBINE_BACKEND_URL ?? DEFAULT_BACKEND_URL;
+}
+
+/** The URL with its password (and user name, if any) replaced, for logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+/**
+ * How a client behaves while Redis is away:
+ * - `command`: a producer, the CLI or a test. Fails fast (a few seconds) with a one-line error.
+ * - `worker`: a long-lived process. Reconnects forever with backoff and never fails a command
+ *   for being offline (BullMQ's production guidance: `maxRetriesPerRequest: null`).
+ */
+export type ConnectionProfile = 'command' | 'worker';
+
+export function redisOptionsFor(url: string, profile: ConnectionProfile): RedisOptions & { url: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidArgumentError(
+      `Invalid backend URL '${redactUrl(url)}': expected redis://[:password@]host[:port][/db] or rediss://…`,
+    );
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new InvalidArgumentError(
+      `Invalid backend URL '${redactUrl(url)}': the scheme must be redis:// or rediss:// (TLS)`,
+    );
+  }
+  const common = { url, lazyConnect: true, connectTimeout: 5000 };
+  if (profile === 'worker') {
+    return {
+      ...common,
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+      retryStrategy: (times: number) => Math.min(200 * 2 ** Math.min(times, 5), 5000),
+    };
+  }
+  return {
+    ...common,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    // Two quick reconnects, then give up so that a command fails within a few seconds.
+    retryStrategy: (times: number) => (times > 2 ? null : 200 * times),
+  };
+}
+
+/**
+ * Opens a client and waits until it is ready. A `command` client that cannot connect raises
+ * {@link RedisUnavailableError} naming the URL (password redacted) instead of hanging.
+ */
+export async function connectRedis(url: string, profile: ConnectionProfile): Promise<Redis> {
+  const { url: _url, ...options } = redisOptionsFor(url, profile);
+  const client = new Redis(url, options);
+  // Errors surface through the connect() promise or the next command; an 'error' listener
+  // keeps ioredis from printing "Unhandled error event" while it retries.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw new RedisUnavailableError(redactUrl(url), describeConnectError(error), { cause: error });
+  }
+  return client;
+}
+
+function describeConnectError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code) return code;
+    return error.message.split('\n')[0] ?? 'connection failed';
+  }
+  return 'connection failed';
+}
+
+/** True for errors that mean "Redis is not reachable right now" rather than a bad command. */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH'].includes(code) ||
+    /Connection is closed|Stream isn't writeable|max retries per request|Reached the max retries/i.test(error.message)
+  );
+}

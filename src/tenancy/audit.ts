@@ -1,0 +1,41 @@
+import type { Redis } from 'ioredis';
+import type { JsonValue } from './tenant.js';
+
+export type AuditAction = 'create' | 'update' | 'enable' | 'disable' | 'delete';
+
+export interface AuditEntry {
+  /** Stream entry id. */
+  id: string;
+  time: Date;
+  actor: string;
+  action: AuditAction;
+  /** For create: the tenant; for update: `{ field: { from, to } }`; for delete: what was queued. */
+  changes: JsonValue;
+}
+
+export interface AuditEntryJson {
+  id: string;
+  time: string;
+  actor: string;
+  action: AuditAction;
+  changes: JsonValue;
+}
+
+export async function readAuditLog(client: Redis, key: string, limit: number): Promise<AuditEntry[]> {
+  const entries = await client.xrevrange(key, '+', '-', 'COUNT', limit);
+  return entries.map(([id, flat]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+    return {
+      id,
+      time: new Date(fields.time ?? Number(id.split('-')[0])),
+      actor: fields.actor ?? '',
+      action: (fields.action ?? 'update') as AuditAction,
+      changes: fields.changes ? (JSON.parse(fields.changes) as JsonValue) : null,
+    };
+  });
+}
+
+export function auditEntryToJson(entry: AuditEntry): AuditEntryJson {
+  return { ...entry, time: entry.time.toISOString() };
+}

@@ -1,0 +1,111 @@
+/**
+ * The Redis key layout, in one place. The guide's keys come first and are kept exactly
+ * (`turbine:tenant:<id>` and its `usage:*` counters, with the default prefix `turbine`); the
+ * rest are Turbine's own bookkeeping under the same prefix. `src/commands/includes/keys.lua`
+ * builds the same names inside scripts; a test holds the two in step.
+ *
+ * Every key starts with the prefix, so a prefix with a hash tag (`{turbine}`) puts all of them
+ * in one Redis Cluster slot, which the multi-key Lua scripts need.
+ */
+
+export const DEFAULT_PREFIX = 'turbine';
+
+/** The guide's usage counters (`turbine:tenant:<id>:usage:<metric>`). */
+export const USAGE_METRICS = ['tasks_hour', 'tasks_day', 'concurrent', 'total'] as const;
+export type UsageMetric = (typeof USAGE_METRICS)[number];
+
+export class KeyLayout {
+  constructor(readonly prefix: string = DEFAULT_PREFIX) {}
+
+  /** Tenant configuration (a hash; see docs/storage.md). */
+  tenant(tenantId: string): string {
+    return `${this.prefix}:tenant:${tenantId}`;
+  }
+
+  usage(tenantId: string, metric: UsageMetric): string {
+    return `${this.tenant(tenantId)}:usage:${metric}`;
+  }
+
+  /** Tasks holding a dispatch slot in a queue: job id → -dispatchedAt (waiting) or lease expiry (running). */
+  slots(tenantId: string, queue: string): string {
+    return `${this.tenant(tenantId)}:slots:${queue}`;
+  }
+
+  /** Tasks held back (parked) in a queue, oldest first. */
+  held(tenantId: string, queue: string): string {
+    return `${this.tenant(tenantId)}:held:${queue}`;
+  }
+
+  /** Queues the tenant has submitted to. */
+  tenantQueues(tenantId: string): string {
+    return `${this.tenant(tenantId)}:queues`;
+  }
+
+  /** Tasks waiting in BullMQ outside a slot (delayed submissions, retries): `<queue>:<jobId>` → due time. */
+  deferred(tenantId: string): string {
+    return `${this.tenant(tenantId)}:deferred`;
+  }
+
+  /** Audit trail of changes to the tenant (capped stream, kept after deletion). */
+  audit(tenantId: string): string {
+    return `${this.tenant(tenantId)}:audit`;
+  }
+
+  /** Set of all tenant ids. */
+  tenants(): string {
+    return `${this.prefix}:tenants`;
+  }
+
+  /** Set of all queues that tasks were submitted to. */
+  queues(): string {
+    return `${this.prefix}:queues`;
+  }
+
+  /** Pub/sub channel on which every tenant change is announced (message: the tenant id). */
+  changesChannel(): string {
+    return `${this.prefix}:tenant-changes`;
+  }
+
+  /** Hash: queue → dispatch window (tasks of one tenant allowed in the queue's wait list). */
+  dispatchWindow(): string {
+    return `${this.prefix}:dispatch:window`;
+  }
+
+  /** Hash: worker id → `<concurrency>:<expiresAtMs>` of the workers consuming a queue. */
+  capacity(queue: string): string {
+    return `${this.prefix}:dispatch:capacity:${queue}`;
+  }
+
+  /** Lock held by the worker that runs the reconciler. */
+  reconcilerLock(): string {
+    return `${this.prefix}:reconciler:lock`;
+  }
+
+  /** Dead-letter index: entry id → time dead-lettered (ms). */
+  dlq(): string {
+    return `${this.prefix}:dlq`;
+  }
+
+  dlqEntry(entryId: string): string {
+    return `${this.prefix}:dlq:entry:${entryId}`;
+  }
+
+  dlqByTenant(tenantId: string): string {
+    return `${this.prefix}:dlq:by-tenant:${tenantId}`;
+  }
+
+  /** The prefix handed to BullMQ: its keys are `<prefix>:q:<queue>:<suffix>`. */
+  bullPrefix(): string {
+    return `${this.prefix}:q`;
+  }
+}
+
+/** DLQ entries and deferred members name a task by queue and job id. */
+export function taskRef(queue: string, jobId: string): string {
+  return `${queue}:${jobId}`;
+}
+
+export function parseTaskRef(ref: string): { queue: string; jobId: string } {
+  const at = ref.indexOf(':');
+  return { queue: ref.slice(0, at), jobId: ref.slice(at + 1) };
+}

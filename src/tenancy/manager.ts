@@ -1,0 +1,305 @@
+import type { Redis } from 'ioredis';
+import { DEFAULT_DISPATCH_WINDOW } from '../dispatcher/window.js';
+import { InvalidArgumentError, TenantNotFoundError, errorFromScript } from '../errors.js';
+import { RedisClientHolder, type RedisClientOptions } from '../redis/holder.js';
+import { runScript } from '../redis/scripts.js';
+import { resolveActor } from './actor.js';
+import { readAuditLog, type AuditEntry } from './audit.js';
+import { KeyLayout, USAGE_METRICS, type UsageMetric } from './keys.js';
+import { checkQuotaAgainst, type QuotaCheckResult, type QuotaType } from './quota-check.js';
+import { parseQuotas, type TenantQuotas } from './quotas.js';
+import { parseTenantStats, type TenantStats } from './stats.js';
+import {
+  assertTenantName,
+  parseMetadata,
+  quotaFields,
+  tenantFromHash,
+  tenantToJson,
+  type Tenant,
+  type TenantMetadata,
+} from './tenant.js';
+import { assertTenantId } from './validation.js';
+
+export interface TenantManagerOptions extends RedisClientOptions {
+  /** Who is making changes, for the audit trail. @defaultValue `TURBINE_ACTOR`, else the OS user */
+  actor?: string;
+}
+
+export interface CreateTenantInput {
+  tenantId: string;
+  name: string;
+  quotas?: TenantQuotas;
+  metadata?: TenantMetadata;
+  /** Create it disabled (submissions refused until enabled). @defaultValue true */
+  enabled?: boolean;
+}
+
+export interface UpdateTenantInput {
+  name?: string;
+  enabled?: boolean;
+  /** Quotas to change; others keep their value. `null` makes a quota unlimited. */
+  quotas?: TenantQuotas;
+  /** Replaces the metadata. */
+  metadata?: TenantMetadata;
+}
+
+export interface DeleteTenantOptions {
+  /** Delete even with queued tasks, sending them to the dead-letter queue. @defaultValue false */
+  force?: boolean;
+}
+
+const DELETE_BATCH = 1000;
+
+/**
+ * Creates, reads, updates and deletes tenants, and reads and changes their usage: the
+ * guide's `TenantManager`. Every change is atomic, written to the tenant's audit trail and
+ * announced on the change channel.
+ */
+export class TenantManager {
+  readonly keys: KeyLayout;
+  private readonly redis: RedisClientHolder;
+  private readonly actor: string;
+
+  constructor(options: TenantManagerOptions = {}) {
+    this.redis = new RedisClientHolder(options);
+    this.keys = new KeyLayout(this.redis.prefix);
+    this.actor = resolveActor(options.actor);
+  }
+
+  async createTenant(input: CreateTenantInput): Promise<Tenant> {
+    const tenantId = assertTenantId(input.tenantId);
+    const name = assertTenantName(input.name);
+    const quotas = parseQuotas(input.quotas);
+    const metadata = parseMetadata(input.metadata);
+    const now = new Date();
+    const tenant: Tenant = {
+      tenantId,
+      name,
+      enabled: input.enabled ?? true,
+      quotas,
+      metadata,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const fields = {
+      tenant_id: tenantId,
+      name,
+      enabled: String(tenant.enabled),
+      metadata: JSON.stringify(metadata),
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      ...quotaFields(quotas).set,
+    };
+    const reply = await this.run('createTenant', [
+      tenantId,
+      JSON.stringify(fields),
+      now.toISOString(),
+      this.actor,
+      JSON.stringify(tenantToJson(tenant)),
+    ]);
+    this.throwIfRefused(reply, tenantId);
+    return tenant;
+  }
+
+  async getTenant(tenantId: string): Promise<Tenant | null> {
+    assertTenantId(tenantId);
+    const hash = await (await this.client()).hgetall(this.keys.tenant(tenantId));
+    return hash.tenant_id ? tenantFromHash(hash) : null;
+  }
+
+  /** Like {@link getTenant}, but raises {@link TenantNotFoundError} when absent. */
+  async requireTenant(tenantId: string): Promise<Tenant> {
+    const tenant = await this.getTenant(tenantId);
+    if (!tenant) throw new TenantNotFoundError(tenantId);
+    return tenant;
+  }
+
+  /** All tenants, sorted by id. */
+  async listTenants(): Promise<Tenant[]> {
+    const client = await this.client();
+    const ids = (await client.smembers(this.keys.tenants())).sort();
+    if (ids.length === 0) return [];
+    const pipeline = client.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.tenant(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results
+      .map(([, hash]) => hash as Record<string, string>)
+      .filter((hash) => hash.tenant_id)
+      .map(tenantFromHash);
+  }
+
+  /**
+   * Changes a tenant. Quotas given are merged into the current ones (`null` removes a limit).
+   * Enabling a tenant, or raising its cap, starts its held tasks at once.
+   */
+  async updateTenant(tenantId: string, input: UpdateTenantInput): Promise<Tenant> {
+    assertTenantId(tenantId);
+    const set: Record<string, string> = {};
+    const unset: string[] = [];
+    if (input.name !== undefined) set.name = assertTenantName(input.name);
+    if (input.enabled !== undefined) {
+      if (typeof input.enabled !== 'boolean') throw new InvalidArgumentError('Invalid enabled: expected true or false');
+      set.enabled = String(input.enabled);
+    }
+    if (input.metadata !== undefined) set.metadata = JSON.stringify(parseMetadata(input.metadata));
+    if (input.quotas !== undefined) {
+      const fields = quotaFields(parseQuotas(input.quotas));
+      Object.assign(set, fields.set);
+      unset.push(...fields.unset);
+    }
+    const now = new Date();
+    const reply = await this.run('updateTenant', [
+      tenantId,
+      JSON.stringify(set),
+      JSON.stringify(unset),
+      now.toISOString(),
+      this.actor,
+      now.getTime(),
+      DEFAULT_DISPATCH_WINDOW,
+    ]);
+    this.throwIfRefused(reply, tenantId);
+    return this.requireTenant(tenantId);
+  }
+
+  /**
+   * Deletes the tenant's configuration and usage counters; task results, dead-letter entries
+   * and the audit trail stay. A tenant with queued tasks needs `force`, which sends them to
+   * the dead-letter queue (reason `tenant_deleted`). Returns false when there was no tenant.
+   */
+  async deleteTenant(tenantId: string, options: DeleteTenantOptions = {}): Promise<boolean> {
+    assertTenantId(tenantId);
+    for (;;) {
+      const now = new Date();
+      const reply = await this.run('deleteTenant', [
+        tenantId,
+        options.force ? '1' : '0',
+        now.toISOString(),
+        this.actor,
+        now.getTime(),
+        DELETE_BATCH,
+      ]);
+      this.throwIfRefused(reply, tenantId);
+      const status = reply[0];
+      if (status !== 2) return status === 1;
+    }
+  }
+
+  /**
+   * The guide's advisory check: would one more of `quotaType` be allowed now? Returns
+   * `[true, null]` or `[false, reason]`; Turbine enforces the same limits itself on submission.
+   * `currentValue` replaces the stored usage (and is required for size and retry checks).
+   */
+  async checkQuota(tenantId: string, quotaType: QuotaType, currentValue?: number): Promise<QuotaCheckResult> {
+    assertTenantId(tenantId);
+    const tenant = await this.getTenant(tenantId);
+    if (!tenant) return [false, new TenantNotFoundError(tenantId).message];
+    const needsStats = currentValue === undefined;
+    const stats = needsStats ? await this.getTenantStats(tenantId) : null;
+    return checkQuotaAgainst(tenant, quotaType, currentValue, stats);
+  }
+
+  /** Adds to a usage counter; with `ttlSeconds`, a new counter expires after that window. */
+  async incrementUsage(tenantId: string, metric: UsageMetric, amount = 1, ttlSeconds?: number): Promise<number> {
+    return this.changeUsage(tenantId, metric, amount, ttlSeconds);
+  }
+
+  /** Takes from a usage counter; it never goes below 0. */
+  async decrementUsage(tenantId: string, metric: UsageMetric, amount = 1): Promise<number> {
+    return this.changeUsage(tenantId, metric, -amount, undefined);
+  }
+
+  async getUsage(tenantId: string, metric: UsageMetric): Promise<number> {
+    assertTenantId(tenantId);
+    assertUsageMetric(metric);
+    const client = await this.client();
+    const [[, exists], [, value]] = (await client
+      .pipeline()
+      .exists(this.keys.tenant(tenantId))
+      .get(this.keys.usage(tenantId, metric))
+      .exec()) as [[null, number], [null, string | null]];
+    if (!exists) throw new TenantNotFoundError(tenantId);
+    return Number(value ?? 0);
+  }
+
+  async getTenantStats(tenantId: string): Promise<TenantStats> {
+    assertTenantId(tenantId);
+    const reply = await this.run('tenantStats', [tenantId]);
+    this.throwIfRefused(reply, tenantId);
+    return parseTenantStats(reply);
+  }
+
+  /** The tenant's audit trail, newest first (kept after the tenant is deleted). */
+  async getAuditLog(tenantId: string, options: { limit?: number } = {}): Promise<AuditEntry[]> {
+    assertTenantId(tenantId);
+    return readAuditLog(await this.client(), this.keys.audit(tenantId), options.limit ?? 50);
+  }
+
+  /**
+   * Calls `listener` with the tenant id whenever a tenant is created, changed or deleted, in
+   * any process. Returns a function that stops listening.
+   */
+  async onChange(listener: (tenantId: string) => void): Promise<() => Promise<void>> {
+    const subscriber = (await this.client()).duplicate();
+    subscriber.on('error', () => undefined);
+    const channel = this.keys.changesChannel();
+    subscriber.on('message', (from: string, tenantId: string) => {
+      if (from === channel) listener(tenantId);
+    });
+    await subscriber.subscribe(channel);
+    return async () => {
+      await subscriber.quit().catch(() => subscriber.disconnect());
+    };
+  }
+
+  /** The Redis client, connecting on first use. */
+  async client(): Promise<Redis> {
+    return this.redis.get();
+  }
+
+  async close(): Promise<void> {
+    await this.redis.close();
+  }
+
+  private async changeUsage(
+    tenantId: string,
+    metric: UsageMetric,
+    amount: number,
+    ttlSeconds: number | undefined,
+  ): Promise<number> {
+    assertTenantId(tenantId);
+    assertUsageMetric(metric);
+    if (!Number.isSafeInteger(amount)) {
+      throw new InvalidArgumentError(`Invalid amount ${amount}: expected an integer`);
+    }
+    if (ttlSeconds !== undefined && (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0)) {
+      throw new InvalidArgumentError(`Invalid ttl ${ttlSeconds}: expected a positive number of seconds`);
+    }
+    const reply = await this.run('changeUsage', [tenantId, metric, amount, ttlSeconds ?? 0]);
+    this.throwIfRefused(reply, tenantId);
+    return Number(reply[1]);
+  }
+
+  private async run(
+    name: 'createTenant' | 'updateTenant' | 'deleteTenant' | 'changeUsage' | 'tenantStats',
+    args: (string | number)[],
+  ): Promise<(string | number)[]> {
+    const client = await this.client();
+    return (await runScript(client, name, [this.keys.tenants()], [this.keys.prefix, ...args])) as (
+      | string
+      | number
+    )[];
+  }
+
+  private throwIfRefused(reply: (string | number)[], tenantId: string): void {
+    const code = Number(reply[0]);
+    if (code < 0) throw errorFromScript(code, tenantId, reply.slice(1));
+  }
+}
+
+function assertUsageMetric(metric: unknown): asserts metric is UsageMetric {
+  if (!USAGE_METRICS.includes(metric as UsageMetric)) {
+    throw new InvalidArgumentError(
+      `Invalid usage metric ${JSON.stringify(metric)}: expected one of ${USAGE_METRICS.join(', ')}`,
+    );
+  }
+}

@@ -1,0 +1,71 @@
+/** A tenant's usage: the guide's four counters and what Turbine's dispatcher adds. */
+export interface TenantStats {
+  /** Tasks accepted in the current hourly window. */
+  tasksHour: number;
+  /** Tasks accepted in the current daily window. */
+  tasksDay: number;
+  /** Tasks running now (`usage:concurrent`). */
+  concurrentTasks: number;
+  /** Tasks accepted since the tenant was created. */
+  totalTasks: number;
+  /** Tasks submitted and not yet started: held + waiting + deferred. */
+  pendingTasks: number;
+  /** Tasks held back by the tenant's cap or dispatch window (or because it is disabled). */
+  heldTasks: number;
+  /** Tasks in a queue's wait list, about to run. */
+  waitingTasks: number;
+  /** Tasks delayed on submission or waiting to be retried. */
+  deferredTasks: number;
+  /** When the hourly and daily counters reset; null while no task was counted in the window. */
+  hourResetsAt: Date | null;
+  dayResetsAt: Date | null;
+}
+
+export interface TenantStatsJson {
+  tasks_hour: number;
+  tasks_day: number;
+  concurrent_tasks: number;
+  total_tasks: number;
+  pending_tasks: number;
+  held_tasks: number;
+  waiting_tasks: number;
+  deferred_tasks: number;
+  hour_resets_at: string | null;
+  day_resets_at: string | null;
+}
+
+/** Reads the reply of `tenantStats-1.lua`. */
+export function parseTenantStats(reply: readonly (string | number)[]): TenantStats {
+  const n = (i: number): number => Number(reply[i] ?? 0);
+  const resetAt = (pttl: number): Date | null => (pttl > 0 ? new Date(Date.now() + pttl) : null);
+  const held = n(7);
+  const waiting = n(8);
+  const deferred = n(10);
+  return {
+    tasksHour: n(1),
+    tasksDay: n(3),
+    concurrentTasks: n(5),
+    totalTasks: n(6),
+    pendingTasks: held + waiting + deferred,
+    heldTasks: held,
+    waitingTasks: waiting,
+    deferredTasks: deferred,
+    hourResetsAt: resetAt(n(2)),
+    dayResetsAt: resetAt(n(4)),
+  };
+}
+
+export function statsToJson(stats: TenantStats): TenantStatsJson {
+  return {
+    tasks_hour: stats.tasksHour,
+    tasks_day: stats.tasksDay,
+    concurrent_tasks: stats.concurrentTasks,
+    total_tasks: stats.totalTasks,
+    pending_tasks: stats.pendingTasks,
+    held_tasks: stats.heldTasks,
+    waiting_tasks: stats.waitingTasks,
+    deferred_tasks: stats.deferredTasks,
+    hour_resets_at: stats.hourResetsAt?.toISOString() ?? null,
+    day_resets_at: stats.dayResetsAt?.toISOString() ?? null,
+  };
+}

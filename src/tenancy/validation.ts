@@ -1,0 +1,52 @@
+import { InvalidArgumentError, InvalidTenantIdError } from '../errors.js';
+
+/**
+ * Tenant ids and queue names become parts of Redis keys, so `:`, `{`, `}`, `*` and spaces
+ * would break key isolation (or a cluster hash tag); only this safe alphabet is allowed.
+ */
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function isValidTenantId(value: unknown): value is string {
+  return typeof value === 'string' && NAME_RE.test(value);
+}
+
+export function assertTenantId(value: unknown): string {
+  if (!isValidTenantId(value)) throw new InvalidTenantIdError(value);
+  return value;
+}
+
+export function isValidQueueName(value: unknown): value is string {
+  return typeof value === 'string' && NAME_RE.test(value);
+}
+
+export function assertQueueName(value: unknown): string {
+  if (!isValidQueueName(value)) {
+    throw new InvalidArgumentError(
+      `Invalid queue name ${JSON.stringify(value)}: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit`,
+    );
+  }
+  return value;
+}
+
+/** Task ids are job ids: they must not look like BullMQ's generated ids or contain `:`. */
+const TASK_ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
+
+export function assertTaskId(value: unknown): string {
+  if (typeof value !== 'string' || !TASK_ID_RE.test(value) || /^\d+$/.test(value)) {
+    throw new InvalidArgumentError(
+      `Invalid task id ${JSON.stringify(value)}: use 1-128 letters, digits, '-', '_' or '.', not only digits (those are generated ids)`,
+    );
+  }
+  return value;
+}
+
+const TASK_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,127}$/;
+
+export function assertTaskName(value: unknown): string {
+  if (typeof value !== 'string' || !TASK_NAME_RE.test(value)) {
+    throw new InvalidArgumentError(
+      `Invalid task name ${JSON.stringify(value)}: use 1-128 letters, digits, '_', '.', ':', '/' or '-'; anonymous handlers need an explicit name`,
+    );
+  }
+  return value;
+}

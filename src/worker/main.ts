@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+console.error('turbine-worker: not implemented yet');
+process.exitCode = 1;

@@ -1,0 +1,120 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+
+/** A `redis-server` process of a test's own, on a free port, stopped when the test is done. */
+export class RedisServer {
+  private process: ChildProcess | null = null;
+  readonly dir: string;
+
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {
+    this.dir = mkdtempSync(path.join(tmpdir(), 'turbine-redis-'));
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static isAvailable(): boolean {
+    return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  }
+
+  /** Starts a server; `extraArgs` are redis-server options such as `--appendonly yes`. */
+  static async start(extraArgs: string[] = []): Promise<RedisServer> {
+    for (let attempt = 0; ; attempt++) {
+      const server = new RedisServer(await freePort(), extraArgs);
+      try {
+        await server.launch();
+        return server;
+      } catch (error) {
+        server.removeDir();
+        // Another process can take the port between picking and binding it.
+        if (attempt >= 4) throw error;
+      }
+    }
+  }
+
+  async launch(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir,
+        '--maxmemory-policy', 'noeviction', ...this.extraArgs],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.process = child;
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output.slice(-500)}`))),
+    );
+    await Promise.race([waitForPing(this.url, 10_000), exited]);
+    child.removeAllListeners('exit');
+  }
+
+  /** Stops the process (SIGTERM by default, SIGKILL to simulate a crash). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.process;
+    this.process = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+
+  /** Stops and starts the same server on the same port and data folder. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server process. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.process?.kill(signal);
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    this.removeDir();
+  }
+
+  private removeDir(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Polls PING until it answers or the deadline passes. */
+export async function waitForPing(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      client.disconnect();
+    }
+  }
+}
