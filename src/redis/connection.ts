@@ -87,6 +87,17 @@ function describeConnectError(error: unknown): string {
   return 'connection failed';
 }
 
+/**
+ * A client for BullMQ's long-lived and blocking uses (workers, queue events): it reconnects
+ * forever and is connected by BullMQ. The caller closes it after the BullMQ object using it.
+ */
+export function createWorkerClient(url: string): Redis {
+  const { url: _url, ...options } = redisOptionsFor(url, 'worker');
+  const client = new Redis(url, { ...options, lazyConnect: false });
+  client.on('error', () => undefined);
+  return client;
+}
+
 /** True for errors that mean "Redis is not reachable right now" rather than a bad command. */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { DEFAULT_BACKEND_URL } from '../redis/connection.js';
+import { DEFAULT_PREFIX } from '../tenancy/keys.js';
+import { isValidQueueName } from '../tenancy/validation.js';
+
+/**
+ * Every option of `turbine-worker`, with its default and meaning: the one place that lists
+ * them. `config/default.yaml` is this schema's defaults written out (a test keeps them equal),
+ * environment variables are derived from the paths (`health.port` → `TURBINE_HEALTH_PORT`),
+ * and `turbine config print` shows the effective values with their sources.
+ */
+
+const queueName = z.string().refine(isValidQueueName, {
+  message: 'queue names use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+});
+const positiveInt = z.number().int().positive();
+
+export const configSchema = z.strictObject({
+  backendUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected redis://[:password@]host[:port][/db] or rediss://')
+    .default(DEFAULT_BACKEND_URL)
+    .describe('Redis URL (redis:// or rediss:// for TLS), with password and db if any. Secret: printed redacted.'),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9{}_.-]{1,64}$/, 'use letters, digits, ".", "_", "-" and a {hash tag} for Redis Cluster')
+    .default(DEFAULT_PREFIX)
+    .describe('Prefix of every Turbine key; use a hash tag such as {turbine} on Redis Cluster.'),
+  app: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Module whose exported tasks (or default Turbine app) the worker runs, e.g. ./dist/tasks.js.'),
+  queues: z
+    .array(queueName)
+    .default([])
+    .describe("Queues to consume (comma-separated in flags and the environment); empty means every queue of the app's tasks."),
+  concurrency: positiveInt.max(10_000).default(10).describe('Tasks run at once per queue by this process.'),
+  lockDurationMs: positiveInt
+    .min(1000)
+    .default(30_000)
+    .describe('BullMQ lock (and slot lease) duration; a crashed worker’s tasks are redelivered after it.'),
+  stalledIntervalMs: positiveInt
+    .min(1000)
+    .default(30_000)
+    .describe('How often BullMQ looks for tasks whose worker stopped renewing their lock.'),
+  maxStalledCount: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(1)
+    .describe('Times a task may be redelivered after its worker died before it is dead-lettered.'),
+  shutdownGraceMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(30_000)
+    .describe('On SIGTERM/SIGINT, how long running tasks may finish before the worker stops anyway.'),
+  log: z
+    .strictObject({
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info')
+        .describe('Log level of the JSON logs on stdout.'),
+    })
+    .prefault({}),
+  health: z
+    .strictObject({
+      port: z.number().int().min(0).max(65_535).default(9464).describe('Port of /healthz, /readyz and /metrics; 0 picks a free one.'),
+      host: z.string().min(1).default('0.0.0.0').describe('Address the health and metrics server listens on.'),
+    })
+    .prefault({}),
+  dispatch: z
+    .strictObject({
+      window: positiveInt
+        .nullable()
+        .default(null)
+        .describe("Fixed dispatch window (one tenant's tasks allowed in a queue's wait list); null derives it from the workers' concurrency."),
+      windowFactor: z.number().positive().default(2).describe('Derived window = factor × total concurrency of the workers on the queue.'),
+      minWindow: positiveInt.default(10).describe('Smallest derived window.'),
+    })
+    .prefault({}),
+  reconciler: z
+    .strictObject({
+      intervalMs: positiveInt.min(100).default(5000).describe('How often one elected worker repairs leases, counters and promotions.'),
+      staleAfterMs: positiveInt.default(60_000).describe('Age after which waiting and deferred entries are checked against BullMQ.'),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('Serve Prometheus metrics at /metrics.'),
+      maxTenants: positiveInt.default(500).describe('Most distinct tenant label values; the rest are counted as tenant="__other__".'),
+      tenants: z
+        .array(z.string())
+        .default([])
+        .describe('If set, only these tenants get their own label value; others are "__other__".'),
+      refreshIntervalMs: positiveInt.min(100).default(5000).describe('How often gauges read from Redis are refreshed.'),
+    })
+    .prefault({}),
+});
+
+export type TurbineConfig = z.output<typeof configSchema>;
+export type TurbineConfigInput = z.input<typeof configSchema>;
+
+/** Options whose values are secrets and are printed redacted. */
+export const SECRET_OPTIONS: ReadonlySet<string> = new Set(['backendUrl']);

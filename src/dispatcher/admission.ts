@@ -1,0 +1,62 @@
+import type { Redis } from 'ioredis';
+import { errorFromScript, type TurbineError } from '../errors.js';
+import { runScript } from '../redis/scripts.js';
+import type { KeyLayout } from '../tenancy/keys.js';
+import { DEFAULT_DISPATCH_WINDOW } from './window.js';
+
+/** One task to admit, fully resolved (tenant, queue, encoded data, BullMQ options). */
+export interface AdmissionRequest {
+  tenantId: string;
+  queue: string;
+  taskName: string;
+  data: string;
+  argsSize: number;
+  /** BullMQ job options, stored as the job's `opts`. */
+  jobOptions: Record<string, unknown>;
+  /** A task id chosen by the caller (idempotent: a second submission returns the first). */
+  taskId?: string;
+}
+
+/** Where an admitted task went. */
+export type Placement = 'queued' | 'held' | 'deferred' | 'duplicate';
+
+export type AdmissionOutcome =
+  | { ok: true; taskId: string; placement: Placement }
+  | { ok: false; error: TurbineError };
+
+const PLACEMENTS: Record<number, Placement> = { 1: 'queued', 2: 'held', 3: 'deferred', 4: 'duplicate' };
+
+/** Tasks per script call: large enough to amortize the round trip, small enough not to stall Redis. */
+export const ADMISSION_CHUNK = 500;
+
+/**
+ * Admits tasks through `admitTasks-1.lua`: each task is checked against its tenant's quotas,
+ * counted and stored (dispatched or held back) in one atomic step, so concurrent producers can
+ * never overshoot a quota and a refused task writes nothing.
+ */
+export async function admitTasks(
+  client: Redis,
+  keys: KeyLayout,
+  requests: readonly AdmissionRequest[],
+): Promise<AdmissionOutcome[]> {
+  const outcomes: AdmissionOutcome[] = [];
+  for (let start = 0; start < requests.length; start += ADMISSION_CHUNK) {
+    const chunk = requests.slice(start, start + ADMISSION_CHUNK);
+    const args: (string | number)[] = [keys.prefix, Date.now(), DEFAULT_DISPATCH_WINDOW, chunk.length];
+    for (const r of chunk) {
+      args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, r.taskId ?? '');
+    }
+    const reply = (await runScript(client, 'admitTasks', [keys.tenants()], args)) as (string | number)[];
+    chunk.forEach((request, i) => {
+      const code = Number(reply[i * 3]);
+      const a = reply[i * 3 + 1]!;
+      const b = reply[i * 3 + 2]!;
+      outcomes.push(
+        code > 0
+          ? { ok: true, taskId: String(a), placement: PLACEMENTS[code]! }
+          : { ok: false, error: errorFromScript(code, request.tenantId, [a, b]) },
+      );
+    });
+  }
+  return outcomes;
+}

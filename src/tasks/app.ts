@@ -1,0 +1,163 @@
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
+import { InvalidArgumentError, TenantMismatchError, type TurbineError } from '../errors.js';
+import { TypedEmitter } from '../events.js';
+import { createWorkerClient } from '../redis/connection.js';
+import { RedisClientHolder, type RedisClientOptions } from '../redis/holder.js';
+import { KeyLayout } from '../tenancy/keys.js';
+import { assertQueueName, assertTenantId } from '../tenancy/validation.js';
+import { rejectionReason, type RejectionReason } from './rejection.js';
+import { AsyncResult } from './result.js';
+import { TaskDefinition } from './task.js';
+import type { TaskHandler, TaskOptions } from './types.js';
+
+export interface TurbineOptions extends RedisClientOptions {
+  /** Default tenant of this app's submissions (the guide's TURBINE_TENANT_ID setting). */
+  tenantId?: string;
+  /** How long results stay readable by `AsyncResult.get()`. */
+  results?: { keepCompletedSeconds?: number; keepFailedSeconds?: number };
+}
+
+/** Events of the producer side (`area:verb`). */
+export interface ProducerEvents {
+  /** A task was accepted: queued, held back, deferred or a duplicate of an earlier one. */
+  'task:submitted': { tenantId: string; queue: string; task: string; taskId: string; placement: Placement };
+  /** A task was refused by its tenant's rules. */
+  'task:rejected': { tenantId: string; queue: string; task: string; reason: RejectionReason; error: TurbineError };
+  [event: string]: unknown;
+}
+
+/**
+ * A Turbine application: its Redis connection, its task registry and the defaults of its
+ * submissions. Producers use it to define and submit tasks; `turbine-worker` runs its tasks.
+ */
+export class Turbine extends TypedEmitter<ProducerEvents> {
+  readonly keys: KeyLayout;
+  readonly tenantId: string | undefined;
+  readonly results: { keepCompletedSeconds: number; keepFailedSeconds: number };
+  private readonly redis: RedisClientHolder;
+  private readonly registry = new Map<string, TaskDefinition>();
+  private readonly queues = new Map<string, Queue>();
+  private readonly events = new Map<string, { ready: Promise<QueueEvents>; close: () => Promise<void> }>();
+
+  constructor(options: TurbineOptions = {}) {
+    super();
+    this.redis = new RedisClientHolder(options);
+    this.keys = new KeyLayout(this.redis.prefix);
+    this.tenantId = options.tenantId === undefined ? undefined : assertTenantId(options.tenantId);
+    this.results = {
+      keepCompletedSeconds: options.results?.keepCompletedSeconds ?? 24 * 3600,
+      keepFailedSeconds: options.results?.keepFailedSeconds ?? 7 * 24 * 3600,
+    };
+  }
+
+  get backendUrl(): string {
+    return this.redis.backendUrl;
+  }
+
+  /** Defines a task. Names are unique within an app. */
+  task<A extends unknown[], R>(options: TaskOptions, handler: TaskHandler<A, R>): TaskDefinition<A, R> {
+    const definition = new TaskDefinition<A, R>(this, options, handler);
+    if (this.registry.has(definition.name)) {
+      throw new InvalidArgumentError(
+        `A task named '${definition.name}' is already defined; give this one another name`,
+      );
+    }
+    this.registry.set(definition.name, definition as unknown as TaskDefinition);
+    return definition;
+  }
+
+  /** The tasks defined on this app, by name. */
+  get tasks(): ReadonlyMap<string, TaskDefinition> {
+    return this.registry;
+  }
+
+  /**
+   * A handle on a task submitted earlier. It reads only tasks of `tenantId` (default: the
+   * app's tenant): results are isolated per tenant.
+   */
+  result<R = unknown>(taskId: string, options: { queue?: string; tenantId?: string } = {}): AsyncResult<R> {
+    const tenantId = options.tenantId ?? this.tenantId;
+    if (tenantId === undefined) {
+      throw new InvalidArgumentError('Pass the tenantId whose task this is (this app is not bound to a tenant)');
+    }
+    return new AsyncResult<R>(this, taskId, assertQueueName(options.queue ?? 'default'), assertTenantId(tenantId));
+  }
+
+  /** The Redis client, connecting on first use. */
+  client(): Promise<Redis> {
+    return this.redis.get();
+  }
+
+  /** The BullMQ job of a task, if it belongs to `tenantId`; null when it does not exist. */
+  async getJob(queue: string, taskId: string, tenantId: string): Promise<Job | null> {
+    const job = await this.queue(queue).then((q) => q.getJob(taskId));
+    if (!job) return null;
+    const owner = (JSON.parse(JSON.stringify(job.data ?? {})) as { tenant_id?: unknown }).tenant_id;
+    if (owner !== tenantId) {
+      throw new TenantMismatchError(`Task '${taskId}' in queue '${queue}' is not visible to tenant '${tenantId}'`);
+    }
+    return job;
+  }
+
+  /** A BullMQ Queue on this app's connection, for reading jobs. */
+  async queue(name: string): Promise<Queue> {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: await this.client(), prefix: this.keys.bullPrefix() });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** QueueEvents of a queue, opened once and shared by every waiting `AsyncResult.get()`. */
+  queueEvents(name: string): Promise<QueueEvents> {
+    let events = this.events.get(name);
+    if (!events) {
+      const connection = createWorkerClient(this.redis.backendUrl);
+      const created = new QueueEvents(name, { connection, prefix: this.keys.bullPrefix() });
+      created.on('error', () => undefined);
+      events = {
+        ready: created.waitUntilReady().then(() => created),
+        close: async () => {
+          await created.close().catch(() => undefined);
+          connection.disconnect();
+        },
+      };
+      this.events.set(name, events);
+    }
+    return events.ready;
+  }
+
+  /** @internal Called by task definitions after admission. */
+  reportSubmitted(request: AdmissionRequest, taskId: string, placement: Placement): void {
+    this.safeEmit('task:submitted', {
+      tenantId: request.tenantId,
+      queue: request.queue,
+      task: request.taskName,
+      taskId,
+      placement,
+    });
+  }
+
+  /** @internal */
+  reportRejected(request: AdmissionRequest, error: TurbineError): void {
+    this.safeEmit('task:rejected', {
+      tenantId: request.tenantId,
+      queue: request.queue,
+      task: request.taskName,
+      reason: rejectionReason(error),
+      error,
+    });
+  }
+
+  async close(): Promise<void> {
+    const events = [...this.events.values()];
+    this.events.clear();
+    await Promise.all(events.map((e) => e.close()));
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    this.queues.clear();
+    await this.redis.close();
+  }
+}

@@ -1,0 +1,26 @@
+import { Turbine } from './app.js';
+import type { TaskDefinition } from './task.js';
+import type { TaskHandler, TaskOptions } from './types.js';
+
+let defaultApp: Turbine | undefined;
+
+/**
+ * The app behind the module-level {@link task}, configured from the environment
+ * (`TURBINE_BACKEND_URL`, `TURBINE_TENANT_ID`, `TURBINE_PREFIX`), like the guide's Django setting.
+ */
+export function getDefaultApp(): Turbine {
+  defaultApp ??= new Turbine({ tenantId: process.env.TURBINE_TENANT_ID || undefined });
+  return defaultApp;
+}
+
+/** Defines a task on the default app. */
+export function task<A extends unknown[], R>(options: TaskOptions, handler: TaskHandler<A, R>): TaskDefinition<A, R> {
+  return getDefaultApp().task(options, handler);
+}
+
+/** Closes the default app's connections (the next `task()` call opens a new app). */
+export async function closeDefaultApp(): Promise<void> {
+  const app = defaultApp;
+  defaultApp = undefined;
+  await app?.close();
+}

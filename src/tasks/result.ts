@@ -1,0 +1,69 @@
+import type { Job } from 'bullmq';
+import type { Placement } from '../dispatcher/admission.js';
+import { PARKED_SCORE } from '../dispatcher/parking.js';
+import { TaskFailedError, TaskNotFoundError, TimeoutError } from '../errors.js';
+import type { Turbine } from './app.js';
+import type { TaskStatus } from './types.js';
+
+/** A submitted task: ask where it is, or wait for its result. */
+export class AsyncResult<R = unknown> {
+  constructor(
+    private readonly app: Turbine,
+    readonly taskId: string,
+    readonly queue: string,
+    readonly tenantId: string,
+    /** Where admission put it; undefined for a handle made from an id. */
+    readonly placement?: Placement,
+  ) {}
+
+  async status(): Promise<TaskStatus> {
+    const job = await this.app.getJob(this.queue, this.taskId, this.tenantId);
+    if (!job) return 'unknown';
+    const state = await job.getState();
+    switch (state) {
+      case 'delayed': {
+        const client = await this.app.client();
+        const score = Number(await client.zscore(`${this.app.keys.bullPrefix()}:${this.queue}:delayed`, this.taskId));
+        return score >= PARKED_SCORE ? 'held' : 'deferred';
+      }
+      case 'active':
+        return 'running';
+      case 'completed':
+      case 'failed':
+        return state;
+      case 'unknown':
+        return 'unknown';
+      default:
+        return 'waiting';
+    }
+  }
+
+  /**
+   * Waits for the task to finish and returns its result, or throws {@link TaskFailedError}
+   * with the task's error. Waiting is event-driven (BullMQ's event stream), not polling.
+   */
+  async get({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<R> {
+    const job = await this.app.getJob(this.queue, this.taskId, this.tenantId);
+    if (!job) throw new TaskNotFoundError(this.queue, this.taskId);
+    if (job.finishedOn) return settled<R>(job);
+    const events = await this.app.queueEvents(this.queue);
+    try {
+      return (await job.waitUntilFinished(events, timeoutMs)) as R;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/timed out before finishing/i.test(message)) {
+        throw new TimeoutError(`Task '${this.taskId}' did not finish within ${timeoutMs} ms`);
+      }
+      const reread = await this.app.getJob(this.queue, this.taskId, this.tenantId);
+      if (reread?.finishedOn) return settled<R>(reread);
+      throw new TaskFailedError(this.taskId, message);
+    }
+  }
+}
+
+async function settled<R>(job: Job): Promise<R> {
+  if (await job.isFailed()) {
+    throw new TaskFailedError(job.id ?? '', job.failedReason ?? 'failed', job.stacktrace?.at(-1));
+  }
+  return job.returnvalue as R;
+}
