@@ -10,7 +10,8 @@
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] queue, ARGV[4] job id, ARGV[5] lock token,
     ARGV[6] now (ms), ARGV[7] lease (ms), ARGV[8] default dispatch window
-  Output: {1} run | {2} parked | {-1} tenant not found | {-6} lock lost (another worker has it)
+  Output: {1, max_result_size_bytes or -1} run | {2} parked | {-1} tenant not found
+          | {-6} lock lost (another worker has it)
   Events: 'waiting' for promoted tasks.
 ]]
 local rcall = redis.call
@@ -23,6 +24,7 @@ local now, lease, defaultWindow = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber
 local cfg = readTenant(P, T)
 if not cfg then return {-1} end
 
+local resultLimit = cfg.maxResultSize or -1
 local sk = slotsKey(P, T, Q)
 local score = tonumber(rcall("ZSCORE", sk, jobId))
 local ref = Q .. ":" .. jobId
@@ -33,14 +35,14 @@ if cfg.enabled then
       rcall("INCR", usageKey(P, T, "concurrent"))
       fillQueue(P, T, Q, cfg, now, defaultWindow)
     end
-    return {1}
+    return {1, resultLimit}
   end
   if not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent then
     rcall("ZREM", deferredKey(P, T), ref)
     rcall("ZADD", sk, now + lease, jobId)
     rcall("INCR", usageKey(P, T, "concurrent"))
     rcall("SADD", tenantQueuesKey(P, T), Q)
-    return {1}
+    return {1, resultLimit}
   end
 end
 

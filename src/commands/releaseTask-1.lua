@@ -1,18 +1,16 @@
 --[[
   Releases a task's slot when its handler is done, decides what happens to it next with the
-  tenant's policy as it is now, and hands the freed room to the tenant's held tasks in the same
-  step (so a parked task starts as soon as a running one ends, without polling).
+  tenant's retry policy as it is now, and hands the freed room to the tenant's held tasks in
+  the same step (so a parked task starts as soon as a running one ends, without polling).
   Input:
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] tenant id ("" when unknown), ARGV[3] queue, ARGV[4] job id,
     ARGV[5] now (ms), ARGV[6] default dispatch window,
-    ARGV[7] outcome: "completed" | "failed" | "dead" (poison: dead-letter without retry)
-    ARGV[8] attempts made before this one, ARGV[9] retries the task allows,
-    ARGV[10] result size (bytes, "completed"), ARGV[11] dead-letter reason,
-    ARGV[12] error message, ARGV[13] error stack
-  Output:
-    {1} completed, keep the result | {2, limit} result too large: dead-lettered
-    {3, allowed} failed, retry | {4, allowed} dead-lettered
+    ARGV[7] outcome: "completed" | "failed" | "dead" (dead-letter now, no retry)
+                     | "requeued" (put back in the wait list by a stopping worker)
+    ARGV[8] attempts made before this one, ARGV[9] retries the task allows ("failed"),
+    ARGV[10] dead-letter reason, ARGV[11] error message, ARGV[12] error stack
+  Output: {1} completed or requeued | {3, allowed} failed: retry | {4, allowed} dead-lettered
   Events: 'waiting' for promoted tasks.
 ]]
 local rcall = redis.call
@@ -36,28 +34,22 @@ if T ~= "" then
   cfg = readTenant(P, T)
 end
 
-local decision
-if outcome == "completed" then
-  local size = tonumber(ARGV[10])
-  if cfg and cfg.maxResultSize and size > cfg.maxResultSize then
-    deadLetterJob(P, T, Q, jobId, attemptsMade + 1, "result_too_large", ARGV[12], ARGV[13], now)
-    decision = {2, cfg.maxResultSize}
-  else
-    decision = {1}
-  end
-elseif outcome == "failed" then
+local decision = {1}
+if outcome == "failed" then
   local allowed = retries
   if cfg and cfg.maxRetry then allowed = math.min(allowed, cfg.maxRetry) end
   if attemptsMade < allowed then
     rcall("ZADD", deferredKey(P, T), now, Q .. ":" .. jobId)
     decision = {3, allowed}
   else
-    deadLetterJob(P, T, Q, jobId, attemptsMade + 1, ARGV[11], ARGV[12], ARGV[13], now)
+    deadLetterJob(P, T, Q, jobId, attemptsMade + 1, ARGV[10], ARGV[11], ARGV[12], now)
     decision = {4, allowed}
   end
-else
-  deadLetterJob(P, T, Q, jobId, attemptsMade + 1, ARGV[11], ARGV[12], ARGV[13], now)
+elseif outcome == "dead" then
+  deadLetterJob(P, T, Q, jobId, attemptsMade + 1, ARGV[10], ARGV[11], ARGV[12], now)
   decision = {4, 0}
+elseif outcome == "requeued" and T ~= "" then
+  rcall("ZADD", deferredKey(P, T), now, Q .. ":" .. jobId)
 end
 
 if cfg and score then

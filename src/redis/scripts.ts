@@ -33,7 +33,9 @@ export type ScriptName =
   | 'deleteTenant'
   | 'changeUsage'
   | 'tenantStats'
-  | 'purgeDeadLetters';
+  | 'purgeDeadLetters'
+  | 'acquireLock'
+  | 'releaseLock';
 
 interface LoadedScript {
   numberOfKeys: number;

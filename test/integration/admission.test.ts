@@ -45,7 +45,7 @@ const tenant = (quotas: TenantQuotas = {}, tenantId = 'acme') =>
 async function snapshot(): Promise<string> {
   const keys = (await raw.keys(`${prefix}:*`)).sort();
   const parts: string[] = [];
-  for (const key of keys) parts.push(`${key}=${(await raw.dump(key))?.toString('base64')}`);
+  for (const key of keys) parts.push(`${key}=${(await raw.dumpBuffer(key))?.toString('base64')}`);
   return parts.join('\n');
 }
 

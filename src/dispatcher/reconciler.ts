@@ -1,0 +1,140 @@
+import type { Redis } from 'ioredis';
+import { loadScript, runScript } from '../redis/scripts.js';
+import type { KeyLayout } from '../tenancy/keys.js';
+import { DEFAULT_DISPATCH_WINDOW, windowForCapacity } from './window.js';
+
+export interface ReconcilerOptions {
+  workerId: string;
+  /** Queues this worker consumes, with its concurrency on each. */
+  queues: readonly string[];
+  concurrency: number;
+  intervalMs: number;
+  staleAfterMs: number;
+  /** A fixed window, or null to derive it from the workers' concurrency. */
+  window: number | null;
+  windowFactor: number;
+  minWindow: number;
+}
+
+export interface ReconcilePassResult {
+  tenants: number;
+  promoted: number;
+  leasesDropped: number;
+  slotsDropped: number;
+  deferredDropped: number;
+}
+
+const CHECK_LIMIT = 200;
+
+/**
+ * Periodic repair, by one worker at a time (a lock with a TTL; another worker takes over when
+ * the holder dies). A pass drops leases of dead workers (capacity comes back within the lock
+ * duration plus one pass), drops bookkeeping of tasks removed behind Turbine's back, resets
+ * `usage:concurrent` to the truth and promotes held tasks wherever there is room. Promotion on
+ * release does not depend on it: this only repairs. Every worker also publishes its
+ * concurrency, from which the leader sets each queue's dispatch window.
+ */
+export class Reconciler {
+  private timer: NodeJS.Timeout | null = null;
+  private passing: Promise<void> | null = null;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly keys: KeyLayout,
+    private readonly options: ReconcilerOptions,
+    private readonly onPass: (result: ReconcilePassResult & { durationMs: number }) => void,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    const tick = (): void => {
+      this.passing = this.tick()
+        .catch((error: unknown) => this.onError(error as Error))
+        .finally(() => {
+          this.passing = null;
+          if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.passing;
+    await runScript(this.client, 'releaseLock', [this.keys.reconcilerLock()], [this.options.workerId]).catch(
+      () => undefined,
+    );
+  }
+
+  /** One round: publish capacity; if elected, set windows and reconcile every tenant. */
+  async tick(): Promise<void> {
+    await this.publishCapacity();
+    if (!(await this.acquireLock())) return;
+    const started = Date.now();
+    await this.updateWindows();
+    const result = await this.reconcileAll();
+    this.onPass({ ...result, durationMs: Date.now() - started });
+  }
+
+  private async publishCapacity(): Promise<void> {
+    const expiresAt = Date.now() + this.options.intervalMs * 3;
+    const pipeline = this.client.pipeline();
+    for (const queue of this.options.queues) {
+      pipeline.hset(this.keys.capacity(queue), this.options.workerId, `${this.options.concurrency}:${expiresAt}`);
+      pipeline.sadd(this.keys.queues(), queue);
+    }
+    await pipeline.exec();
+  }
+
+  private async acquireLock(): Promise<boolean> {
+    const ttl = this.options.intervalMs * 3;
+    const held = await runScript(this.client, 'acquireLock', [this.keys.reconcilerLock()], [this.options.workerId, ttl]);
+    return held === 1;
+  }
+
+  private async updateWindows(): Promise<void> {
+    const now = Date.now();
+    const queues = await this.client.smembers(this.keys.queues());
+    for (const queue of queues) {
+      const entries = await this.client.hgetall(this.keys.capacity(queue));
+      let total = 0;
+      const expired: string[] = [];
+      for (const [worker, value] of Object.entries(entries)) {
+        const [concurrency, expiresAt] = value.split(':').map(Number);
+        if ((expiresAt ?? 0) < now) expired.push(worker);
+        else total += concurrency ?? 0;
+      }
+      if (expired.length) await this.client.hdel(this.keys.capacity(queue), ...expired);
+      // With no live worker on a queue the window does not matter; keep the last one.
+      if (this.options.window === null && total === 0) continue;
+      const window = this.options.window ?? windowForCapacity(total, this.options.windowFactor, this.options.minWindow);
+      await this.client.hset(this.keys.dispatchWindow(), queue, window);
+    }
+  }
+
+  private async reconcileAll(): Promise<ReconcilePassResult> {
+    const tenants = await this.client.smembers(this.keys.tenants());
+    const result: ReconcilePassResult = { tenants: tenants.length, promoted: 0, leasesDropped: 0, slotsDropped: 0, deferredDropped: 0 };
+    const script = loadScript('reconcileTenant');
+    await this.client.script('LOAD', script.lua);
+    for (let i = 0; i < tenants.length; i += 100) {
+      const pipeline = this.client.pipeline();
+      const now = Date.now();
+      for (const tenantId of tenants.slice(i, i + 100)) {
+        pipeline.evalsha(script.sha, 1, this.keys.tenants(), this.keys.prefix, tenantId, now, DEFAULT_DISPATCH_WINDOW, this.options.staleAfterMs, CHECK_LIMIT);
+      }
+      for (const [error, reply] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        const [promoted, leases, slots, deferred] = reply as number[];
+        if ((promoted ?? 0) < 0) continue; // deleted meanwhile
+        result.promoted += promoted ?? 0;
+        result.leasesDropped += leases ?? 0;
+        result.slotsDropped += slots ?? 0;
+        result.deferredDropped += deferred ?? 0;
+      }
+    }
+    return result;
+  }
+}

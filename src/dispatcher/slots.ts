@@ -1,0 +1,107 @@
+import type { Redis } from 'ioredis';
+import { runScript } from '../redis/scripts.js';
+import type { KeyLayout } from '../tenancy/keys.js';
+import { DEFAULT_DISPATCH_WINDOW } from './window.js';
+
+/** What a worker may do with a task it fetched; `run` comes with the tenant's result limit. */
+export type ClaimResult =
+  | { kind: 'run'; maxResultSizeBytes: number | null }
+  | { kind: 'parked' | 'tenant-missing' | 'lock-lost' };
+
+/** Why a task went to the dead-letter queue. */
+export type DeadLetterReason =
+  | 'retries_exhausted'
+  | 'timeout'
+  | 'result_too_large'
+  | 'unknown_task'
+  | 'undecodable_payload'
+  | 'non_error_thrown'
+  | 'tenant_deleted'
+  | 'stalled';
+
+export type ReleaseInput =
+  | { outcome: 'completed' }
+  | { outcome: 'failed'; attemptsMade: number; retries: number; reason: DeadLetterReason; error: { message: string; stack: string } }
+  | { outcome: 'dead'; attemptsMade: number; reason: DeadLetterReason; error: { message: string; stack: string } }
+  | { outcome: 'requeued' };
+
+export type ReleaseDecision =
+  | { kind: 'completed' }
+  | { kind: 'retry'; allowedRetries: number }
+  | { kind: 'dead-lettered'; allowedRetries: number };
+
+/** A task a worker is running, as the slot scripts name it. */
+export interface SlotRef {
+  tenantId: string;
+  queue: string;
+  jobId: string;
+}
+
+/**
+ * The worker's side of slot accounting: claim before the handler runs, release when it is done
+ * (deciding retry or dead-letter with the tenant's policy as it is then), renew with the lock.
+ */
+export class SlotClient {
+  constructor(
+    private readonly client: Redis,
+    private readonly keys: KeyLayout,
+    private readonly leaseMs: number,
+  ) {}
+
+  async claim(ref: SlotRef, token: string): Promise<ClaimResult> {
+    const reply = (await runScript(this.client, 'claimTask', [this.keys.tenants()], [
+      this.keys.prefix,
+      ref.tenantId,
+      ref.queue,
+      ref.jobId,
+      token,
+      Date.now(),
+      this.leaseMs,
+      DEFAULT_DISPATCH_WINDOW,
+    ])) as number[];
+    switch (reply[0]) {
+      case 1:
+        return { kind: 'run', maxResultSizeBytes: Number(reply[1]) >= 0 ? Number(reply[1]) : null };
+      case 2:
+        return { kind: 'parked' };
+      case -1:
+        return { kind: 'tenant-missing' };
+      default:
+        return { kind: 'lock-lost' };
+    }
+  }
+
+  /** `tenantId` is '' when the task's payload could not be read. */
+  async release(ref: SlotRef, input: ReleaseInput): Promise<ReleaseDecision> {
+    const error = 'error' in input && input.error ? input.error : { message: '', stack: '' };
+    const reply = (await runScript(this.client, 'releaseTask', [this.keys.tenants()], [
+      this.keys.prefix,
+      ref.tenantId,
+      ref.queue,
+      ref.jobId,
+      Date.now(),
+      DEFAULT_DISPATCH_WINDOW,
+      input.outcome,
+      'attemptsMade' in input ? input.attemptsMade : 0,
+      input.outcome === 'failed' ? input.retries : 0,
+      'reason' in input ? input.reason : '',
+      error.message,
+      error.stack,
+    ])) as number[];
+    switch (reply[0]) {
+      case 1:
+        return { kind: 'completed' };
+      case 3:
+        return { kind: 'retry', allowedRetries: Number(reply[1]) };
+      default:
+        return { kind: 'dead-lettered', allowedRetries: Number(reply[1]) };
+    }
+  }
+
+  async renew(refs: readonly SlotRef[]): Promise<number> {
+    if (refs.length === 0) return 0;
+    const args: (string | number)[] = [this.keys.prefix, Date.now() + this.leaseMs];
+    for (const ref of refs) args.push(ref.tenantId, ref.queue, ref.jobId);
+    return Number(await runScript(this.client, 'renewLeases', [this.keys.tenants()], args));
+  }
+}

@@ -1,0 +1,172 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { decodeTask, type TaskEnvelope } from '../dispatcher/envelope.js';
+import type { DeadLetterReason, SlotClient, SlotRef } from '../dispatcher/slots.js';
+import { ResultTooLargeError, coerceError } from '../errors.js';
+import type { TaskDefinition } from '../tasks/task.js';
+import type { TaskContext } from '../tasks/types.js';
+import type { TaskOutcome, WorkerEvents } from './events.js';
+import type { Logger } from './logger.js';
+import { HandlerTimeoutError, runWithTimeout } from './timeout.js';
+
+export interface ProcessorDeps {
+  tasks: ReadonlyMap<string, TaskDefinition>;
+  slots: SlotClient;
+  logger: Logger;
+  emit: <E extends keyof WorkerEvents & string>(event: E, payload: WorkerEvents[E]) => void;
+  /** Tasks whose handler is running, for lease renewal and a forced stop. */
+  running: Map<string, RunningTask>;
+}
+
+export interface RunningTask {
+  ref: SlotRef;
+  job: Job;
+  token: string;
+  abort: AbortController;
+}
+
+export function runningKey(queue: string, jobId: string): string {
+  return `${queue}:${jobId}`;
+}
+
+/**
+ * Runs one fetched job the Turbine way: decode it, claim the tenant's slot (or hold it back),
+ * run the handler with its timeout, then release the slot and let the tenant's policy decide
+ * between done, retry and dead-letter. Poison tasks (unknown name, undecodable payload, a
+ * non-Error thrown) go to the dead-letter queue at once: retrying cannot help them.
+ */
+export class TaskProcessor {
+  constructor(private readonly deps: ProcessorDeps) {}
+
+  async process(job: Job, token: string, bullSignal?: AbortSignal): Promise<unknown> {
+    const jobId = job.id!;
+    const queue = job.queueName;
+    let envelope: TaskEnvelope;
+    try {
+      envelope = decodeTask(job.data);
+    } catch (error) {
+      return this.deadLetter(job, { tenantId: '', queue, jobId }, 'undecodable_payload', coerceError(error));
+    }
+    const ref: SlotRef = { tenantId: envelope.tenant_id, queue, jobId };
+    const definition = this.deps.tasks.get(job.name);
+    if (!definition) {
+      return this.deadLetter(job, ref, 'unknown_task', new Error(`No task named '${job.name}' is registered in this worker`));
+    }
+
+    const claim = await this.deps.slots.claim(ref, token);
+    if (claim.kind === 'tenant-missing') {
+      return this.deadLetter(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`));
+    }
+    if (claim.kind !== 'run') {
+      // The claim script already put the job back (held) or another worker owns it: tell BullMQ
+      // to leave it alone, which costs no attempt.
+      if (claim.kind === 'parked') this.deps.emit('task:held', this.describe(job, ref));
+      throw new DelayedError();
+    }
+    return this.run(job, token, ref, definition, envelope, claim.maxResultSizeBytes, bullSignal);
+  }
+
+  private async run(
+    job: Job,
+    token: string,
+    ref: SlotRef,
+    definition: TaskDefinition,
+    envelope: TaskEnvelope,
+    maxResultSizeBytes: number | null,
+    bullSignal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const abort = new AbortController();
+    bullSignal?.addEventListener('abort', () => abort.abort(bullSignal.reason), { once: true });
+    const key = runningKey(ref.queue, ref.jobId);
+    this.deps.running.set(key, { ref, job, token, abort });
+    const attempt = job.attemptsMade + 1;
+    const started = Date.now();
+    const about = this.describe(job, ref);
+    const dueAt = job.timestamp + (job.opts.delay ?? 0);
+    this.deps.emit('task:started', { ...about, attempt, waitMs: attempt === 1 ? Math.max(0, started - dueAt) : null });
+    this.deps.logger.debug({ ...about, attempt }, 'task started');
+
+    const context: TaskContext = {
+      taskId: ref.jobId,
+      tenantId: ref.tenantId,
+      queue: ref.queue,
+      taskName: definition.name,
+      attempt,
+      signal: abort.signal,
+    };
+    let result: unknown;
+    let thrown: unknown;
+    let failed = false;
+    let resultSize = 0;
+    try {
+      result = await runWithTimeout(() => definition.handler(...envelope.args, context), definition.timeoutMs, abort);
+      // What BullMQ will store; a result that cannot be serialized fails the run.
+      resultSize = Buffer.byteLength(JSON.stringify(result) ?? 'null');
+    } catch (error) {
+      thrown = error;
+      failed = true;
+    } finally {
+      this.deps.running.delete(key);
+    }
+
+    if (!failed) {
+      if (maxResultSizeBytes !== null && resultSize > maxResultSizeBytes) {
+        this.deps.emit('result:rejected', { ...about, sizeBytes: resultSize, limitBytes: maxResultSizeBytes });
+        const error = new ResultTooLargeError(ref.tenantId, resultSize, maxResultSizeBytes);
+        return this.deadLetter(job, ref, 'result_too_large', error, started);
+      }
+      await this.deps.slots.release(ref, { outcome: 'completed' });
+      this.finished(job, ref, 'succeeded', started);
+      return result;
+    }
+    if (!(thrown instanceof Error)) {
+      return this.deadLetter(job, ref, 'non_error_thrown', coerceError(thrown), started);
+    }
+    const reason: DeadLetterReason = thrown instanceof HandlerTimeoutError ? 'timeout' : 'retries_exhausted';
+    const decision = await this.deps.slots.release(ref, {
+      outcome: 'failed',
+      attemptsMade: job.attemptsMade,
+      retries: Math.max(0, (job.opts.attempts ?? 1) - 1),
+      reason,
+      error: { message: thrown.message, stack: thrown.stack ?? '' },
+    });
+    if (decision.kind === 'retry') {
+      this.finished(job, ref, 'retried', started, thrown);
+      throw thrown;
+    }
+    this.deps.emit('task:dead-lettered', { ...about, reason });
+    this.finished(job, ref, 'dead_lettered', started, thrown, reason);
+    throw unrecoverable(thrown);
+  }
+
+  /** Dead-letters a task without retry and tells BullMQ to fail it for good. */
+  private async deadLetter(job: Job, ref: SlotRef, reason: DeadLetterReason, error: Error, started?: number): Promise<never> {
+    await this.deps.slots.release(ref, {
+      outcome: 'dead',
+      attemptsMade: job.attemptsMade,
+      reason,
+      error: { message: error.message, stack: error.stack ?? '' },
+    });
+    this.deps.emit('task:dead-lettered', { ...this.describe(job, ref), reason });
+    this.finished(job, ref, 'dead_lettered', started ?? Date.now(), error, reason);
+    throw unrecoverable(error);
+  }
+
+  private finished(job: Job, ref: SlotRef, outcome: TaskOutcome, started: number, error?: Error, reason?: string): void {
+    const durationMs = Date.now() - started;
+    const about = this.describe(job, ref);
+    this.deps.emit('task:finished', { ...about, outcome, durationMs });
+    const line = { ...about, outcome, durationMs, attempt: job.attemptsMade + 1, ...(reason ? { reason } : {}) };
+    if (error) this.deps.logger.warn({ ...line, err: error }, 'task failed');
+    else this.deps.logger.info(line, 'task finished');
+  }
+
+  private describe(job: Job, ref: SlotRef): { tenantId: string; queue: string; task: string; taskId: string } {
+    return { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId };
+  }
+}
+
+function unrecoverable(error: Error): UnrecoverableError {
+  const wrapped = new UnrecoverableError(error.message);
+  wrapped.stack = error.stack ?? wrapped.stack;
+  return wrapped;
+}

@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { configSchema, type TurbineConfig, type TurbineConfigInput } from '../config/schema.js';
+import { decodeTask } from '../dispatcher/envelope.js';
+import { Reconciler } from '../dispatcher/reconciler.js';
+import { SlotClient, type SlotRef } from '../dispatcher/slots.js';
+import { ConfigError, coerceError } from '../errors.js';
+import { TypedEmitter } from '../events.js';
+import { createWorkerClient, redactUrl } from '../redis/connection.js';
+import type { Turbine } from '../tasks/app.js';
+import type { TaskDefinition } from '../tasks/task.js';
+import { KeyLayout } from '../tenancy/keys.js';
+import type { WorkerEvents } from './events.js';
+import { HealthServer } from './health.js';
+import { createLogger, type Logger } from './logger.js';
+import { TaskProcessor, runningKey, type RunningTask } from './processor.js';
+
+export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
+  /** The app whose tasks to run (its backend URL and prefix are the defaults). */
+  app?: Turbine;
+  /** Tasks to run, instead of (or besides) an app's. */
+  tasks?: Iterable<TaskDefinition>;
+  /** A logger of your own; else JSON logs on stdout at `log.level`. */
+  logger?: Logger;
+}
+
+/**
+ * A running `turbine-worker`: one BullMQ worker per queue, each task run through Turbine's
+ * claim / release, a health server, and (when elected) the reconciler.
+ */
+export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly config: TurbineConfig;
+  readonly keys: KeyLayout;
+  readonly queues: string[];
+  readonly logger: Logger;
+  readonly health: HealthServer;
+  healthPort: number | null = null;
+  private readonly tasks: Map<string, TaskDefinition>;
+  private readonly running = new Map<string, RunningTask>();
+  private readonly workers: Worker[] = [];
+  private readonly workerClients: Redis[] = [];
+  private client: Redis | null = null;
+  private slots: SlotClient | null = null;
+  private reconciler: Reconciler | null = null;
+  private redisReady = false;
+  private closing: Promise<void> | null = null;
+  private forceNow: (() => void) | null = null;
+  private readonly lastErrorLog = new Map<string, number>();
+
+  constructor(options: StartWorkerOptions) {
+    super();
+    const { app, tasks, logger, ...rest } = options;
+    const parsed = configSchema.safeParse({
+      ...rest,
+      backendUrl: rest.backendUrl ?? app?.backendUrl,
+      prefix: rest.prefix ?? app?.keys.prefix,
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ConfigError(`Invalid worker option ${issue.path.join('.')}: ${issue.message}`);
+    }
+    this.config = parsed.data;
+    this.keys = new KeyLayout(this.config.prefix);
+    this.logger = logger ?? createLogger(this.config.log.level);
+    this.tasks = new Map(app?.tasks ?? []);
+    for (const definition of tasks ?? []) this.tasks.set(definition.name, definition);
+    if (this.tasks.size === 0) throw new ConfigError('The worker has no tasks to run: pass an app or tasks');
+    const taskQueues = [...new Set([...this.tasks.values()].map((t) => t.queue))].sort();
+    this.queues = this.config.queues.length ? [...new Set(this.config.queues)] : taskQueues;
+    const idle = this.queues.filter((q) => !taskQueues.includes(q));
+    if (idle.length) {
+      this.logger.warn({ queues: idle }, 'no task of the app uses these queues; their tasks will be dead-lettered as unknown');
+    }
+    this.health = new HealthServer(() => this.readinessProblems());
+  }
+
+  /** Connects, starts consuming and serving health; resolves once the health port listens. */
+  async start(): Promise<void> {
+    const url = this.config.backendUrl;
+    this.logger.info(
+      { workerId: this.id, queues: this.queues, concurrency: this.config.concurrency, backend: redactUrl(url), prefix: this.config.prefix },
+      'starting turbine-worker',
+    );
+    if (this.config.health.port >= 0) {
+      this.healthPort = await this.health.listen(this.config.health.port, this.config.health.host);
+      this.logger.info({ port: this.healthPort }, 'health server listening on /healthz and /readyz');
+    }
+    // Not awaited: with Redis down at start the worker waits and reconnects, commands queue meanwhile.
+    this.client = createWorkerClient(url);
+    this.watchRedis(this.client, url);
+    this.slots = new SlotClient(this.client, this.keys, this.config.lockDurationMs);
+    const processor = new TaskProcessor({
+      tasks: this.tasks,
+      slots: this.slots,
+      logger: this.logger,
+      emit: (event, payload) => this.safeEmit(event, payload),
+      running: this.running,
+    });
+    for (const queue of this.queues) this.workers.push(this.startQueueWorker(queue, processor));
+    this.reconciler = new Reconciler(
+      this.client,
+      this.keys,
+      {
+        workerId: this.id,
+        queues: this.queues,
+        concurrency: this.config.concurrency,
+        intervalMs: this.config.reconciler.intervalMs,
+        staleAfterMs: this.config.reconciler.staleAfterMs,
+        window: this.config.dispatch.window,
+        windowFactor: this.config.dispatch.windowFactor,
+        minWindow: this.config.dispatch.minWindow,
+      },
+      (result) => {
+        this.safeEmit('reconciler:pass', result);
+        if (result.promoted || result.leasesDropped || result.slotsDropped || result.deferredDropped) {
+          this.logger.info(result, 'reconciler repaired dispatch state');
+        }
+      },
+      (error) => this.reportError(error),
+    );
+    this.reconciler.start();
+  }
+
+  /** Resolves when every queue's worker is consuming. */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    this.safeEmit('worker:ready', { queues: this.queues });
+  }
+
+  readinessProblems(): string[] {
+    const problems: string[] = [];
+    if (this.closing) problems.push('shutting down');
+    if (!this.redisReady) problems.push(`not connected to Redis at ${redactUrl(this.config.backendUrl)}`);
+    for (const worker of this.workers) if (!worker.isRunning()) problems.push(`queue ${worker.name}: not consuming`);
+    if (this.workers.length === 0) problems.push('not started');
+    return problems;
+  }
+
+  /** Tasks running now in this process. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Stops taking tasks and lets running ones finish within the grace period; then (or at once
+   * with `force`, or on a second call with `force`) stops them and puts them back in their
+   * queue, so they are redelivered, not lost.
+   */
+  close(options: { force?: boolean } = {}): Promise<void> {
+    if (this.closing) {
+      if (options.force) this.forceNow?.();
+      return this.closing;
+    }
+    this.closing = this.shutdown(options.force ?? false);
+    return this.closing;
+  }
+
+  private async shutdown(force: boolean): Promise<void> {
+    this.logger.info({ running: this.running.size, graceMs: force ? 0 : this.config.shutdownGraceMs }, 'stopping: no new tasks');
+    await this.reconciler?.stop();
+    const forced = new Promise<'forced'>((resolve) => {
+      this.forceNow = () => resolve('forced');
+      if (force) resolve('forced');
+    });
+    const grace = new Promise<'forced'>((resolve) => setTimeout(() => resolve('forced'), this.config.shutdownGraceMs).unref());
+    const drained = Promise.all(this.workers.map((w) => w.close())).then(() => 'drained' as const);
+    const how = await Promise.race([drained, forced, grace]);
+    if (how === 'forced') {
+      this.logger.warn({ running: this.running.size }, 'stopping now: running tasks are put back in their queues');
+      await this.requeueRunning();
+      await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+    }
+    await this.health.close();
+    for (const client of this.workerClients) client.disconnect();
+    await this.client?.quit().catch(() => this.client?.disconnect());
+    this.logger.info('stopped');
+  }
+
+  private async requeueRunning(): Promise<void> {
+    const tasks = [...this.running.values()];
+    this.running.clear();
+    await Promise.all(
+      tasks.map(async ({ ref, job, token, abort }) => {
+        abort.abort(new Error('worker stopping'));
+        try {
+          // Release first: once back in the wait list another worker may claim it at once.
+          await this.slots!.release(ref, { outcome: 'requeued' });
+          await job.moveToWait(token);
+        } catch (error) {
+          // Not fatal: the lock expires and BullMQ redelivers the task as stalled.
+          this.reportError(coerceError(error), ref.queue);
+        }
+      }),
+    );
+  }
+
+  private startQueueWorker(queue: string, processor: TaskProcessor): Worker {
+    const connection = createWorkerClient(this.config.backendUrl);
+    this.workerClients.push(connection);
+    const worker = new Worker(queue, (job, token, signal) => processor.process(job, token ?? '', signal), {
+      connection,
+      prefix: this.keys.bullPrefix(),
+      concurrency: this.config.concurrency,
+      lockDuration: this.config.lockDurationMs,
+      stalledInterval: this.config.stalledIntervalMs,
+      maxStalledCount: this.config.maxStalledCount,
+      autorun: true,
+    });
+    worker.on('error', (error) => this.reportError(error, queue));
+    worker.on('locksRenewed', ({ jobIds }) => {
+      const refs = jobIds
+        .map((id) => this.running.get(runningKey(queue, id))?.ref)
+        .filter((ref): ref is SlotRef => ref !== undefined);
+      this.slots!.renew(refs).catch((error: unknown) => this.reportError(coerceError(error), queue));
+    });
+    worker.on('failed', (job, error) => {
+      // BullMQ fails a task that stalled too often without calling the processor.
+      if (job?.deferredFailure && error.message === job.deferredFailure) {
+        this.deadLetterStalled(job).catch((e: unknown) => this.reportError(coerceError(e), queue));
+      }
+    });
+    return worker;
+  }
+
+  private async deadLetterStalled(job: Job): Promise<void> {
+    let tenantId = '';
+    try {
+      tenantId = decodeTask(job.data).tenant_id;
+    } catch {
+      // Unknown tenant: the entry is still written, without a tenant.
+    }
+    const ref = { tenantId, queue: job.queueName, jobId: job.id! };
+    await this.slots!.release(ref, {
+      outcome: 'dead',
+      attemptsMade: job.attemptsMade,
+      reason: 'stalled',
+      error: { message: job.deferredFailure ?? 'stalled', stack: '' },
+    });
+    const about = { tenantId, queue: job.queueName, task: job.name, taskId: job.id! };
+    this.safeEmit('task:dead-lettered', { ...about, reason: 'stalled' });
+    this.safeEmit('task:finished', { ...about, outcome: 'dead_lettered', durationMs: 0 });
+    this.logger.warn({ ...about, reason: 'stalled' }, 'task dead-lettered: its workers died too often while running it');
+  }
+
+  private watchRedis(client: Redis, url: string): void {
+    this.redisReady = client.status === 'ready';
+    client.on('ready', () => {
+      if (!this.redisReady) this.logger.info({ backend: redactUrl(url) }, 'connected to Redis');
+      this.redisReady = true;
+      this.safeEmit('redis:status', { ready: true });
+    });
+    const down = (): void => {
+      if (!this.redisReady || this.closing) return;
+      this.redisReady = false;
+      this.logger.warn({ backend: redactUrl(url) }, 'lost the connection to Redis; reconnecting with backoff');
+      this.safeEmit('redis:status', { ready: false });
+    };
+    client.on('close', down);
+    client.on('reconnecting', down);
+    client.on('error', (error: Error) => {
+      if (!this.redisReady) this.reportError(new Error(`waiting for Redis at ${redactUrl(url)}: ${error.message}`));
+    });
+  }
+
+  /** Logs an error at most once per 5 s per message, so an outage does not flood the logs. */
+  private reportError(error: Error, queue?: string): void {
+    this.safeEmit('worker:error', { error, queue });
+    const key = `${queue ?? ''}:${error.message}`;
+    const now = Date.now();
+    if ((this.lastErrorLog.get(key) ?? 0) + 5000 > now) return;
+    this.lastErrorLog.set(key, now);
+    this.logger.error({ queue, err: error }, 'worker error');
+  }
+}
+
+/** Starts a worker; `await handle.ready()` to wait until it consumes, `handle.close()` to stop. */
+export async function startWorker(options: StartWorkerOptions): Promise<WorkerRuntime> {
+  const runtime = new WorkerRuntime(options);
+  await runtime.start();
+  return runtime;
+}

@@ -1,0 +1,28 @@
+import type { Logger } from './logger.js';
+import type { WorkerRuntime } from './runtime.js';
+
+/**
+ * SIGTERM or SIGINT drains the worker (running tasks finish within the grace period) and exits
+ * 0; a second signal stops it at once, putting running tasks back in their queues.
+ */
+export function handleShutdownSignals(runtime: WorkerRuntime, logger: Logger): void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    received += 1;
+    if (received === 1) {
+      logger.info({ signal }, 'shutting down gracefully; send the signal again to stop at once');
+      runtime.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    } else {
+      logger.warn({ signal }, 'stopping at once');
+      void runtime.close({ force: true });
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
