@@ -14,6 +14,7 @@ import type { TaskDefinition } from '../tasks/task.js';
 import { KeyLayout } from '../tenancy/keys.js';
 import type { WorkerEvents } from './events.js';
 import { HealthServer } from './health.js';
+import { attachWorkerMetrics, type MetricsHandle } from '../metrics/worker.js';
 import { createLogger, type Logger } from './logger.js';
 import { TaskProcessor, runningKey, type RunningTask } from './processor.js';
 
@@ -45,6 +46,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   private client: Redis | null = null;
   private slots: SlotClient | null = null;
   private reconciler: Reconciler | null = null;
+  private metrics: MetricsHandle | null = null;
   private redisReady = false;
   private closing: Promise<void> | null = null;
   private forceNow: (() => void) | null = null;
@@ -99,6 +101,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       emit: (event, payload) => this.safeEmit(event, payload),
       running: this.running,
     });
+    if (this.config.metrics.enabled) this.metrics = attachWorkerMetrics(this);
     for (const queue of this.queues) this.workers.push(this.startQueueWorker(queue, processor));
     this.reconciler = new Reconciler(
       this.client,
@@ -139,6 +142,12 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     return problems;
   }
 
+  /** The worker's Redis client (for scripts and Redis-derived gauges). */
+  get redis(): Redis {
+    if (!this.client) throw new Error('The worker is not started');
+    return this.client;
+  }
+
   /** Tasks running now in this process. */
   get runningCount(): number {
     return this.running.size;
@@ -173,6 +182,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       await this.requeueRunning();
       await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
     }
+    await this.metrics?.close();
     await this.health.close();
     for (const client of this.workerClients) client.disconnect();
     await this.client?.quit().catch(() => this.client?.disconnect());
