@@ -48,6 +48,9 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   private reconciler: Reconciler | null = null;
   private metrics: MetricsHandle | null = null;
   private redisReady = false;
+  /** Last PING answered in time: a frozen Redis keeps its sockets open, so status alone is not enough. */
+  private redisAnswering = false;
+  private pinger: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
   private forceNow: (() => void) | null = null;
   private readonly lastErrorLog = new Map<string, number>();
@@ -93,6 +96,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     // Not awaited: with Redis down at start the worker waits and reconnects, commands queue meanwhile.
     this.client = createWorkerClient(url);
     this.watchRedis(this.client, url);
+    this.startPinger(this.client);
     this.slots = new SlotClient(this.client, this.keys, this.config.lockDurationMs);
     const processor = new TaskProcessor({
       tasks: this.tasks,
@@ -136,7 +140,9 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   readinessProblems(): string[] {
     const problems: string[] = [];
     if (this.closing) problems.push('shutting down');
-    if (!this.redisReady) problems.push(`not connected to Redis at ${redactUrl(this.config.backendUrl)}`);
+    if (!this.redisReady || !this.redisAnswering) {
+      problems.push(`not connected to Redis at ${redactUrl(this.config.backendUrl)}`);
+    }
     for (const worker of this.workers) if (!worker.isRunning()) problems.push(`queue ${worker.name}: not consuming`);
     if (this.workers.length === 0) problems.push('not started');
     return problems;
@@ -182,6 +188,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       await this.requeueRunning();
       await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
     }
+    if (this.pinger) clearInterval(this.pinger);
     await this.metrics?.close();
     await this.health.close();
     for (const client of this.workerClients) client.disconnect();
@@ -273,6 +280,26 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     client.on('error', (error: Error) => {
       if (!this.redisReady) this.reportError(new Error(`waiting for Redis at ${redactUrl(url)}: ${error.message}`));
     });
+  }
+
+  private startPinger(client: Redis): void {
+    const PING_EVERY_MS = 1000;
+    const PING_TIMEOUT_MS = 2000;
+    let inFlight = false;
+    this.pinger = setInterval(() => {
+      if (inFlight) return;
+      inFlight = true;
+      const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS).unref());
+      void Promise.race([client.ping().then(() => true, () => false), timeout]).then((answered) => {
+        inFlight = false;
+        if (answered !== this.redisAnswering) {
+          this.redisAnswering = answered;
+          if (!answered && this.redisReady) this.logger.warn('Redis does not answer PING; not ready');
+        }
+      });
+    }, PING_EVERY_MS);
+    this.pinger.unref();
+    void client.ping().then(() => (this.redisAnswering = true), () => undefined);
   }
 
   /** Logs an error at most once per 5 s per message, so an outage does not flood the logs. */

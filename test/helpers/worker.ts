@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+import { Turbine } from '../../src/tasks/app.js';
+import { TenantManager } from '../../src/tenancy/manager.js';
+import { startWorker, type StartWorkerOptions, type WorkerRuntime } from '../../src/worker/runtime.js';
+import { deletePrefix, rawClient, redisUrl, uniquePrefix } from './context.js';
+
+/**
+ * One test's Turbine world: a unique prefix, an app, a tenant manager and the workers it
+ * starts, all closed and deleted by `close()`.
+ */
+export class TestWorld {
+  readonly prefix = uniquePrefix();
+  readonly app = new Turbine({ backendUrl: redisUrl(), prefix: this.prefix });
+  readonly manager = new TenantManager({ backendUrl: redisUrl(), prefix: this.prefix, actor: 'test' });
+  readonly raw: Redis = rawClient();
+  private readonly workers: WorkerRuntime[] = [];
+
+  /** Starts an in-process worker for this world's app (silent logs, an ephemeral health port). */
+  async startWorker(options: Partial<StartWorkerOptions> = {}): Promise<WorkerRuntime> {
+    const worker = await startWorker({
+      app: this.app,
+      concurrency: 10,
+      health: { port: 0, host: '127.0.0.1' },
+      log: { level: 'silent' },
+      metrics: { enabled: false },
+      ...options,
+    });
+    this.workers.push(worker);
+    await worker.ready();
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close({ force: true })));
+    await this.app.close();
+    await this.manager.close();
+    await deletePrefix(this.raw, this.prefix);
+    await this.raw.quit();
+  }
+}
+
+/** Counts handlers running at once, and the most seen. */
+export class ConcurrencyProbe {
+  running = 0;
+  max = 0;
+  completed = 0;
+
+  async around<T>(fn: () => Promise<T>): Promise<T> {
+    this.running += 1;
+    this.max = Math.max(this.max, this.running);
+    try {
+      return await fn();
+    } finally {
+      this.running -= 1;
+      this.completed += 1;
+    }
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A promise with its resolve function, to let a test release handlers when it chooses. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
