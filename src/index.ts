@@ -24,7 +24,7 @@ export { TaskDefinition } from './tasks/task.js';
 export type { BulkItemResult } from './tasks/task.js';
 export { AsyncResult } from './tasks/result.js';
 export { task, getDefaultApp, closeDefaultApp } from './tasks/default-app.js';
-export type { ApplyOptions, BackoffOptions, TaskContext, TaskHandler, TaskOptions, TaskStatus } from './tasks/types.js';
+export type { AnyHandler, ApplyOptions, ArgsOf, BackoffOptions, ResultOf, TaskContext, TaskOptions, TaskStatus } from './tasks/types.js';
 export type { Placement } from './dispatcher/admission.js';
 export type { RejectionReason } from './tasks/rejection.js';
 export { startWorker, WorkerRuntime } from './worker/runtime.js';

@@ -10,7 +10,7 @@ import { assertQueueName, assertTenantId } from '../tenancy/validation.js';
 import { rejectionReason, type RejectionReason } from './rejection.js';
 import { AsyncResult } from './result.js';
 import { TaskDefinition } from './task.js';
-import type { TaskHandler, TaskOptions } from './types.js';
+import type { AnyHandler, ArgsOf, ResultOf, TaskOptions } from './types.js';
 
 export interface TurbineOptions extends RedisClientOptions {
   /** Default tenant of this app's submissions (the guide's TURBINE_TENANT_ID setting). */
@@ -57,8 +57,8 @@ export class Turbine extends TypedEmitter<ProducerEvents> {
   }
 
   /** Defines a task. Names are unique within an app. */
-  task<A extends unknown[], R>(options: TaskOptions, handler: TaskHandler<A, R>): TaskDefinition<A, R> {
-    const definition = new TaskDefinition<A, R>(this, options, handler);
+  task<H extends AnyHandler>(options: TaskOptions, handler: H): TaskDefinition<ArgsOf<H>, ResultOf<H>> {
+    const definition = new TaskDefinition<ArgsOf<H>, ResultOf<H>>(this, options, handler);
     if (this.registry.has(definition.name)) {
       throw new InvalidArgumentError(
         `A task named '${definition.name}' is already defined; give this one another name`,

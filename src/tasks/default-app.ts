@@ -1,6 +1,6 @@
 import { Turbine } from './app.js';
 import type { TaskDefinition } from './task.js';
-import type { TaskHandler, TaskOptions } from './types.js';
+import type { AnyHandler, ArgsOf, ResultOf, TaskOptions } from './types.js';
 
 let defaultApp: Turbine | undefined;
 
@@ -14,7 +14,7 @@ export function getDefaultApp(): Turbine {
 }
 
 /** Defines a task on the default app. */
-export function task<A extends unknown[], R>(options: TaskOptions, handler: TaskHandler<A, R>): TaskDefinition<A, R> {
+export function task<H extends AnyHandler>(options: TaskOptions, handler: H): TaskDefinition<ArgsOf<H>, ResultOf<H>> {
   return getDefaultApp().task(options, handler);
 }
 

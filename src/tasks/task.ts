@@ -4,7 +4,7 @@ import { InvalidArgumentError, TenantMismatchError, type TurbineError } from '..
 import { assertQueueName, assertTaskId, assertTaskName, assertTenantId } from '../tenancy/validation.js';
 import type { Turbine } from './app.js';
 import { AsyncResult } from './result.js';
-import type { ApplyOptions, BackoffOptions, TaskHandler, TaskOptions } from './types.js';
+import type { AnyHandler, ApplyOptions, BackoffOptions, TaskOptions } from './types.js';
 
 export type BulkItemResult<R> = { ok: true; result: AsyncResult<R> } | { ok: false; error: TurbineError };
 
@@ -27,7 +27,8 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
   constructor(
     readonly app: Turbine,
     options: TaskOptions,
-    readonly handler: TaskHandler<A, R>,
+    /** Called with the task's arguments and then the context. */
+    readonly handler: AnyHandler,
   ) {
     if (typeof handler !== 'function') throw new InvalidArgumentError('A task needs a handler function');
     this.name = assertTaskName(options.name ?? handler.name);

@@ -10,8 +10,24 @@ export interface TaskContext {
   signal: AbortSignal;
 }
 
-/** A task handler: the task's arguments, then the context. */
-export type TaskHandler<A extends unknown[], R> = (...params: [...A, TaskContext]) => R | Promise<R>;
+/**
+ * A task handler: the task's arguments, then (always, whether it declares it or not) the
+ * context. Declare it as the last parameter to use it; avoid optional parameters before it,
+ * since the context comes right after the arguments given.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a handler may take any parameters; ArgsOf types them
+export type AnyHandler = (...params: any[]) => unknown;
+
+/** The task's arguments: the handler's parameters without a trailing `TaskContext`. */
+export type ArgsOf<H extends AnyHandler> = DropContext<Parameters<H>>;
+type DropContext<P extends unknown[]> = P extends [...infer A, infer Last]
+  ? [Last] extends [TaskContext]
+    ? A
+    : P
+  : P;
+
+/** What the task's result resolves to. */
+export type ResultOf<H extends AnyHandler> = Awaited<ReturnType<H>>;
 
 export interface BackoffOptions {
   type: 'fixed' | 'exponential';

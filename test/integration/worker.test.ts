@@ -15,7 +15,7 @@ afterEach(() => world.close());
 
 /** DLQ entries of the world, by entry id. */
 async function deadLetters(): Promise<Record<string, Record<string, string>>> {
-  const ids = await world.raw.zrange(`${world.prefix}:dlq`, 0, -1);
+  const ids = await world.raw.zrange(`${world.prefix}:dlq`, '0', '-1');
   const out: Record<string, Record<string, string>> = {};
   for (const id of ids) out[id] = await world.raw.hgetall(`${world.prefix}:dlq:entry:${id}`);
   return out;
