@@ -1,11 +1,12 @@
 // Compiles src/ to dist/ and copies the Lua commands beside the compiled loader,
 // which reads them at run time (they are not JavaScript, so tsc leaves them out).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-rmSync('dist', { recursive: true, force: true });
+// dist/ is overwritten in place, not deleted first: tests and workers started from it by other
+// processes keep running while it is rebuilt (`npm run clean` removes it).
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
   stdio: 'inherit',
 });

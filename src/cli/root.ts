@@ -1,22 +1,36 @@
 import yargs from 'yargs';
+import { tenantCommand } from './commands/tenant.js';
+import { errorLine, exitCodeFor, usageErrorFrom } from './exit.js';
+import { CliRun, runContext } from './run.js';
 
 /**
- * The `turbine` command. Each command is a module registered here explicitly; handlers set the
- * exit code: 0 ok, 1 failure (e.g. not found), 2 bad usage or bad input.
+ * The `turbine` command. Each command is a module registered here explicitly; handlers return
+ * the exit code: 0 ok, 1 failure (e.g. not found), 2 bad usage or bad input. Every error, from
+ * yargs or from a handler, ends here and is printed as one line `Error: <message>`.
  */
 export async function runCli(argv: string[]): Promise<number> {
-  let exitCode = 0;
+  const run = new CliRun();
   const parser = yargs(argv)
     .scriptName('turbine')
+    .command(tenantCommand)
     .strict()
-    .demandCommand(1)
+    .demandCommand(1, 'Choose a command, e.g. turbine tenant list')
     .recommendCommands()
     .help()
+    // Return to the caller after --help or --version instead of exiting, so that runCli stays testable.
+    .exitProcess(false)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      if (error) throw error;
-      console.error(`Error: ${message}\nRun 'turbine --help' for usage.`);
-      exitCode = 2;
+      // yargs calls this for its own usage errors (a message, or a YError for a flag missing its
+      // value) and for errors thrown by handlers, which pass through unchanged.
+      if (error && error.name !== 'YError') throw error;
+      throw usageErrorFrom(error?.message ?? message);
     });
-  await parser.parseAsync();
-  return exitCode;
+  try {
+    await parser.parseAsync(argv, runContext(run));
+  } catch (error) {
+    console.error(errorLine(error));
+    return exitCodeFor(error);
+  }
+  return run.exitCode;
 }

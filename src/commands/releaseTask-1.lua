@@ -9,7 +9,9 @@
     ARGV[7] outcome: "completed" | "failed" | "dead" (dead-letter now, no retry)
                      | "requeued" (put back in the wait list by a stopping worker)
     ARGV[8] attempts made before this one, ARGV[9] retries the task allows ("failed"),
-    ARGV[10] dead-letter reason, ARGV[11] error message, ARGV[12] error stack
+    ARGV[10] dead-letter reason, ARGV[11] error message, ARGV[12] error stack,
+    ARGV[13] the run's lock token: a running slot is left alone when another token holds the
+             job's lock (the task was redelivered, and the slot is the new run's)
   Output: {1} completed or requeued | {3, allowed} failed: retry | {4, allowed} dead-lettered
   Events: 'waiting' for promoted tasks.
 ]]
@@ -27,6 +29,10 @@ local cfg = nil
 if T ~= "" then
   local sk = slotsKey(P, T, Q)
   score = tonumber(rcall("ZSCORE", sk, jobId))
+  if score and score > 0 and ARGV[13] ~= "" then
+    local holder = rcall("GET", P .. ":q:" .. Q .. ":" .. jobId .. ":lock")
+    if holder and holder ~= ARGV[13] then score = nil end
+  end
   if score then
     rcall("ZREM", sk, jobId)
     if score > 0 then rcall("DECR", usageKey(P, T, "concurrent")) end

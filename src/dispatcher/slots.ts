@@ -71,8 +71,11 @@ export class SlotClient {
     }
   }
 
-  /** `tenantId` is '' when the task's payload could not be read. */
-  async release(ref: SlotRef, input: ReleaseInput): Promise<ReleaseDecision> {
+  /**
+   * `tenantId` is '' when the task's payload could not be read; `token` is the run's lock token
+   * ('' when there is no run, e.g. a task dead-lettered before it started).
+   */
+  async release(ref: SlotRef, input: ReleaseInput, token = ''): Promise<ReleaseDecision> {
     const error = 'error' in input && input.error ? input.error : { message: '', stack: '' };
     const reply = (await runScript(this.client, 'releaseTask', [this.keys.tenants()], [
       this.keys.prefix,
@@ -87,6 +90,7 @@ export class SlotClient {
       'reason' in input ? input.reason : '',
       error.message,
       error.stack,
+      token,
     ])) as number[];
     switch (reply[0]) {
       case 1:

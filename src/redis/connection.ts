@@ -21,9 +21,12 @@ export function redactUrl(url: string): string {
 
 /**
  * How a client behaves while Redis is away:
- * - `command`: a producer, the CLI or a test. Fails fast (a few seconds) with a one-line error.
- * - `worker`: a long-lived process. Reconnects forever with backoff and never fails a command
- *   for being offline (BullMQ's production guidance: `maxRetriesPerRequest: null`).
+ * - `command`: a producer, the CLI, a tenant manager. The first connection fails within
+ *   seconds with a one-line error; later, while Redis is away, commands fail at once (no
+ *   offline queue: fail fast, BullMQ's advice for producers) and the client reconnects in
+ *   the background, so a long-lived producer recovers on its own.
+ * - `worker`: a long-lived consumer. Reconnects forever with backoff and queues commands while
+ *   offline (BullMQ's production guidance: `maxRetriesPerRequest: null`).
  */
 export type ConnectionProfile = 'command' | 'worker';
 
@@ -41,22 +44,14 @@ export function redisOptionsFor(url: string, profile: ConnectionProfile): RedisO
       `Invalid backend URL '${redactUrl(url)}': the scheme must be redis:// or rediss:// (TLS)`,
     );
   }
-  const common = { url, lazyConnect: true, connectTimeout: 5000 };
-  if (profile === 'worker') {
-    return {
-      ...common,
-      maxRetriesPerRequest: null,
-      enableOfflineQueue: true,
-      retryStrategy: (times: number) => Math.min(200 * 2 ** Math.min(times, 5), 5000),
-    };
-  }
-  return {
-    ...common,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: true,
-    // Two quick reconnects, then give up so that a command fails within a few seconds.
-    retryStrategy: (times: number) => (times > 2 ? null : 200 * times),
+  const common = {
+    url,
+    lazyConnect: true,
+    connectTimeout: 5000,
+    retryStrategy: (times: number) => Math.min(200 * 2 ** Math.min(times, 5), 5000),
   };
+  if (profile === 'worker') return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
+  return { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false };
 }
 
 /**

@@ -241,6 +241,8 @@ export class TenantManager {
   async onChange(listener: (tenantId: string) => void): Promise<() => Promise<void>> {
     const subscriber = (await this.client()).duplicate();
     subscriber.on('error', () => undefined);
+    // The duplicate is lazy and has no offline queue: connect before subscribing.
+    await subscriber.connect();
     const channel = this.keys.changesChannel();
     subscriber.on('message', (from: string, tenantId: string) => {
       if (from === channel) listener(tenantId);

@@ -77,7 +77,8 @@ export class TaskProcessor {
     const abort = new AbortController();
     bullSignal?.addEventListener('abort', () => abort.abort(bullSignal.reason), { once: true });
     const key = runningKey(ref.queue, ref.jobId);
-    this.deps.running.set(key, { ref, job, token, abort });
+    const entry: RunningTask = { ref, job, token, abort };
+    this.deps.running.set(key, entry);
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
     const about = this.describe(job, ref);
@@ -104,22 +105,26 @@ export class TaskProcessor {
     } catch (error) {
       thrown = error;
       failed = true;
-    } finally {
-      this.deps.running.delete(key);
     }
+    if (this.deps.running.get(key) !== entry) {
+      // A stopping worker put this task back in its queue meanwhile: its slot and its outcome
+      // now belong to the next run.
+      throw new DelayedError();
+    }
+    this.deps.running.delete(key);
 
     if (!failed) {
       if (maxResultSizeBytes !== null && resultSize > maxResultSizeBytes) {
         this.deps.emit('result:rejected', { ...about, sizeBytes: resultSize, limitBytes: maxResultSizeBytes });
         const error = new ResultTooLargeError(ref.tenantId, resultSize, maxResultSizeBytes);
-        return this.deadLetter(job, ref, 'result_too_large', error, started);
+        return this.deadLetter(job, ref, 'result_too_large', error, started, token);
       }
-      await this.deps.slots.release(ref, { outcome: 'completed' });
+      await this.deps.slots.release(ref, { outcome: 'completed' }, token);
       this.finished(job, ref, 'succeeded', started);
       return result;
     }
     if (!(thrown instanceof Error)) {
-      return this.deadLetter(job, ref, 'non_error_thrown', coerceError(thrown), started);
+      return this.deadLetter(job, ref, 'non_error_thrown', coerceError(thrown), started, token);
     }
     const reason: DeadLetterReason = thrown instanceof HandlerTimeoutError ? 'timeout' : 'retries_exhausted';
     const decision = await this.deps.slots.release(ref, {
@@ -128,7 +133,7 @@ export class TaskProcessor {
       retries: Math.max(0, (job.opts.attempts ?? 1) - 1),
       reason,
       error: { message: thrown.message, stack: thrown.stack ?? '' },
-    });
+    }, token);
     if (decision.kind === 'retry') {
       this.finished(job, ref, 'retried', started, thrown);
       throw thrown;
@@ -139,13 +144,19 @@ export class TaskProcessor {
   }
 
   /** Dead-letters a task without retry and tells BullMQ to fail it for good. */
-  private async deadLetter(job: Job, ref: SlotRef, reason: DeadLetterReason, error: Error, started?: number): Promise<never> {
-    await this.deps.slots.release(ref, {
-      outcome: 'dead',
-      attemptsMade: job.attemptsMade,
-      reason,
-      error: { message: error.message, stack: error.stack ?? '' },
-    });
+  private async deadLetter(
+    job: Job,
+    ref: SlotRef,
+    reason: DeadLetterReason,
+    error: Error,
+    started?: number,
+    token = '',
+  ): Promise<never> {
+    await this.deps.slots.release(
+      ref,
+      { outcome: 'dead', attemptsMade: job.attemptsMade, reason, error: { message: error.message, stack: error.stack ?? '' } },
+      token,
+    );
     this.deps.emit('task:dead-lettered', { ...this.describe(job, ref), reason });
     this.finished(job, ref, 'dead_lettered', started ?? Date.now(), error, reason);
     throw unrecoverable(error);

@@ -169,24 +169,27 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       if (options.force) this.forceNow?.();
       return this.closing;
     }
-    this.closing = this.shutdown(options.force ?? false);
+    // Set up before anything is awaited, so that a second signal always finds it.
+    const forced = new Promise<'forced'>((resolve) => {
+      this.forceNow = () => resolve('forced');
+      if (options.force) resolve('forced');
+    });
+    this.closing = this.shutdown(forced, options.force ?? false);
     return this.closing;
   }
 
-  private async shutdown(force: boolean): Promise<void> {
+  private async shutdown(forced: Promise<'forced'>, force: boolean): Promise<void> {
     this.logger.info({ running: this.running.size, graceMs: force ? 0 : this.config.shutdownGraceMs }, 'stopping: no new tasks');
     await this.reconciler?.stop();
-    const forced = new Promise<'forced'>((resolve) => {
-      this.forceNow = () => resolve('forced');
-      if (force) resolve('forced');
-    });
     const grace = new Promise<'forced'>((resolve) => setTimeout(() => resolve('forced'), this.config.shutdownGraceMs).unref());
     const drained = Promise.all(this.workers.map((w) => w.close())).then(() => 'drained' as const);
     const how = await Promise.race([drained, forced, grace]);
     if (how === 'forced') {
       this.logger.warn({ running: this.running.size }, 'stopping now: running tasks are put back in their queues');
       await this.requeueRunning();
-      await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+      // BullMQ's close() returns the graceful close already under way, which waits for the
+      // handlers: do not wait for it; the connections are cut below.
+      for (const worker of this.workers) void worker.close(true).catch(() => undefined);
     }
     if (this.pinger) clearInterval(this.pinger);
     await this.metrics?.close();
@@ -204,7 +207,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
         abort.abort(new Error('worker stopping'));
         try {
           // Release first: once back in the wait list another worker may claim it at once.
-          await this.slots!.release(ref, { outcome: 'requeued' });
+          await this.slots!.release(ref, { outcome: 'requeued' }, token);
           await job.moveToWait(token);
         } catch (error) {
           // Not fatal: the lock expires and BullMQ redelivers the task as stalled.

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { Turbine } from '../../src/tasks/app.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
 import { startWorker, type StartWorkerOptions, type WorkerRuntime } from '../../src/worker/runtime.js';
-import { deletePrefix, rawClient, redisUrl, uniquePrefix } from './context.js';
+import { deletePrefix, redisUrl, uniquePrefix } from './context.js';
 
 /**
  * One test's Turbine world: a unique prefix, an app, a tenant manager and the workers it
@@ -10,15 +10,24 @@ import { deletePrefix, rawClient, redisUrl, uniquePrefix } from './context.js';
  */
 export class TestWorld {
   readonly prefix = uniquePrefix();
-  readonly app = new Turbine({ backendUrl: redisUrl(), prefix: this.prefix });
-  readonly manager = new TenantManager({ backendUrl: redisUrl(), prefix: this.prefix, actor: 'test' });
-  readonly raw: Redis = rawClient();
+  readonly app: Turbine;
+  readonly manager: TenantManager;
+  readonly raw: Redis;
   private readonly workers: WorkerRuntime[] = [];
+
+  /** `url` defaults to the run's shared Redis; pass a server of the test's own to restart it. */
+  constructor(readonly url: string = redisUrl()) {
+    this.app = new Turbine({ backendUrl: url, prefix: this.prefix });
+    this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, actor: 'test' });
+    this.raw = new Redis(url, { maxRetriesPerRequest: 1 });
+    this.raw.on('error', () => undefined);
+  }
 
   /** Starts an in-process worker for this world's app (silent logs, an ephemeral health port). */
   async startWorker(options: Partial<StartWorkerOptions> = {}): Promise<WorkerRuntime> {
     const worker = await startWorker({
       app: this.app,
+      backendUrl: this.url,
       concurrency: 10,
       health: { port: 0, host: '127.0.0.1' },
       log: { level: 'silent' },

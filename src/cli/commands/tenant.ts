@@ -1,0 +1,26 @@
+import type { CommandModule } from 'yargs';
+import { auditCommand } from './tenant/audit.js';
+import { createCommand } from './tenant/create.js';
+import { deleteCommand } from './tenant/delete.js';
+import { getCommand } from './tenant/get.js';
+import { listCommand } from './tenant/list.js';
+import { statsCommand } from './tenant/stats.js';
+import { updateCommand } from './tenant/update.js';
+
+/** `turbine tenant …`: the guide's tenant management commands, plus `audit`. */
+export const tenantCommand: CommandModule = {
+  command: 'tenant',
+  describe: 'Manage tenants: create, list, get, update, delete, stats, audit',
+  builder: (yargs) =>
+    yargs
+      .command(createCommand)
+      .command(listCommand)
+      .command(getCommand)
+      .command(updateCommand)
+      .command(deleteCommand)
+      .command(statsCommand)
+      .command(auditCommand)
+      .demandCommand(1, 'Choose a tenant command: create, list, get, update, delete, stats or audit'),
+  // Never reached: yargs runs a subcommand or fails.
+  handler: () => undefined,
+};
