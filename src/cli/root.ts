@@ -1,4 +1,5 @@
 import yargs from 'yargs';
+import { devCommand } from './commands/dev.js';
 import { tenantCommand } from './commands/tenant.js';
 import { errorLine, exitCodeFor, usageErrorFrom } from './exit.js';
 import { CliRun, runContext } from './run.js';
@@ -13,6 +14,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('turbine')
     .command(tenantCommand)
+    .command(devCommand)
     .strict()
     .demandCommand(1, 'Choose a command, e.g. turbine tenant list')
     .recommendCommands()
