@@ -33,3 +33,10 @@ export type { WorkerEvents, TaskOutcome, ReconcileSummary } from './worker/event
 export type { DeadLetterReason } from './dispatcher/slots.js';
 export { loadConfig } from './config/load.js';
 export type { TurbineConfig, TurbineConfigInput } from './config/schema.js';
+export { DeadLetterQueue } from './dlq/queue.js';
+export type { DeadLetterQueueOptions, DeadLetterFilter, ListDeadLettersOptions, PurgeDeadLettersOptions } from './dlq/queue.js';
+export { deadLetterEntryToJson } from './dlq/entry.js';
+export type { DeadLetterEntry, DeadLetterEntryJson } from './dlq/entry.js';
+export { DeadLetterNotFoundError, DeadLetterNotReplayableError } from './dlq/errors.js';
+export { replayTaskId } from './dlq/replay.js';
+export type { ReplayOutcome, ReplayedTask } from './dlq/replay.js';

@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { devCommand } from './commands/dev.js';
 import { tenantCommand } from './commands/tenant.js';
+import { dlqCommand } from './commands/dlq/dlq.js';
 import { errorLine, exitCodeFor, usageErrorFrom } from './exit.js';
 import { CliRun, runContext } from './run.js';
 
@@ -15,6 +16,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .scriptName('turbine')
     .command(tenantCommand)
     .command(devCommand)
+    .command(dlqCommand)
     .strict()
     .demandCommand(1, 'Choose a command, e.g. turbine tenant list')
     .recommendCommands()
