@@ -11,8 +11,7 @@
     KEYS[1] tenants set (routes the call in Redis Cluster)
     ARGV[1] prefix
     ARGV[2] now (ms)
-    ARGV[3] default dispatch window
-    ARGV[4] number of tasks
+    ARGV[3] number of tasks
     then 7 values per task: tenant id, queue, task name, data (JSON), BullMQ options (JSON),
       size of the serialized arguments (bytes), custom task id or ""
   Output, 3 values per task:
@@ -33,8 +32,7 @@ local rcall = redis.call
 
 local P = ARGV[1]
 local now = tonumber(ARGV[2])
-local defaultWindow = tonumber(ARGV[3])
-local count = tonumber(ARGV[4])
+local count = tonumber(ARGV[3])
 local HOUR_MS, DAY_MS = 3600000, 86400000
 
 local function pendingOf(T)
@@ -66,7 +64,7 @@ local windows = {}
 local function windowFor(Q)
   local w = windows[Q]
   if w == nil then
-    w = windowOf(P, Q, defaultWindow)
+    w = windowOf(P, Q)
     windows[Q] = w
   end
   return w
@@ -80,7 +78,7 @@ local function reply(code, a, b)
 end
 
 for i = 0, count - 1 do
-  local base = 5 + i * 7
+  local base = 4 + i * 7
   local T, Q, name, data, optsJson = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
   local size, customId = tonumber(ARGV[base + 5]), ARGV[base + 6]
   local st = tenantState(T)
@@ -111,8 +109,10 @@ for i = 0, count - 1 do
 
     local jobId = customId
     if jobId == "" then jobId = tostring(rcall("INCR", bullKey(P, Q, "id"))) end
-    local delay, priority = storeJob(qc.events, qc.prefix .. jobId, jobId, name, data,
-      cjson.decode(optsJson), now)
+    local opts = cjson.decode(optsJson)
+    -- The tenant travels in the options too, where the worker's fetch reads it cheaply.
+    opts["tid"] = T
+    local delay, priority = storeJob(qc.events, qc.prefix .. jobId, jobId, name, data, opts, now)
 
     if delay > 0 then
       addDelayedJob(jobId, qc.delayed, qc.events, now, queueState(qc).maxEvents, qc.marker, delay)
@@ -125,12 +125,12 @@ for i = 0, count - 1 do
       if st.inUse then room = math.min(room, cfg.maxConcurrent - st.inUse) end
       -- Behind held tasks a new one waits its turn, even if room has just freed up.
       if held == 0 and room > 0 then
-        enqueueWithSlot(P, T, Q, jobId, priority, now)
+        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now)
         waiting = waiting + 1
         if st.inUse then st.inUse = st.inUse + 1 end
         reply(1, jobId)
       else
-        parkNew(P, T, Q, jobId)
+        parkNew(P, T, Q, jobId, priority)
         held = held + 1
         reply(2, jobId)
       end

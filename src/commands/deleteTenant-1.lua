@@ -35,9 +35,10 @@ local deadLettered = 0
 for _, q in ipairs(queues) do
   local qc = queueContext(P, q)
   while deadLettered < batch do
-    local jobId = rcall("LPOP", heldKey(P, T, q))
-    if not jobId then break end
-    if rcall("ZREM", qc.delayed, jobId) == 1 then
+    local entry = rcall("LPOP", heldKey(P, T, q))
+    if not entry then break end
+    local jobId = parseHeld(entry)
+    if rcall("EXISTS", qc.prefix .. jobId) == 1 then
       deadLetterJob(P, T, q, jobId, 0, "tenant_deleted", "Tenant '" .. T .. "' was deleted", "", now)
       removeJobKeys(qc.prefix .. jobId)
       deadLettered = deadLettered + 1

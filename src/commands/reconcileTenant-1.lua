@@ -8,8 +8,8 @@
   At most `limit` old entries are checked per kind, to keep a pass short.
   Input:
     KEYS[1] tenants set
-    ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] now (ms), ARGV[4] default dispatch window,
-    ARGV[5] age (ms) after which waiting and deferred entries are checked, ARGV[6] limit
+    ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] now (ms),
+    ARGV[4] age (ms) after which waiting and deferred entries are checked, ARGV[5] limit
   Output: {promoted, leasesDropped, slotsDropped, deferredDropped, running} | {-1} not found
 ]]
 local rcall = redis.call
@@ -17,7 +17,7 @@ local rcall = redis.call
 --- @include "slots"
 
 local P, T = ARGV[1], ARGV[2]
-local now, defaultWindow, age, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local now, age, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local cfg = readTenant(P, T)
 if not cfg then return {-1} end
 
@@ -57,5 +57,5 @@ for _, ref in ipairs(rcall("ZRANGEBYSCORE", dk, "-inf", now - age, "LIMIT", 0, l
 end
 
 rcall("SET", usageKey(P, T, "concurrent"), running)
-local promoted = fillTenant(P, T, cfg, now, defaultWindow)
+local promoted = fillTenant(P, T, cfg, now)
 return {promoted, leasesDropped, slotsDropped, deferredDropped, running}

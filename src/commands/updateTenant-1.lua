@@ -6,7 +6,7 @@
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] fields to set (JSON object of strings),
     ARGV[4] fields to remove (JSON array), ARGV[5] time (ISO 8601), ARGV[6] actor,
-    ARGV[7] now (ms), ARGV[8] default dispatch window
+    ARGV[7] now (ms)
   Output: {0, changedFields, promoted} | {-1} not found
   Events: audit 'update' | 'enable' | 'disable', change notice, 'waiting' for promoted tasks.
 ]]
@@ -50,5 +50,5 @@ rcall("HSET", key, "updated_at", ARGV[5])
 local action = "update"
 if onlyEnabled then action = setFields["enabled"] == "true" and "enable" or "disable" end
 recordChange(P, T, ARGV[5], ARGV[6], action, cjson.encode(changes))
-local promoted = fillTenant(P, T, readTenant(P, T), tonumber(ARGV[7]), tonumber(ARGV[8]))
+local promoted = fillTenant(P, T, readTenant(P, T), tonumber(ARGV[7]))
 return {0, changed, promoted}

@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import { errorFromScript, type TurbineError } from '../errors.js';
 import { runScript } from '../redis/scripts.js';
 import type { KeyLayout } from '../tenancy/keys.js';
-import { DEFAULT_DISPATCH_WINDOW } from './window.js';
 
 /** One task to admit, fully resolved (tenant, queue, encoded data, BullMQ options). */
 export interface AdmissionRequest {
@@ -42,7 +41,7 @@ export async function admitTasks(
   const outcomes: AdmissionOutcome[] = [];
   for (let start = 0; start < requests.length; start += ADMISSION_CHUNK) {
     const chunk = requests.slice(start, start + ADMISSION_CHUNK);
-    const args: (string | number)[] = [keys.prefix, Date.now(), DEFAULT_DISPATCH_WINDOW, chunk.length];
+    const args: (string | number)[] = [keys.prefix, Date.now(), chunk.length];
     for (const r of chunk) {
       args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, r.taskId ?? '');
     }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { loadScript, runScript } from '../redis/scripts.js';
 import type { KeyLayout } from '../tenancy/keys.js';
-import { DEFAULT_DISPATCH_WINDOW, windowForCapacity } from './window.js';
+import { windowForCapacity } from './window.js';
 
 export interface ReconcilerOptions {
   workerId: string;
@@ -123,7 +123,7 @@ export class Reconciler {
       const pipeline = this.client.pipeline();
       const now = Date.now();
       for (const tenantId of tenants.slice(i, i + 100)) {
-        pipeline.evalsha(script.sha, 1, this.keys.tenants(), this.keys.prefix, tenantId, now, DEFAULT_DISPATCH_WINDOW, this.options.staleAfterMs, CHECK_LIMIT);
+        pipeline.evalsha(script.sha, 1, this.keys.tenants(), this.keys.prefix, tenantId, now, this.options.staleAfterMs, CHECK_LIMIT);
       }
       for (const [error, reply] of (await pipeline.exec()) ?? []) {
         if (error) throw error;

@@ -1,12 +1,6 @@
 import type { Redis } from 'ioredis';
 import { runScript } from '../redis/scripts.js';
 import type { KeyLayout } from '../tenancy/keys.js';
-import { DEFAULT_DISPATCH_WINDOW } from './window.js';
-
-/** What a worker may do with a task it fetched; `run` comes with the tenant's result limit. */
-export type ClaimResult =
-  | { kind: 'run'; maxResultSizeBytes: number | null }
-  | { kind: 'parked' | 'tenant-missing' | 'lock-lost' };
 
 /** Why a task went to the dead-letter queue. */
 export type DeadLetterReason =
@@ -20,13 +14,12 @@ export type DeadLetterReason =
   | 'stalled';
 
 export type ReleaseInput =
-  | { outcome: 'completed' }
   | { outcome: 'failed'; attemptsMade: number; retries: number; reason: DeadLetterReason; error: { message: string; stack: string } }
   | { outcome: 'dead'; attemptsMade: number; reason: DeadLetterReason; error: { message: string; stack: string } }
   | { outcome: 'requeued' };
 
 export type ReleaseDecision =
-  | { kind: 'completed' }
+  | { kind: 'requeued' }
   | { kind: 'retry'; allowedRetries: number }
   | { kind: 'dead-lettered'; allowedRetries: number };
 
@@ -38,8 +31,9 @@ export interface SlotRef {
 }
 
 /**
- * The worker's side of slot accounting: claim before the handler runs, release when it is done
- * (deciding retry or dead-letter with the tenant's policy as it is then), renew with the lock.
+ * The worker's side of slot accounting beyond fetch and finish (which Turbine's moveToActive and
+ * moveToFinished do): release a run that failed (deciding retry or dead-letter with the
+ * tenant's policy as it is then) or was put back, and renew leases with the lock.
  */
 export class SlotClient {
   constructor(
@@ -47,29 +41,6 @@ export class SlotClient {
     private readonly keys: KeyLayout,
     private readonly leaseMs: number,
   ) {}
-
-  async claim(ref: SlotRef, token: string): Promise<ClaimResult> {
-    const reply = (await runScript(this.client, 'claimTask', [this.keys.tenants()], [
-      this.keys.prefix,
-      ref.tenantId,
-      ref.queue,
-      ref.jobId,
-      token,
-      Date.now(),
-      this.leaseMs,
-      DEFAULT_DISPATCH_WINDOW,
-    ])) as number[];
-    switch (reply[0]) {
-      case 1:
-        return { kind: 'run', maxResultSizeBytes: Number(reply[1]) >= 0 ? Number(reply[1]) : null };
-      case 2:
-        return { kind: 'parked' };
-      case -1:
-        return { kind: 'tenant-missing' };
-      default:
-        return { kind: 'lock-lost' };
-    }
-  }
 
   /**
    * `tenantId` is '' when the task's payload could not be read; `token` is the run's lock token
@@ -83,7 +54,6 @@ export class SlotClient {
       ref.queue,
       ref.jobId,
       Date.now(),
-      DEFAULT_DISPATCH_WINDOW,
       input.outcome,
       'attemptsMade' in input ? input.attemptsMade : 0,
       input.outcome === 'failed' ? input.retries : 0,
@@ -94,7 +64,7 @@ export class SlotClient {
     ])) as number[];
     switch (reply[0]) {
       case 1:
-        return { kind: 'completed' };
+        return { kind: 'requeued' };
       case 3:
         return { kind: 'retry', allowedRetries: Number(reply[1]) };
       default:

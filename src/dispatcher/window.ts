@@ -5,7 +5,7 @@
  * their concurrency per queue, and the reconciler sets each queue's window from the total
  * (`P:dispatch:window`); scripts fall back to this default for a queue without one.
  */
-export const DEFAULT_DISPATCH_WINDOW = 100;
+export const DEFAULT_DISPATCH_WINDOW = 100; // DEFAULT_WINDOW in src/commands/includes/slots.lua
 
 /** Window for a queue from the total concurrency of the workers consuming it. */
 export function windowForCapacity(totalConcurrency: number, factor: number, minimum: number): number {

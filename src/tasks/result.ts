@@ -1,6 +1,5 @@
 import type { Job } from 'bullmq';
 import type { Placement } from '../dispatcher/admission.js';
-import { PARKED_SCORE } from '../dispatcher/parking.js';
 import { TaskFailedError, TaskNotFoundError, TimeoutError } from '../errors.js';
 import type { Turbine } from './app.js';
 import type { TaskStatus } from './types.js';
@@ -21,21 +20,25 @@ export class AsyncResult<R = unknown> {
     if (!job) return 'unknown';
     const state = await job.getState();
     switch (state) {
-      case 'delayed': {
-        const client = await this.app.client();
-        const score = Number(await client.zscore(`${this.app.keys.bullPrefix()}:${this.queue}:delayed`, this.taskId));
-        return score >= PARKED_SCORE ? 'held' : 'deferred';
-      }
+      case 'delayed':
+        return 'deferred';
       case 'active':
         return 'running';
       case 'completed':
       case 'failed':
         return state;
       case 'unknown':
-        return 'unknown';
+        // Held tasks are in Turbine's held list, not in a BullMQ list.
+        return (await this.isHeld(job.opts.priority ?? 0)) ? 'held' : 'unknown';
       default:
         return 'waiting';
     }
+  }
+
+  private async isHeld(priority: number): Promise<boolean> {
+    const client = await this.app.client();
+    const entry = priority > 0 ? `${this.taskId}:${priority}` : this.taskId;
+    return (await client.lpos(this.app.keys.held(this.tenantId, this.queue), entry)) !== null;
   }
 
   /**

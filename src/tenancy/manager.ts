@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { DEFAULT_DISPATCH_WINDOW } from '../dispatcher/window.js';
 import { InvalidArgumentError, TenantNotFoundError, errorFromScript } from '../errors.js';
 import { RedisClientHolder, type RedisClientOptions } from '../redis/holder.js';
 import { runScript } from '../redis/scripts.js';
@@ -155,7 +154,6 @@ export class TenantManager {
       now.toISOString(),
       this.actor,
       now.getTime(),
-      DEFAULT_DISPATCH_WINDOW,
     ]);
     this.throwIfRefused(reply, tenantId);
     return this.requireTenant(tenantId);

@@ -6,11 +6,13 @@ import type { TaskDefinition } from '../tasks/task.js';
 import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
+import type { TenantPolicyCache } from './tenant-policy.js';
 import { HandlerTimeoutError, runWithTimeout } from './timeout.js';
 
 export interface ProcessorDeps {
   tasks: ReadonlyMap<string, TaskDefinition>;
   slots: SlotClient;
+  policies: TenantPolicyCache;
   logger: Logger;
   emit: <E extends keyof WorkerEvents & string>(event: E, payload: WorkerEvents[E]) => void;
   /** Tasks whose handler is running, for lease renewal and a forced stop. */
@@ -29,10 +31,12 @@ export function runningKey(queue: string, jobId: string): string {
 }
 
 /**
- * Runs one fetched job the Turbine way: decode it, claim the tenant's slot (or hold it back),
- * run the handler with its timeout, then release the slot and let the tenant's policy decide
- * between done, retry and dead-letter. Poison tasks (unknown name, undecodable payload, a
- * non-Error thrown) go to the dead-letter queue at once: retrying cannot help them.
+ * Runs one fetched job the Turbine way. Its slot was claimed when BullMQ fetched it (Turbine's
+ * moveToActive), and a completed run is released when BullMQ finishes it (moveToFinished), so
+ * a task that succeeds costs no extra round trip. This runs the handler with its timeout,
+ * checks the result against the tenant's limit, and on failure lets the tenant's policy decide
+ * between retry and dead-letter. Poison tasks (unknown name, undecodable payload, a deleted
+ * tenant, a non-Error thrown) go to the dead-letter queue at once: retrying cannot help them.
  */
 export class TaskProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
@@ -52,17 +56,11 @@ export class TaskProcessor {
       return this.deadLetter(job, ref, 'unknown_task', new Error(`No task named '${job.name}' is registered in this worker`));
     }
 
-    const claim = await this.deps.slots.claim(ref, token);
-    if (claim.kind === 'tenant-missing') {
-      return this.deadLetter(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`));
+    const policy = await this.deps.policies.get(ref.tenantId);
+    if (!policy.exists) {
+      return this.deadLetter(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`), undefined, token);
     }
-    if (claim.kind !== 'run') {
-      // The claim script already put the job back (held) or another worker owns it: tell BullMQ
-      // to leave it alone, which costs no attempt.
-      if (claim.kind === 'parked') this.deps.emit('task:held', this.describe(job, ref));
-      throw new DelayedError();
-    }
-    return this.run(job, token, ref, definition, envelope, claim.maxResultSizeBytes, bullSignal);
+    return this.run(job, token, ref, definition, envelope, policy.maxResultSizeBytes, bullSignal);
   }
 
   private async run(
@@ -119,7 +117,7 @@ export class TaskProcessor {
         const error = new ResultTooLargeError(ref.tenantId, resultSize, maxResultSizeBytes);
         return this.deadLetter(job, ref, 'result_too_large', error, started, token);
       }
-      await this.deps.slots.release(ref, { outcome: 'completed' }, token);
+      // moveToFinished releases the slot when BullMQ stores the result.
       this.finished(job, ref, 'succeeded', started);
       return result;
     }

@@ -9,6 +9,7 @@ import { SlotClient, type SlotRef } from '../dispatcher/slots.js';
 import { ConfigError, coerceError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import { createWorkerClient, redactUrl } from '../redis/connection.js';
+import { installBullmqOverrides } from '../redis/scripts.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import { KeyLayout } from '../tenancy/keys.js';
@@ -17,6 +18,7 @@ import { HealthServer } from './health.js';
 import { attachWorkerMetrics, type MetricsHandle } from '../metrics/worker.js';
 import { createLogger, type Logger } from './logger.js';
 import { TaskProcessor, runningKey, type RunningTask } from './processor.js';
+import { TenantPolicyCache } from './tenant-policy.js';
 
 export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
   /** The app whose tasks to run (its backend URL and prefix are the defaults). */
@@ -45,6 +47,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   private readonly workerClients: Redis[] = [];
   private client: Redis | null = null;
   private slots: SlotClient | null = null;
+  private policies: TenantPolicyCache | null = null;
   private reconciler: Reconciler | null = null;
   private metrics: MetricsHandle | null = null;
   private redisReady = false;
@@ -98,9 +101,12 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     this.watchRedis(this.client, url);
     this.startPinger(this.client);
     this.slots = new SlotClient(this.client, this.keys, this.config.lockDurationMs);
+    this.policies = new TenantPolicyCache(this.client, this.keys);
+    this.policies.listen().catch((error: unknown) => this.reportError(coerceError(error)));
     const processor = new TaskProcessor({
       tasks: this.tasks,
       slots: this.slots,
+      policies: this.policies,
       logger: this.logger,
       emit: (event, payload) => this.safeEmit(event, payload),
       running: this.running,
@@ -192,6 +198,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       for (const worker of this.workers) void worker.close(true).catch(() => undefined);
     }
     if (this.pinger) clearInterval(this.pinger);
+    this.policies?.close();
     await this.metrics?.close();
     await this.health.close();
     for (const client of this.workerClients) client.disconnect();
@@ -219,6 +226,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
 
   private startQueueWorker(queue: string, processor: TaskProcessor): Worker {
     const connection = createWorkerClient(this.config.backendUrl);
+    installBullmqOverrides(connection);
     this.workerClients.push(connection);
     const worker = new Worker(queue, (job, token, signal) => processor.process(job, token ?? '', signal), {
       connection,

@@ -276,7 +276,7 @@ describe('replay', () => {
     expect(await result.get({ timeoutMs: 10_000 })).toBe('sent to bob@acme.com');
     expect(runs.map((r) => [r.taskId, r.attempt])).toEqual([[first.taskId, 1], [first.taskId, 2], [replayed.taskId, 1]]);
     const opts = JSON.parse((await raw.hget(`${prefix}:q:emails:${replayed.taskId}`, 'opts'))!) as Record<string, unknown>;
-    expect(opts).toEqual({ attempts: 2, backoff: entry.jobOptions!.backoff, removeOnComplete: entry.jobOptions!.removeOnComplete, removeOnFail: entry.jobOptions!.removeOnFail });
+    expect(opts).toEqual({ attempts: 2, backoff: entry.jobOptions!.backoff, removeOnComplete: entry.jobOptions!.removeOnComplete, removeOnFail: entry.jobOptions!.removeOnFail, tid: 'acme' });
     expect(Number(await raw.get(`${prefix}:tenant:acme:usage:total`))).toBe(totalBefore + 1);
 
     // The entry is gone from the hash and both indexes.

@@ -2,23 +2,24 @@
   Dispatch slots, parking and promotion.
 
   A task of tenant T in queue Q is in exactly one of these places until it finishes:
-    - held:    parked in BullMQ's delayed set at PARKED_SCORE and listed in held(T,Q), oldest first;
-    - waiting: in Q's wait list (or prioritized set), with slots(T,Q)[jobId] = -dispatchedAt;
-    - running: in Q's active list, with slots(T,Q)[jobId] = lease expiry (ms);
-    - deferred: in BullMQ's delayed set for a real delay or a retry backoff, listed in deferred(T).
+    - held:     listed in held(T,Q), oldest first (its job hash exists; it is in no BullMQ list);
+    - waiting:  in Q's wait list (or prioritized set), with slots(T,Q)[jobId] = -dispatchedAt;
+    - running:  in Q's active list, with slots(T,Q)[jobId] = lease expiry (ms);
+    - deferred: in BullMQ's delayed set (a delay or a retry backoff), listed in deferred(T).
   Limits: waiting(T,Q) <= the queue's dispatch window; waiting + running over all of T's queues
   <= max_concurrent_tasks. So the shared wait list only holds work that may run now, and a
   quiet tenant's task waits behind at most a window of each other tenant's tasks.
+  A held entry is the job id, or "<jobId>:<priority>" for a prioritized job (BullMQ job ids
+  cannot contain ":"), so promotion needs no read of the job.
 ]]
 --- @include "keys"
---- @include "bullmq:addJobInTargetList"
+--- @include "bullmq:addBaseMarkerIfNeeded"
 --- @include "bullmq:addJobWithPriority"
 --- @include "bullmq:getOrSetMaxEvents"
 --- @include "bullmq:isQueuePausedOrMaxed"
 
--- 2038-01-01T00:00:00Z in BullMQ's delayed-score encoding (ms * 0x1000): far enough that BullMQ
--- never promotes a parked task by itself, small enough to stay exact in a double.
-local PARKED_SCORE = 2145916800000 * 0x1000
+-- Window of a queue the reconciler has not set yet (src/dispatcher/window.ts, same value).
+local DEFAULT_WINDOW = 100
 
 -- BullMQ keys of a queue, computed once per script run.
 local queueContexts = {}
@@ -50,8 +51,8 @@ local function queueState(qc)
   return qc
 end
 
-local function windowOf(P, Q, defaultWindow)
-  return tonumber(rcall("HGET", windowKey(P), Q)) or defaultWindow
+local function windowOf(P, Q)
+  return tonumber(rcall("HGET", windowKey(P), Q)) or DEFAULT_WINDOW
 end
 
 local function waitingCount(P, T, Q)
@@ -66,46 +67,66 @@ local function slotsInUse(P, T)
   return n
 end
 
--- Puts a stored job into its queue's wait list (or prioritized set), with a waiting slot.
-local function enqueueWithSlot(P, T, Q, jobId, priority, now)
+local function heldEntry(jobId, priority)
+  if priority and priority > 0 then return jobId .. ":" .. priority end
+  return jobId
+end
+
+-- The job id and priority (0 when none) of a held entry.
+local function parseHeld(entry)
+  local id, priority = string.match(entry, "^(.*):(%d+)$")
+  if id then return id, tonumber(priority) end
+  return entry, 0
+end
+
+-- Puts stored jobs into their queue (wait list, or prioritized set) with waiting slots.
+-- `jobs` is a list of {id, priority}.
+local function enqueueWithSlots(P, T, Q, jobs, now)
+  if #jobs == 0 then return end
   local qc = queueState(queueContext(P, Q))
-  if priority == 0 then
-    addJobInTargetList(qc.wait, qc.marker, "LPUSH", qc.pausedOrMaxed, jobId)
-  else
-    addJobWithPriority(qc.marker, qc.prioritized, priority, jobId, qc.pc, qc.pausedOrMaxed)
-  end
-  rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", jobId)
-  rcall("ZADD", slotsKey(P, T, Q), -now, jobId)
-end
-
--- Parks a stored job that is in no BullMQ list yet, behind the tenant's other held tasks.
-local function parkNew(P, T, Q, jobId)
-  rcall("ZADD", queueContext(P, Q).delayed, PARKED_SCORE, jobId)
-  rcall("RPUSH", heldKey(P, T, Q), jobId)
-end
-
--- Moves up to `count` held tasks of T in Q to the wait list, oldest first. Entries whose job
--- is no longer parked (removed, or promoted by hand) are dropped on the way.
-local function promoteHeld(P, T, Q, count, now)
-  local key = heldKey(P, T, Q)
-  local qc = queueContext(P, Q)
-  local promoted = 0
-  while promoted < count do
-    local jobId = rcall("LPOP", key)
-    if not jobId then break end
-    if rcall("ZREM", qc.delayed, jobId) == 1 then
-      local priority = tonumber(rcall("HGET", qc.prefix .. jobId, "priority")) or 0
-      enqueueWithSlot(P, T, Q, jobId, priority, now)
-      promoted = promoted + 1
+  local plain, slots = {}, {}
+  for _, job in ipairs(jobs) do
+    local id, priority = job[1], job[2]
+    if priority > 0 then
+      addJobWithPriority(qc.marker, qc.prioritized, priority, id, qc.pc, qc.pausedOrMaxed)
+    else
+      plain[#plain + 1] = id
     end
+    slots[#slots + 1] = -now
+    slots[#slots + 1] = id
+    rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", id)
   end
-  return promoted
+  if #plain > 0 then
+    -- LPUSH a b c leaves c at the head: the tail, which workers take first, gets a first.
+    rcall("LPUSH", qc.wait, unpack(plain))
+    addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
+  end
+  rcall("ZADD", slotsKey(P, T, Q), unpack(slots))
+end
+
+-- Holds back a stored job that is in no BullMQ list yet, behind the tenant's other held tasks.
+local function parkNew(P, T, Q, jobId, priority)
+  rcall("RPUSH", heldKey(P, T, Q), heldEntry(jobId, priority))
+end
+
+-- Moves up to `count` held tasks of T in Q (oldest first, at most 1000 at a time) to the queue.
+local function promoteHeld(P, T, Q, count, now)
+  if count <= 0 then return 0 end
+  local entries = rcall("LPOP", heldKey(P, T, Q), math.min(count, 1000))
+  if not entries then return 0 end
+  local jobs = {}
+  for _, entry in ipairs(entries) do
+    local id, priority = parseHeld(entry)
+    jobs[#jobs + 1] = { id, priority }
+  end
+  enqueueWithSlots(P, T, Q, jobs, now)
+  return #jobs
 end
 
 -- Free room for T in Q: the window left, bounded by the tenant's cap left.
-local function roomIn(P, T, Q, cfg, defaultWindow)
+local function roomIn(P, T, Q, cfg, waiting)
   if not cfg.enabled then return 0 end
-  local room = windowOf(P, Q, defaultWindow) - waitingCount(P, T, Q)
+  local room = windowOf(P, Q) - (waiting or waitingCount(P, T, Q))
   if cfg.maxConcurrent and room > 0 then
     room = math.min(room, cfg.maxConcurrent - slotsInUse(P, T))
   end
@@ -113,36 +134,43 @@ local function roomIn(P, T, Q, cfg, defaultWindow)
 end
 
 -- Promotes held tasks of T in Q into the room there is.
-local function fillQueue(P, T, Q, cfg, now, defaultWindow)
+local function fillQueue(P, T, Q, cfg, now)
   if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
-  local room = roomIn(P, T, Q, cfg, defaultWindow)
-  if room <= 0 then return 0 end
-  return promoteHeld(P, T, Q, room, now)
+  return promoteHeld(P, T, Q, roomIn(P, T, Q, cfg), now)
+end
+
+-- After a task of T in Q left the wait list: refill once half the window has drained, so that
+-- promotion costs a few commands per window rather than per task.
+local function refillQueue(P, T, Q, cfg, now)
+  local waiting = waitingCount(P, T, Q)
+  if waiting * 2 > windowOf(P, Q) then return 0 end
+  if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
+  return promoteHeld(P, T, Q, roomIn(P, T, Q, cfg, waiting), now)
 end
 
 -- After a capped tenant's slot frees: promote its oldest held tasks across all its queues,
 -- one at a time, while the cap and each queue's window allow.
-local function fillTenant(P, T, cfg, now, defaultWindow)
+local function fillTenant(P, T, cfg, now)
   local queues = rcall("SMEMBERS", tenantQueuesKey(P, T))
-  if not cfg.maxConcurrent then
+  if not cfg.enabled then return 0 end
+  if not cfg.maxConcurrent or #queues == 1 then
     local promoted = 0
-    for _, q in ipairs(queues) do promoted = promoted + fillQueue(P, T, q, cfg, now, defaultWindow) end
+    for _, q in ipairs(queues) do promoted = promoted + fillQueue(P, T, q, cfg, now) end
     return promoted
   end
-  if not cfg.enabled then return 0 end
   local promoted = 0
   local capRoom = cfg.maxConcurrent - slotsInUse(P, T)
   while capRoom > 0 do
     local bestQueue, bestTimestamp = nil, nil
     for _, q in ipairs(queues) do
       local head = rcall("LINDEX", heldKey(P, T, q), 0)
-      if head and windowOf(P, q, defaultWindow) - waitingCount(P, T, q) > 0 then
-        local ts = tonumber(rcall("HGET", queueContext(P, q).prefix .. head, "timestamp")) or 0
+      if head and windowOf(P, q) - waitingCount(P, T, q) > 0 then
+        local id = parseHeld(head)
+        local ts = tonumber(rcall("HGET", queueContext(P, q).prefix .. id, "timestamp")) or 0
         if bestTimestamp == nil or ts < bestTimestamp then bestQueue, bestTimestamp = q, ts end
       end
     end
     if bestQueue == nil then break end
-    -- A stale head entry is dropped without promoting; the list shrinks, so this ends.
     local n = promoteHeld(P, T, bestQueue, 1, now)
     promoted = promoted + n
     capRoom = capRoom - n

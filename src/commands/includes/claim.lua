@@ -1,0 +1,113 @@
+--[[
+  Turbine's steps around BullMQ's fetch and finish, run inside Turbine's versions of
+  moveToActive and moveToFinished (see src/redis/scripts.ts, installBullmqOverrides).
+
+  claimFetched: BullMQ has just moved a job to active and locked it. A task dispatched by
+  admission holds a waiting slot: it becomes running (a lease renewed with the lock) and the
+  window room it leaves is refilled. A task without a slot (a retry, a delayed task come due, a
+  task added with plain BullMQ, one whose lease lapsed) takes one if its tenant's cap allows.
+  Otherwise, or when the tenant is disabled, the fetch is undone and the task held back at the
+  head of its tenant's list, without using an attempt. A job whose hash is gone is dropped.
+
+  releaseFinished: BullMQ has completed (or finally failed) a job: its running slot is freed and
+  handed to the tenant's held tasks in the same step.
+]]
+--- @include "tenantConfig"
+--- @include "slots"
+
+-- Turbine's prefix and the queue name, from BullMQ's key prefix "<P>:q:<Q>:".
+local function splitKeyPrefix(keyPrefix)
+  return string.match(keyPrefix, "^(.*):q:([^:]+):$")
+end
+
+local function hashField(flat, name)
+  for i = 1, #flat, 2 do
+    if flat[i] == name then return flat[i + 1] end
+  end
+  return nil
+end
+
+-- The tenant of a job: admission writes it in the options (`tid`); a job added with plain
+-- BullMQ has it only in its data, if at all.
+local function tenantOf(optsJson, dataJson)
+  if optsJson then
+    local ok, opts = pcall(cjson.decode, optsJson)
+    if ok and type(opts) == "table" and type(opts.tid) == "string" then return opts.tid end
+  end
+  if dataJson then
+    local ok, data = pcall(cjson.decode, dataJson)
+    if ok and type(data) == "table" and type(data.tenant_id) == "string" then return data.tenant_id end
+  end
+  return nil
+end
+
+-- Undoes BullMQ's fetch of a job (lock, active list, start count, processedOn).
+local function unfetch(qc, jobId)
+  local jobKey = qc.prefix .. jobId
+  rcall("DEL", jobKey .. ":lock")
+  rcall("LREM", qc.active, -1, jobId)
+  rcall("SREM", qc.stalled, jobId)
+  return jobKey
+end
+
+-- Returns "run" (the worker runs it: a slot is held, or it is not a Turbine task and the
+-- worker dead-letters it) or "skip" (held back or dropped: the caller fetches another).
+local function claimFetched(P, Q, jobId, flat, now, lease)
+  local qc = queueContext(P, Q)
+  if not hashField(flat, "name") then
+    rcall("DEL", unfetch(qc, jobId))
+    return "skip"
+  end
+  local T = tenantOf(hashField(flat, "opts"), hashField(flat, "data"))
+  if not T then return "run" end
+  local cfg = readTenant(P, T)
+  if not cfg then return "run" end
+
+  local sk = slotsKey(P, T, Q)
+  local score = tonumber(rcall("ZSCORE", sk, jobId))
+  if cfg.enabled then
+    if score then
+      rcall("ZADD", sk, now + lease, jobId)
+      if score <= 0 then
+        rcall("INCR", usageKey(P, T, "concurrent"))
+        refillQueue(P, T, Q, cfg, now)
+      end
+      return "run"
+    end
+    if not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent then
+      rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
+      rcall("ZADD", sk, now + lease, jobId)
+      rcall("INCR", usageKey(P, T, "concurrent"))
+      rcall("SADD", tenantQueuesKey(P, T), Q)
+      return "run"
+    end
+  end
+
+  if score then
+    rcall("ZREM", sk, jobId)
+    if score > 0 then rcall("DECR", usageKey(P, T, "concurrent")) end
+  end
+  rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
+  local jobKey = unfetch(qc, jobId)
+  -- Fetching counted a start; a hold-back is not one.
+  rcall("HINCRBY", jobKey, "ats", -1)
+  rcall("HDEL", jobKey, "processedOn", "pb")
+  rcall("LPUSH", heldKey(P, T, Q), heldEntry(jobId, tonumber(hashField(flat, "priority")) or 0))
+  rcall("SADD", tenantQueuesKey(P, T), Q)
+  return "skip"
+end
+
+local function releaseFinished(P, T, Q, jobId, now)
+  local sk = slotsKey(P, T, Q)
+  local score = tonumber(rcall("ZSCORE", sk, jobId))
+  if not score then return end
+  rcall("ZREM", sk, jobId)
+  if score > 0 then rcall("DECR", usageKey(P, T, "concurrent")) end
+  local cfg = readTenant(P, T)
+  if not cfg then return end
+  if score <= 0 then
+    fillQueue(P, T, Q, cfg, now)
+  elseif cfg.maxConcurrent then
+    fillTenant(P, T, cfg, now)
+  end
+end

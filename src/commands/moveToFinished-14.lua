@@ -1,0 +1,33 @@
+--[[
+  Turbine's moveToFinished, installed on a worker's connection in place of BullMQ's (same keys,
+  arguments and reply: see BullMQ's moveToFinished-14): BullMQ's own script completes or fails
+  the job (and fetches the next one), then Turbine releases the finished task's slot, promotes
+  the tenant's held tasks into the room it leaves, and claims a slot for the fetched job, all
+  in the same step, so a held task is dispatched the moment a running one ends.
+  Input: as BullMQ's. KEYS[12] job key, KEYS[14] marker; ARGV[1] job id, ARGV[2] timestamp,
+         ARGV[7] key prefix "<P>:q:<Q>:", ARGV[8] packed options (token, lockDuration, …)
+  Output: as BullMQ's.
+]]
+local rcall = redis.call
+--- @wrap "bullmq:moveToFinished-14" as bullmqMoveToFinished
+--- @include "claim"
+
+local P, Q = splitKeyPrefix(ARGV[7])
+if not P then return bullmqMoveToFinished(KEYS, ARGV) end
+local jobId = ARGV[1]
+local now = tonumber(ARGV[2])
+-- Read before BullMQ may remove the job (removeOnComplete).
+local T = tenantOf(rcall("HGET", KEYS[12], "opts"), nil)
+if not T then T = tenantOf(nil, rcall("HGET", KEYS[12], "data")) end
+
+local result = bullmqMoveToFinished(KEYS, ARGV)
+if type(result) == "number" and result < 0 then return result end
+if T then releaseFinished(P, T, Q, jobId, now) end
+if type(result) == "table" and result[2] and result[2] ~= 0 then
+  local lease = tonumber(cmsgpack.unpack(ARGV[8])["lockDuration"]) or 30000
+  if claimFetched(P, Q, result[2], result[1], now, lease) ~= "run" then
+    addBaseMarkerIfNeeded(KEYS[14], false)
+    return {0, 0, 0, 0}
+  end
+end
+return result
