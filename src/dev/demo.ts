@@ -1,4 +1,4 @@
-import { TenantManager } from '../tenancy/manager.js';
+import type { TenantManager } from '../tenancy/manager.js';
 import type { TenantQuotas } from '../tenancy/quotas.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';

@@ -1,12 +1,12 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
-import { InvalidArgumentError, TenantMismatchError, type TurbineError } from '../errors.js';
+import { InvalidArgumentError, type TurbineError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import { createWorkerClient } from '../redis/connection.js';
 import { RedisClientHolder, type RedisClientOptions } from '../redis/holder.js';
 import { KeyLayout } from '../tenancy/keys.js';
-import { assertQueueName, assertTenantId } from '../tenancy/validation.js';
+import { assertQueueName, assertTaskLookupId, assertTenantId } from '../tenancy/validation.js';
 import { rejectionReason, type RejectionReason } from './rejection.js';
 import { AsyncResult } from './result.js';
 import { TaskDefinition } from './task.js';
@@ -90,15 +90,16 @@ export class Turbine extends TypedEmitter<ProducerEvents> {
     return this.redis.get();
   }
 
-  /** The BullMQ job of a task, if it belongs to `tenantId`; null when it does not exist. */
+  /**
+   * The BullMQ job of a task of `tenantId`; null when there is none. A task of another tenant
+   * is answered exactly like a missing one, so that task ids cannot be probed across tenants.
+   */
   async getJob(queue: string, taskId: string, tenantId: string): Promise<Job | null> {
+    assertTaskLookupId(taskId);
     const job = await this.queue(queue).then((q) => q.getJob(taskId));
     if (!job) return null;
-    const owner = (JSON.parse(JSON.stringify(job.data ?? {})) as { tenant_id?: unknown }).tenant_id;
-    if (owner !== tenantId) {
-      throw new TenantMismatchError(`Task '${taskId}' in queue '${queue}' is not visible to tenant '${tenantId}'`);
-    }
-    return job;
+    const owner = (job.data as { tenant_id?: unknown } | undefined)?.tenant_id;
+    return owner === tenantId ? job : null;
   }
 
   /** A BullMQ Queue on this app's connection, for reading jobs. */
@@ -116,18 +117,29 @@ export class Turbine extends TypedEmitter<ProducerEvents> {
     let events = this.events.get(name);
     if (!events) {
       const connection = createWorkerClient(this.redis.backendUrl);
-      const created = new QueueEvents(name, { connection, prefix: this.keys.bullPrefix() });
-      created.on('error', () => undefined);
+      let created: QueueEvents | null = null;
       events = {
-        ready: created.waitUntilReady().then(() => created),
+        ready: this.lastEventId(name).then(async (lastEventId) => {
+          // Read from the stream's end as it was before any task is checked: an event written
+          // while QueueEvents starts reading is not missed ('$' would skip it).
+          created = new QueueEvents(name, { connection, prefix: this.keys.bullPrefix(), lastEventId });
+          created.on('error', () => undefined);
+          await created.waitUntilReady();
+          return created;
+        }),
         close: async () => {
-          await created.close().catch(() => undefined);
+          await (created as QueueEvents | null)?.close().catch(() => undefined);
           connection.disconnect();
         },
       };
       this.events.set(name, events);
     }
     return events.ready;
+  }
+
+  private async lastEventId(queue: string): Promise<string> {
+    const [last] = await (await this.client()).xrevrange(`${this.keys.bullPrefix()}:${queue}:events`, '+', '-', 'COUNT', 1);
+    return last?.[0] ?? '0-0';
   }
 
   /** @internal Called by task definitions after admission. */

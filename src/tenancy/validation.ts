@@ -31,11 +31,23 @@ export function assertQueueName(value: unknown): string {
 /** Task ids are job ids: they must not look like BullMQ's generated ids or contain `:`. */
 const TASK_ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
 
+/**
+ * Names of BullMQ's own keys in a queue (`<prefix>:<queue>:wait`, …): a job id equal to one
+ * would share its key, so such ids are refused.
+ */
+const BULLMQ_KEY_NAMES = new Set([
+  'active', 'wait', 'waiting-children', 'paused', 'id', 'delayed', 'prioritized', 'stalled-check',
+  'completed', 'failed', 'stalled', 'repeat', 'limiter', 'meta', 'events', 'pc', 'marker', 'de', 'metrics',
+]);
+
 export function assertTaskId(value: unknown): string {
   if (typeof value !== 'string' || !TASK_ID_RE.test(value) || /^\d+$/.test(value)) {
     throw new InvalidArgumentError(
       `Invalid task id ${JSON.stringify(value)}: use 1-128 letters, digits, '-', '_' or '.', not only digits (those are generated ids)`,
     );
+  }
+  if (BULLMQ_KEY_NAMES.has(value)) {
+    throw new InvalidArgumentError(`Invalid task id '${value}': it is the name of one of the queue's own keys; choose another`);
   }
   return value;
 }
@@ -49,4 +61,10 @@ export function assertTaskName(value: unknown): string {
     );
   }
   return value;
+}
+
+/** A task id to look up: an id Turbine generates (digits) or one a caller chose. */
+export function assertTaskLookupId(value: unknown): string {
+  if (typeof value === 'string' && /^\d+$/.test(value)) return value;
+  return assertTaskId(value);
 }

@@ -244,6 +244,9 @@ describe('admission: concurrency and bulk', () => {
     await expect(sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme', priority: 0 })).rejects.toThrow(InvalidArgumentError);
     await expect(sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme', delayMs: -1 })).rejects.toThrow(InvalidArgumentError);
     await expect(sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme', taskId: 'a:b' })).rejects.toThrow(InvalidArgumentError);
+    for (const taskId of ['wait', 'meta', 'events', 'id']) {
+      await expect(sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme', taskId })).rejects.toThrow(/queue's own keys/);
+    }
     await expect(sendEmail.applyAsync({ args: 'nope' as never, tenantId: 'acme' })).rejects.toThrow(InvalidArgumentError);
     expect(await raw.exists(`${prefix}:q:emails:id`)).toBe(0);
   });

@@ -1,0 +1,15 @@
+import type { TaskContext, Turbine } from '../../src/index.js';
+
+/** Input of `process_request`: whatever JSON the client posted. */
+export type RequestData = Record<string, unknown>;
+
+/** The guide's FastAPI task, on the `api-tasks` queue. */
+export function defineServiceTasks(app: Turbine) {
+  const processRequest = app.task(
+    { name: 'process_request', queue: 'api-tasks' },
+    async (data: RequestData, ctx: TaskContext) => ({ tenant: ctx.tenantId, keys: Object.keys(data).sort() }),
+  );
+  return { processRequest };
+}
+
+export type ServiceTasks = ReturnType<typeof defineServiceTasks>;
