@@ -40,3 +40,6 @@ export type { DeadLetterEntry, DeadLetterEntryJson } from './dlq/entry.js';
 export { DeadLetterNotFoundError, DeadLetterNotReplayableError } from './dlq/errors.js';
 export { replayTaskId } from './dlq/replay.js';
 export type { ReplayOutcome, ReplayedTask } from './dlq/replay.js';
+export { instrumentProducer } from './metrics/producer.js';
+export type { ProducerMetrics, ProducerMetricsOptions } from './metrics/producer.js';
+export { workerMetricsRegistry } from './metrics/worker.js';

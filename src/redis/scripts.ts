@@ -45,6 +45,7 @@ export type ScriptName =
   | 'deleteTenant'
   | 'changeUsage'
   | 'tenantStats'
+  | 'metricsSnapshot'
   | 'purgeDeadLetters'
   | 'acquireLock'
   | 'releaseLock';

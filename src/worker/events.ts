@@ -31,8 +31,6 @@ export interface WorkerEvents {
   'task:started': TaskRef & { attempt: number; waitMs: number | null };
   /** A task's run ended. */
   'task:finished': TaskRef & { outcome: TaskOutcome; durationMs: number };
-  /** A fetched task was held back again (its tenant is at its cap or disabled). */
-  'task:held': TaskRef;
   /** A task went to the dead-letter queue. */
   'task:dead-lettered': TaskRef & { reason: DeadLetterReason };
   /** A result larger than the tenant's max_result_size_bytes was not stored. */

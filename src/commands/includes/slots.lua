@@ -9,10 +9,9 @@
   Limits: waiting(T,Q) <= the queue's dispatch window; waiting + running over all of T's queues
   <= max_concurrent_tasks. So the shared wait list only holds work that may run now, and a
   quiet tenant's task waits behind at most a window of each other tenant's tasks.
-  A held entry is the job id, or "<jobId>:<priority>" for a prioritized job (BullMQ job ids
-  cannot contain ":"), so promotion needs no read of the job.
 ]]
 --- @include "keys"
+--- @include "held"
 --- @include "bullmq:addBaseMarkerIfNeeded"
 --- @include "bullmq:addJobWithPriority"
 --- @include "bullmq:getOrSetMaxEvents"
@@ -65,18 +64,6 @@ local function slotsInUse(P, T)
     n = n + rcall("ZCARD", slotsKey(P, T, q))
   end
   return n
-end
-
-local function heldEntry(jobId, priority)
-  if priority and priority > 0 then return jobId .. ":" .. priority end
-  return jobId
-end
-
--- The job id and priority (0 when none) of a held entry.
-local function parseHeld(entry)
-  local id, priority = string.match(entry, "^(.*):(%d+)$")
-  if id then return id, tonumber(priority) end
-  return entry, 0
 end
 
 -- Puts stored jobs into their queue (wait list, or prioritized set) with waiting slots.

@@ -1,0 +1,119 @@
+--[[
+  Reads every figure behind the Redis-derived metric gauges, for all tenants and queues, in
+  one step: a refresh costs one round trip however many tenants there are. Only the elected
+  reconciler replica exports these gauges (replicas exporting the same tenants would be
+  counted twice by sum()), so the script first checks that the caller holds the reconciler
+  lock and reads nothing otherwise. Read-only; cost O(tenants x their queues + DLQ entries
+  read), paid by one replica per refresh interval.
+  Input:
+    KEYS[1] tenants set
+    ARGV[1] prefix, ARGV[2] reconciler lock key, ARGV[3] caller's worker id,
+    ARGV[4] most dead-letter entries read per tenant to split its count by queue (the rest is
+    reported under "__other__")
+  Output: {0} the caller is not the elected replica |
+    {1, queues, tenants} where
+      queues:  one {name, wait, paused, prioritized, active, delayed, held, waiting-children,
+               completed, failed} per queue tasks were submitted to;
+      tenants: one {id, enabled (1|0), tasks_hour, tasks_day, concurrent, total, held, waiting,
+               running, deferred, oldest held task's submission time (ms, 0 when none),
+               {quota name, limit, ...} for the quotas that are set,
+               {queue, dead letters, ...} (0 for the tenant's queues without any)} per tenant
+  Events: none.
+]]
+local rcall = redis.call
+--- @include "keys"
+--- @include "held"
+
+local P, lockKey, workerId = ARGV[1], ARGV[2], ARGV[3]
+local dlqReadLimit = tonumber(ARGV[4])
+if rcall("GET", lockKey) ~= workerId then return {0} end
+
+local QUOTA_FIELDS = {"max_tasks_per_hour", "max_tasks_per_day", "max_concurrent_tasks",
+  "max_queue_length", "max_task_size_bytes", "max_result_size_bytes", "max_retry_count"}
+-- Held tasks are in the tenants' held lists only, in no BullMQ list.
+
+local function counter(T, metric) return tonumber(rcall("GET", usageKey(P, T, metric))) or 0 end
+
+-- Submission time of the oldest held task of T in q. A head whose job was removed behind
+-- Turbine's back is skipped (the next promotion drops it); a few are looked at, not all.
+local function oldestHeld(T, q)
+  for _, entry in ipairs(rcall("LRANGE", heldKey(P, T, q), 0, 4)) do
+    local ts = tonumber(rcall("HGET", bullKey(P, q, (parseHeld(entry))), "timestamp"))
+    if ts then return ts end
+  end
+  return 0
+end
+
+local heldByQueue = {}
+local tenants = {}
+for _, T in ipairs(rcall("SMEMBERS", KEYS[1])) do
+  local cfg = rcall("HMGET", tenantKey(P, T), "tenant_id", "enabled", unpack(QUOTA_FIELDS))
+  -- Deleted since it was listed: nothing to report.
+  if cfg[1] then
+    local quotas = {}
+    for i, field in ipairs(QUOTA_FIELDS) do
+      if cfg[i + 2] then
+        quotas[#quotas + 1] = field
+        quotas[#quotas + 1] = cfg[i + 2]
+      end
+    end
+    local held, waiting, running, oldest = 0, 0, 0, 0
+    local dlqByQueue, dlqQueues = {}, {}
+    for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
+      local sk = slotsKey(P, T, q)
+      local heldHere = rcall("LLEN", heldKey(P, T, q))
+      held = held + heldHere
+      heldByQueue[q] = (heldByQueue[q] or 0) + heldHere
+      waiting = waiting + rcall("ZCOUNT", sk, "-inf", 0)
+      running = running + rcall("ZCOUNT", sk, "(0", "+inf")
+      local ts = oldestHeld(T, q)
+      if ts > 0 and (oldest == 0 or ts < oldest) then oldest = ts end
+      dlqByQueue[q] = 0
+      dlqQueues[#dlqQueues + 1] = q
+    end
+    -- Entry ids are "<queue>:<job id>" and queue names have no ":", so the ids alone give
+    -- the split by queue, without reading the entries.
+    local dk = dlqByTenantKey(P, T)
+    local dlqTotal = rcall("ZCARD", dk)
+    local read = 0
+    if dlqTotal > 0 then
+      for _, entryId in ipairs(rcall("ZREVRANGE", dk, 0, dlqReadLimit - 1)) do
+        local at = string.find(entryId, ":", 1, true)
+        local q = at and string.sub(entryId, 1, at - 1) or "__other__"
+        if dlqByQueue[q] == nil then
+          dlqByQueue[q] = 0
+          dlqQueues[#dlqQueues + 1] = q
+        end
+        dlqByQueue[q] = dlqByQueue[q] + 1
+        read = read + 1
+      end
+    end
+    if dlqTotal > read then
+      if dlqByQueue["__other__"] == nil then dlqQueues[#dlqQueues + 1] = "__other__" end
+      dlqByQueue["__other__"] = (dlqByQueue["__other__"] or 0) + dlqTotal - read
+    end
+    local dlq = {}
+    for _, q in ipairs(dlqQueues) do
+      dlq[#dlq + 1] = q
+      dlq[#dlq + 1] = dlqByQueue[q]
+    end
+    tenants[#tenants + 1] = {T, cfg[2] == "false" and 0 or 1, counter(T, "tasks_hour"),
+      counter(T, "tasks_day"), counter(T, "concurrent"), counter(T, "total"), held, waiting,
+      running, rcall("ZCARD", deferredKey(P, T)), oldest, quotas, dlq}
+  end
+end
+
+local queues = {}
+for _, q in ipairs(rcall("SMEMBERS", queuesKey(P))) do
+  queues[#queues + 1] = {q,
+    rcall("LLEN", bullKey(P, q, "wait")),
+    rcall("LLEN", bullKey(P, q, "paused")),
+    rcall("ZCARD", bullKey(P, q, "prioritized")),
+    rcall("LLEN", bullKey(P, q, "active")),
+    rcall("ZCARD", bullKey(P, q, "delayed")),
+    heldByQueue[q] or 0,
+    rcall("ZCARD", bullKey(P, q, "waiting-children")),
+    rcall("ZCARD", bullKey(P, q, "completed")),
+    rcall("ZCARD", bullKey(P, q, "failed"))}
+end
+return {1, queues, tenants}

@@ -1,0 +1,114 @@
+import type { Redis } from 'ioredis';
+import { runScript } from '../redis/scripts.js';
+import type { KeyLayout, UsageMetric } from '../tenancy/keys.js';
+
+/**
+ * One reading of everything the Redis-derived gauges show, taken by `metricsSnapshot-1.lua`
+ * in a single round trip.
+ */
+
+export const QUEUE_STATES = [
+  'waiting',
+  'paused',
+  'prioritized',
+  'active',
+  'delayed',
+  'held',
+  'waiting_children',
+  'completed',
+  'failed',
+] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+export interface QueueFigures {
+  queue: string;
+  states: Record<QueueState, number>;
+}
+
+export interface TenantFigures {
+  tenantId: string;
+  enabled: boolean;
+  usage: Record<UsageMetric, number>;
+  held: number;
+  waiting: number;
+  running: number;
+  deferred: number;
+  /** Submission time (ms) of the oldest held task, or null when none is held. */
+  oldestHeldAt: number | null;
+  /** The quotas that are set, by the guide's name (`max_tasks_per_hour`, …). */
+  quotas: Map<string, number>;
+  /** Dead-letter entries by queue. */
+  dlq: Map<string, number>;
+}
+
+export interface MetricsSnapshot {
+  queues: QueueFigures[];
+  tenants: TenantFigures[];
+}
+
+/**
+ * Newest DLQ entry ids read per tenant to split its count by queue. The split is exact up to
+ * this many entries; it bounds the cost of a refresh when dead letters pile up by the million.
+ */
+export const DLQ_READ_LIMIT = 1000;
+
+/** Reads a snapshot, or null when this worker is not the elected reconciler replica. */
+export async function readSnapshot(client: Redis, keys: KeyLayout, workerId: string): Promise<MetricsSnapshot | null> {
+  const reply = await runScript(client, 'metricsSnapshot', [keys.tenants()], [
+    keys.prefix,
+    keys.reconcilerLock(),
+    workerId,
+    DLQ_READ_LIMIT,
+  ]);
+  return parseSnapshot(reply);
+}
+
+export function parseSnapshot(reply: unknown): MetricsSnapshot | null {
+  const top = list(reply);
+  if (num(top[0]) !== 1) return null;
+  return {
+    queues: list(top[1]).map(parseQueue),
+    tenants: list(top[2]).map(parseTenant),
+  };
+}
+
+function parseQueue(raw: unknown): QueueFigures {
+  const row = list(raw);
+  const states = {} as Record<QueueState, number>;
+  QUEUE_STATES.forEach((state, i) => (states[state] = num(row[i + 1])));
+  return { queue: String(row[0]), states };
+}
+
+function parseTenant(raw: unknown): TenantFigures {
+  const row = list(raw);
+  const oldest = num(row[10]);
+  return {
+    tenantId: String(row[0]),
+    enabled: num(row[1]) === 1,
+    usage: { tasks_hour: num(row[2]), tasks_day: num(row[3]), concurrent: num(row[4]), total: num(row[5]) },
+    held: num(row[6]),
+    waiting: num(row[7]),
+    running: num(row[8]),
+    deferred: num(row[9]),
+    oldestHeldAt: oldest > 0 ? oldest : null,
+    quotas: pairs(row[11]),
+    dlq: pairs(row[12]),
+  };
+}
+
+function pairs(raw: unknown): Map<string, number> {
+  const flat = list(raw);
+  const out = new Map<string, number>();
+  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), num(flat[i + 1]));
+  return out;
+}
+
+function list(value: unknown): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`metricsSnapshot: expected a list in the reply, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function num(value: unknown): number {
+  const n = Number(value);
+  return Number.isFinite(n) ? n : 0;
+}
