@@ -125,11 +125,13 @@ for i = 0, count - 1 do
       if st.inUse then room = math.min(room, cfg.maxConcurrent - st.inUse) end
       -- Behind held tasks a new one waits its turn, even if room has just freed up.
       if held == 0 and room > 0 then
-        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now)
+        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, windowFor(Q), false)
         waiting = waiting + 1
         if st.inUse then st.inUse = st.inUse + 1 end
         reply(1, jobId)
       else
+        -- The first task held back in Q: make sure a claim will trigger the refill.
+        if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, windowFor(Q)) end
         parkNew(P, T, Q, jobId, priority)
         held = held + 1
         reply(2, jobId)

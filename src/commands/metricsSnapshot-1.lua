@@ -98,7 +98,8 @@ for _, T in ipairs(rcall("SMEMBERS", KEYS[1])) do
       dlq[#dlq + 1] = dlqByQueue[q]
     end
     tenants[#tenants + 1] = {T, cfg[2] == "false" and 0 or 1, counter(T, "tasks_hour"),
-      counter(T, "tasks_day"), counter(T, "concurrent"), counter(T, "total"), held, waiting,
+      -- usage:concurrent mirrors the running slots, which are the truth: report those.
+      counter(T, "tasks_day"), running, counter(T, "total"), held, waiting,
       running, rcall("ZCARD", deferredKey(P, T)), oldest, quotas, dlq}
   end
 end

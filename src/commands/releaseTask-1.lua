@@ -33,10 +33,7 @@ if T ~= "" then
     local holder = rcall("GET", P .. ":q:" .. Q .. ":" .. jobId .. ":lock")
     if holder and holder ~= ARGV[12] then score = nil end
   end
-  if score then
-    rcall("ZREM", sk, jobId)
-    if score > 0 then rcall("DECR", usageKey(P, T, "concurrent")) end
-  end
+  if score then rcall("ZREM", sk, jobId) end
   cfg = readTenant(P, T)
 end
 

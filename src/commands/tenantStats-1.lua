@@ -2,8 +2,10 @@
   Reads a tenant's usage in one consistent step.
   Input: KEYS[1] tenants set; ARGV[1] prefix, ARGV[2] tenant id
   Output: {-1} not found |
-    {0, tasks_hour, tasks_hour_pttl, tasks_day, tasks_day_pttl, concurrent, total,
+    {0, tasks_hour, tasks_hour_pttl, tasks_day, tasks_day_pttl, running, total,
         held, waiting, running, deferred}
+  The running count is read from the running slots, the truth; usage:concurrent is its mirror,
+  rewritten by the reconciler.
 ]]
 local rcall = redis.call
 --- @include "keys"
@@ -18,5 +20,5 @@ for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
   running = running + rcall("ZCOUNT", slotsKey(P, T, q), "(0", "+inf")
 end
 return {0, counter("tasks_hour"), rcall("PTTL", usageKey(P, T, "tasks_hour")), counter("tasks_day"),
-  rcall("PTTL", usageKey(P, T, "tasks_day")), counter("concurrent"), counter("total"), held,
+  rcall("PTTL", usageKey(P, T, "tasks_day")), running, counter("total"), held,
   waiting, running, rcall("ZCARD", deferredKey(P, T))}

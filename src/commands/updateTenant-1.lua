@@ -1,13 +1,14 @@
 --[[
   Updates a tenant, records what changed (from -> to, read in the same step so that concurrent
-  updates cannot blur the audit trail) and, when the change leaves room (enabled again, a
-  higher cap), promotes its held tasks at once rather than at the next reconciler pass.
+  updates cannot blur the audit trail) and applies it to the tenant's queued tasks at once:
+  disabling pulls its waiting tasks back to its held lists (running ones finish); a change
+  that leaves room (enabled again, a higher cap) promotes held tasks.
   Input:
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] fields to set (JSON object of strings),
     ARGV[4] fields to remove (JSON array), ARGV[5] time (ISO 8601), ARGV[6] actor,
     ARGV[7] now (ms)
-  Output: {0, changedFields, promoted} | {-1} not found
+  Output: {0, changedFields, promoted, pulledBack} | {-1} not found
   Events: audit 'update' | 'enable' | 'disable', change notice, 'waiting' for promoted tasks.
 ]]
 local rcall = redis.call
@@ -42,7 +43,7 @@ for _, field in ipairs(unsetFields) do
     removed[#removed + 1] = field
   end
 end
-if changed == 0 then return {0, 0, 0} end
+if changed == 0 then return {0, 0, 0, 0} end
 
 if #flat > 0 then rcall("HSET", key, unpack(flat)) end
 if #removed > 0 then rcall("HDEL", key, unpack(removed)) end
@@ -50,5 +51,10 @@ rcall("HSET", key, "updated_at", ARGV[5])
 local action = "update"
 if onlyEnabled then action = setFields["enabled"] == "true" and "enable" or "disable" end
 recordChange(P, T, ARGV[5], ARGV[6], action, cjson.encode(changes))
-local promoted = fillTenant(P, T, readTenant(P, T), tonumber(ARGV[7]))
-return {0, changed, promoted}
+local cfg = readTenant(P, T)
+local pulledBack = 0
+if not cfg.enabled then
+  for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do pulledBack = pulledBack + pullBackWaiting(P, T, q) end
+end
+local promoted = fillTenant(P, T, cfg, tonumber(ARGV[7]))
+return {0, changed, promoted, pulledBack}

@@ -206,9 +206,14 @@ export class TenantManager {
     return this.changeUsage(tenantId, metric, -amount, undefined);
   }
 
+  /**
+   * A usage counter. `concurrent` is the running count, read from the tasks' slots (the guide's
+   * `usage:concurrent` key mirrors it and is rewritten by the reconciler every few seconds).
+   */
   async getUsage(tenantId: string, metric: UsageMetric): Promise<number> {
     assertTenantId(tenantId);
     assertUsageMetric(metric);
+    if (metric === 'concurrent') return (await this.getTenantStats(tenantId)).concurrentTasks;
     const client = await this.client();
     const [[, exists], [, value]] = (await client
       .pipeline()

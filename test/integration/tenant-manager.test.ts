@@ -161,17 +161,19 @@ describe('TenantManager: usage', () => {
   });
 
   it('never decrements below zero', async () => {
-    await manager.incrementUsage('acme', 'concurrent', 2);
-    expect(await manager.decrementUsage('acme', 'concurrent', 5)).toBe(0);
+    await manager.incrementUsage('acme', 'tasks_hour', 2, 3600);
+    expect(await manager.decrementUsage('acme', 'tasks_hour', 5)).toBe(0);
   });
 
   it('reports the guide stats keys', async () => {
     await manager.incrementUsage('acme', 'tasks_hour', 523, 3600);
     await manager.incrementUsage('acme', 'tasks_day', 8734, 86400);
-    await manager.incrementUsage('acme', 'concurrent', 12);
     await manager.incrementUsage('acme', 'total', 125403);
     const stats = await manager.getTenantStats('acme');
-    expect(stats).toMatchObject({ tasksHour: 523, tasksDay: 8734, concurrentTasks: 12, totalTasks: 125403 });
+    // concurrent_tasks counts running tasks (none here), whatever the mirror key says.
+    await manager.incrementUsage('acme', 'concurrent', 12);
+    expect(stats).toMatchObject({ tasksHour: 523, tasksDay: 8734, concurrentTasks: 0, totalTasks: 125403 });
+    expect(await manager.getUsage('acme', 'concurrent')).toBe(0);
     expect(stats.hourResetsAt).toBeInstanceOf(Date);
   });
 

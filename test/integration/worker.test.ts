@@ -250,6 +250,23 @@ describe('disabling and deleting tenants', () => {
     await pollUntil(async () => probe.completed, (n) => n === 6, { what: 'all done after enable' });
   });
 
+  it('disabling pulls waiting tasks back from the shared queue, in order, until enabled', async () => {
+    const order: number[] = [];
+    const work = world.app.task({ name: 'work' }, async (n: number) => {
+      order.push(n);
+    });
+    await world.manager.createTenant({ tenantId: 'acme', name: 'A' });
+    await work.applyBulk(Array.from({ length: 5 }, (_, i) => ({ args: [i] as [number], tenantId: 'acme' })));
+    expect(await world.manager.getTenantStats('acme')).toMatchObject({ waitingTasks: 5, heldTasks: 0 });
+    await world.manager.updateTenant('acme', { enabled: false });
+    expect(await world.manager.getTenantStats('acme')).toMatchObject({ waitingTasks: 0, heldTasks: 5 });
+    expect(await world.raw.llen(`${world.prefix}:q:default:wait`)).toBe(0);
+    await world.startWorker();
+    await world.manager.updateTenant('acme', { enabled: true });
+    await pollUntil(async () => order.length, (n) => n === 5, { what: 'all run after enable' });
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('refuses to delete a tenant with queued tasks unless forced, then dead-letters them', async () => {
     const work = world.app.task({ name: 'work' }, async () => 'never runs');
     await world.manager.createTenant({ tenantId: 'acme', name: 'A', quotas: { maxConcurrentTasks: 1 } });

@@ -4,10 +4,12 @@
 
   claimFetched: BullMQ has just moved a job to active and locked it. A task dispatched by
   admission holds a waiting slot: it becomes running (a lease renewed with the lock) and the
-  window room it leaves is refilled. A task without a slot (a retry, a delayed task come due, a
-  task added with plain BullMQ, one whose lease lapsed) takes one if its tenant's cap allows.
-  Otherwise, or when the tenant is disabled, the fetch is undone and the task held back at the
-  head of its tenant's list, without using an attempt. A job whose hash is gone is dropped.
+  window room it leaves is refilled. That path reads no tenant configuration: disabling a
+  tenant pulls its waiting tasks back (updateTenant), so a waiting slot means "may run". A
+  task without a slot (a retry, a delayed task come due, a task added with plain BullMQ, one
+  whose lease lapsed) takes one if its tenant is enabled and its cap allows. Otherwise the
+  fetch is undone and the task held back at the head of its tenant's list, without using an
+  attempt. A job whose hash is gone is dropped.
 
   releaseFinished: BullMQ has completed (or finally failed) a job: its running slot is freed and
   handed to the tenant's held tasks in the same step.
@@ -60,33 +62,26 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   end
   local T = tenantOf(hashField(flat, "opts"), hashField(flat, "data"))
   if not T then return "run" end
-  local cfg = readTenant(P, T)
-  if not cfg then return "run" end
-
   local sk = slotsKey(P, T, Q)
   local score = tonumber(rcall("ZSCORE", sk, jobId))
-  if cfg.enabled then
-    if score then
-      rcall("ZADD", sk, now + lease, jobId)
-      if score <= 0 then
-        rcall("INCR", usageKey(P, T, "concurrent"))
-        refillQueue(P, T, Q, cfg, now)
-      end
-      return "run"
+  if score then
+    rcall("ZADD", sk, now + lease, jobId)
+    -- Half the window has drained since this task was dispatched: refill it.
+    if score <= 0 and isRefillMark(score) and rcall("LLEN", heldKey(P, T, Q)) > 0 then
+      local cfg = readTenant(P, T)
+      if cfg then fillQueue(P, T, Q, cfg, now) end
     end
-    if not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent then
-      rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
-      rcall("ZADD", sk, now + lease, jobId)
-      rcall("INCR", usageKey(P, T, "concurrent"))
-      rcall("SADD", tenantQueuesKey(P, T), Q)
-      return "run"
-    end
+    return "run"
+  end
+  local cfg = readTenant(P, T)
+  if not cfg then return "run" end
+  if cfg.enabled and (not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent) then
+    rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
+    rcall("ZADD", sk, now + lease, jobId)
+    rcall("SADD", tenantQueuesKey(P, T), Q)
+    return "run"
   end
 
-  if score then
-    rcall("ZREM", sk, jobId)
-    if score > 0 then rcall("DECR", usageKey(P, T, "concurrent")) end
-  end
   rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
   local jobKey = unfetch(qc, jobId)
   -- Fetching counted a start; a hold-back is not one.
@@ -97,17 +92,10 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   return "skip"
 end
 
+-- A claimed task's slot is a running lease: freeing it matters to held tasks only if the tenant
+-- is capped (the window counts waiting tasks, not running ones).
 local function releaseFinished(P, T, Q, jobId, now)
-  local sk = slotsKey(P, T, Q)
-  local score = tonumber(rcall("ZSCORE", sk, jobId))
-  if not score then return end
-  rcall("ZREM", sk, jobId)
-  if score > 0 then rcall("DECR", usageKey(P, T, "concurrent")) end
+  if rcall("ZREM", slotsKey(P, T, Q), jobId) == 0 then return end
   local cfg = readTenant(P, T)
-  if not cfg then return end
-  if score <= 0 then
-    fillQueue(P, T, Q, cfg, now)
-  elseif cfg.maxConcurrent then
-    fillTenant(P, T, cfg, now)
-  end
+  if cfg and cfg.maxConcurrent then fillTenant(P, T, cfg, now) end
 end

@@ -12,6 +12,7 @@
 ]]
 --- @include "keys"
 --- @include "held"
+--- @include "tenantConfig"
 --- @include "bullmq:addBaseMarkerIfNeeded"
 --- @include "bullmq:addJobWithPriority"
 --- @include "bullmq:getOrSetMaxEvents"
@@ -66,20 +67,46 @@ local function slotsInUse(P, T)
   return n
 end
 
+-- Refill marks. Claiming a task whose waiting slot has a fractional score (a mark) is what
+-- triggers a refill check (see claimFetched), so other claims need not count the window. A
+-- task is marked when the count of T's waiting tasks in Q reaches half the window (in a
+-- promotion batch: its first task at or past half; at admission: the one crossing half), and
+-- when admission first holds a task back, a waiting task about half way is marked if none is.
+-- So while tasks are held, a marked task is always waiting. Should one be lost (a task
+-- removed by hand), the reconciler's pass refills instead.
+local function isRefillMark(score) return score ~= math.floor(score) end
+
+local function markHalfway(P, T, Q, waiting, window)
+  local sk = slotsKey(P, T, Q)
+  -- Waiting slots are -dispatchedAt: highest score first is oldest first, the claim order.
+  local slots = rcall("ZREVRANGEBYSCORE", sk, 0, "-inf", "WITHSCORES")
+  for i = 2, #slots, 2 do
+    if isRefillMark(tonumber(slots[i])) then return end
+  end
+  local rank = math.min(math.ceil(window / 2), waiting)
+  if rank >= 1 and slots[rank * 2] then
+    rcall("ZADD", sk, "XX", tonumber(slots[rank * 2]) - 0.5, slots[rank * 2 - 1])
+  end
+end
+
 -- Puts stored jobs into their queue (wait list, or prioritized set) with waiting slots.
--- `jobs` is a list of {id, priority}.
-local function enqueueWithSlots(P, T, Q, jobs, now)
+-- `jobs` is a list of {id, priority}; `waiting` is how many of T's tasks wait in Q before them.
+-- A batch (promotion) marks its first task at or past half the window; a single admission
+-- marks only the task that crosses half.
+local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch)
   if #jobs == 0 then return end
   local qc = queueState(queueContext(P, Q))
+  local half = math.ceil(window / 2)
+  local markAt = (batch and waiting >= half) and (waiting + 1) or half
   local plain, slots = {}, {}
-  for _, job in ipairs(jobs) do
+  for i, job in ipairs(jobs) do
     local id, priority = job[1], job[2]
     if priority > 0 then
       addJobWithPriority(qc.marker, qc.prioritized, priority, id, qc.pc, qc.pausedOrMaxed)
     else
       plain[#plain + 1] = id
     end
-    slots[#slots + 1] = -now
+    slots[#slots + 1] = (waiting + i == markAt) and (-now - 0.5) or -now
     slots[#slots + 1] = id
     rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", id)
   end
@@ -97,7 +124,7 @@ local function parkNew(P, T, Q, jobId, priority)
 end
 
 -- Moves up to `count` held tasks of T in Q (oldest first, at most 1000 at a time) to the queue.
-local function promoteHeld(P, T, Q, count, now)
+local function promoteHeld(P, T, Q, count, now, waiting)
   if count <= 0 then return 0 end
   local entries = rcall("LPOP", heldKey(P, T, Q), math.min(count, 1000))
   if not entries then return 0 end
@@ -106,7 +133,7 @@ local function promoteHeld(P, T, Q, count, now)
     local id, priority = parseHeld(entry)
     jobs[#jobs + 1] = { id, priority }
   end
-  enqueueWithSlots(P, T, Q, jobs, now)
+  enqueueWithSlots(P, T, Q, jobs, now, waiting or waitingCount(P, T, Q), windowOf(P, Q), true)
   return #jobs
 end
 
@@ -123,16 +150,29 @@ end
 -- Promotes held tasks of T in Q into the room there is.
 local function fillQueue(P, T, Q, cfg, now)
   if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
-  return promoteHeld(P, T, Q, roomIn(P, T, Q, cfg), now)
+  local waiting = waitingCount(P, T, Q)
+  return promoteHeld(P, T, Q, roomIn(P, T, Q, cfg, waiting), now, waiting)
 end
 
--- After a task of T in Q left the wait list: refill once half the window has drained, so that
--- promotion costs a few commands per window rather than per task.
-local function refillQueue(P, T, Q, cfg, now)
-  local waiting = waitingCount(P, T, Q)
-  if waiting * 2 > windowOf(P, Q) then return 0 end
-  if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
-  return promoteHeld(P, T, Q, roomIn(P, T, Q, cfg, waiting), now)
+-- The tenant's waiting tasks of Q go back to the head of its held list, in order (a disabled
+-- tenant's queued tasks wait there until it is enabled). A task already fetched stays.
+local function pullBackWaiting(P, T, Q)
+  local qc = queueContext(P, Q)
+  local sk = slotsKey(P, T, Q)
+  local waiting = rcall("ZRANGEBYSCORE", sk, "-inf", 0)
+  -- Newest first, each pushed to the head: the oldest ends up first.
+  local pulled = 0
+  for i = #waiting, 1, -1 do
+    local id = waiting[i]
+    local priority = tonumber(rcall("HGET", qc.prefix .. id, "priority")) or 0
+    local removed = priority > 0 and rcall("ZREM", qc.prioritized, id) or rcall("LREM", qc.wait, 1, id)
+    if removed > 0 then
+      rcall("ZREM", sk, id)
+      rcall("LPUSH", heldKey(P, T, Q), heldEntry(id, priority))
+      pulled = pulled + 1
+    end
+  end
+  return pulled
 end
 
 -- After a capped tenant's slot frees: promote its oldest held tasks across all its queues,
