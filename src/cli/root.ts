@@ -1,4 +1,5 @@
 import yargs from 'yargs';
+import { configCommand } from './commands/config/config.js';
 import { devCommand } from './commands/dev.js';
 import { tenantCommand } from './commands/tenant.js';
 import { dlqCommand } from './commands/dlq/dlq.js';
@@ -16,6 +17,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .scriptName('turbine')
     .command(tenantCommand)
     .command(devCommand)
+    .command(configCommand)
     .command(dlqCommand)
     .strict()
     .demandCommand(1, 'Choose a command, e.g. turbine tenant list')

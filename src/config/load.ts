@@ -61,8 +61,9 @@ export function loadConfig(input: LoadConfigInput = {}): LoadedConfig {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const path = issue.path.join('.');
-    const option = options.find((o) => o.path === path);
-    const where = option ? describeSource(option, sources[path] ?? 'default', input.file) : 'configuration';
+    // A list item (`queues.0`) belongs to its option (`queues`).
+    const option = options.find((o) => path === o.path || path.startsWith(`${o.path}.`));
+    const where = option ? describeSource(option, sources[option.path] ?? 'default', input.file) : 'configuration';
     const detail =
       issue.code === 'unrecognized_keys' ? `unknown option(s) ${issue.keys.join(', ')}` : issue.message;
     throw new ConfigError(`Invalid configuration: ${path || '(root)'} from ${where}: ${detail}`);
