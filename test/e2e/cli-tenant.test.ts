@@ -382,8 +382,11 @@ describe('turbine tenant stats', () => {
     await createAcme('--max-tasks-per-hour', '1000');
     await raw.set(`${tenantKey('acme-corp')}:usage:tasks_hour`, '523', 'PX', 3_600_000);
     await raw.set(`${tenantKey('acme-corp')}:usage:tasks_day`, '8734', 'PX', 86_400_000);
-    await raw.set(`${tenantKey('acme-corp')}:usage:concurrent`, '12');
     await raw.set(`${tenantKey('acme-corp')}:usage:total`, '125403');
+    // The running count comes from the tenant's running leases (usage:concurrent only mirrors them).
+    const leases = Array.from({ length: 12 }, (_, i) => [Date.now() + 60_000, `job-${i}`]).flat();
+    await raw.zadd(`${tenantKey('acme-corp')}:slots:emails`, ...leases);
+    await raw.sadd(`${tenantKey('acme-corp')}:queues`, 'emails');
 
     const before = Date.now();
     const stats = json<Record<string, unknown>>(await turbine('tenant', 'stats', 'acme-corp', '--json'));
