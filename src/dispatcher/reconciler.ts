@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { loadScript, runScript } from '../redis/scripts.js';
+import { settledWithin } from '../worker/deadline.js';
 import type { KeyLayout } from '../tenancy/keys.js';
 import { windowForCapacity } from './window.js';
 
@@ -59,13 +60,15 @@ export class Reconciler {
     this.timer = setTimeout(tick, 0);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the passes and gives up the lock. A pass under way is waited for at most
+   * `waitMs`: with Redis away it would never end, and the lock expires by itself anyway.
+   */
+  async stop(waitMs: number): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.passing;
-    await runScript(this.client, 'releaseLock', [this.keys.reconcilerLock()], [this.options.workerId]).catch(
-      () => undefined,
-    );
+    if (!(await settledWithin(this.passing ?? undefined, waitMs))) return;
+    await settledWithin(runScript(this.client, 'releaseLock', [this.keys.reconcilerLock()], [this.options.workerId]), waitMs);
   }
 
   /** One round: publish capacity; if elected, set windows and reconcile every tenant. */

@@ -16,6 +16,7 @@ import { KeyLayout } from '../tenancy/keys.js';
 import type { WorkerEvents } from './events.js';
 import { HealthServer } from './health.js';
 import { attachWorkerMetrics, type MetricsHandle } from '../metrics/worker.js';
+import { settledWithin } from './deadline.js';
 import { createLogger, type Logger } from './logger.js';
 import { TaskProcessor, runningKey, type RunningTask } from './processor.js';
 import { TenantPolicyCache } from './tenant-policy.js';
@@ -28,6 +29,9 @@ export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
   /** A logger of your own; else JSON logs on stdout at `log.level`. */
   logger?: Logger;
 }
+
+/** Longest wait for one step of a shutdown that needs Redis (which may be gone). */
+const STEP_DEADLINE_MS = 3000;
 
 /**
  * A running `turbine-worker`: one BullMQ worker per queue, each task run through Turbine's
@@ -186,23 +190,27 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
 
   private async shutdown(forced: Promise<'forced'>, force: boolean): Promise<void> {
     this.logger.info({ running: this.running.size, graceMs: force ? 0 : this.config.shutdownGraceMs }, 'stopping: no new tasks');
-    await this.reconciler?.stop();
+    const stoppingReconciler = this.reconciler?.stop(STEP_DEADLINE_MS);
     const grace = new Promise<'forced'>((resolve) => setTimeout(() => resolve('forced'), this.config.shutdownGraceMs).unref());
     const drained = Promise.all(this.workers.map((w) => w.close())).then(() => 'drained' as const);
     const how = await Promise.race([drained, forced, grace]);
     if (how === 'forced') {
       this.logger.warn({ running: this.running.size }, 'stopping now: running tasks are put back in their queues');
-      await this.requeueRunning();
+      // With Redis away this cannot finish: the locks then expire and BullMQ redelivers the tasks.
+      if (!(await settledWithin(this.requeueRunning(), STEP_DEADLINE_MS))) {
+        this.logger.warn('could not put running tasks back (Redis unreachable): they are redelivered when their locks expire');
+      }
       // BullMQ's close() returns the graceful close already under way, which waits for the
       // handlers: do not wait for it; the connections are cut below.
       for (const worker of this.workers) void worker.close(true).catch(() => undefined);
     }
+    await stoppingReconciler;
     if (this.pinger) clearInterval(this.pinger);
     this.policies?.close();
-    await this.metrics?.close();
+    await settledWithin(this.metrics?.close(), STEP_DEADLINE_MS);
     await this.health.close();
     for (const client of this.workerClients) client.disconnect();
-    await this.client?.quit().catch(() => this.client?.disconnect());
+    if (this.client && !(await settledWithin(this.client.quit(), STEP_DEADLINE_MS))) this.client.disconnect();
     this.logger.info('stopped');
   }
 

@@ -33,8 +33,12 @@ async function submit(count: number, sleepMs: number, tenantId = 'acme'): Promis
 }
 
 async function startWorkers(n: number, args: string[] = []): Promise<WorkerProcess[]> {
-  const started = await Promise.all(Array.from({ length: n }, () => WorkerProcess.start({ url: world.url, prefix: world.prefix, args })));
-  workers.push(...started);
+  // Each is tracked as soon as it runs, so that afterEach stops it even if another fails to start.
+  const started = await Promise.all(
+    Array.from({ length: n }, () =>
+      WorkerProcess.start({ url: world.url, prefix: world.prefix, args, onSpawn: (w) => workers.push(w) }),
+    ),
+  );
   return started;
 }
 
@@ -151,6 +155,25 @@ describe('turbine-worker processes', { timeout: 120_000 }, () => {
       const ready = await fetch(`http://127.0.0.1:${w.port}/readyz`);
       expect(ready.status).toBe(200);
     }
+  });
+
+  it('still exits on SIGTERM when Redis is gone, within the grace period and a few seconds', async () => {
+    server = await RedisServer.start();
+    world = new TestWorld(server.url);
+    await world.manager.createTenant({ tenantId: 'acme', name: 'A' });
+    await submit(4, 60_000);
+    const [worker] = await startWorkers(1, ['--concurrency', '4', '--shutdown-grace-ms', '1000']);
+    await pollUntil(async () => (await readProbeEvents(world.raw, world.prefix)).filter((e) => e.kind === 'S').length, (n) => n === 4, {
+      what: 'four running',
+    });
+    await server.stop('SIGKILL');
+    const stoppedAt = Date.now();
+    worker!.kill('SIGTERM');
+    expect(await worker!.exited).toBe(0);
+    // Grace (1 s) plus the time-boxed steps that need Redis (3 s each at most).
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+    workers = [];
+    await server.launch(); // an empty Redis on the same port, for the cleanup
   });
 
   it('reports not ready while Redis is frozen, and ready again after', async () => {

@@ -25,7 +25,15 @@ export class WorkerProcess {
   }
 
   /** Starts a worker for `app` and waits until it consumes (and its health port is known). */
-  static async start(options: { url: string; prefix: string; app?: string; args?: string[]; timeoutMs?: number }): Promise<WorkerProcess> {
+  static async start(options: {
+    url: string;
+    prefix: string;
+    app?: string;
+    args?: string[];
+    timeoutMs?: number;
+    /** Called as soon as the process exists, before it is ready: lets a caller always stop it. */
+    onSpawn?: (worker: WorkerProcess) => void;
+  }): Promise<WorkerProcess> {
     const proc = spawn(
       process.execPath,
       [WORKER_BIN, '--app', options.app ?? PROBE_APP, '--health-port', '0', '--health-host', '127.0.0.1', ...(options.args ?? [])],
@@ -35,6 +43,7 @@ export class WorkerProcess {
       },
     );
     const worker = new WorkerProcess(proc);
+    options.onSpawn?.(worker);
     await worker.waitForLog((l) => l.msg === 'consuming', options.timeoutMs ?? 20_000);
     return worker;
   }
