@@ -1,6 +1,3 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +7,7 @@ import { Turbine } from '../../src/tasks/app.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
 import { startWorker, type WorkerRuntime } from '../../src/worker/runtime.js';
+import { assertCliBuilt, expectFailure, parseJson, runBinary, runOnTerminal, type CliResult } from '../helpers/cli.js';
 import { deletePrefix, pollUntil, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
 
 /**
@@ -18,14 +16,6 @@ import { deletePrefix, pollUntil, rawClient, redisUrl, uniquePrefix } from '../h
  * prints is checked against Redis and the SDK.
  */
 
-const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const TIMEOUT_MS = 15_000;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const raw: Redis = rawClient();
 let prefix: string;
@@ -38,23 +28,6 @@ let failing: boolean;
 let sendEmail: TaskDefinition<[string], string>;
 let renderReport: TaskDefinition<[number], number>;
 
-/** The environment without the caller's TURBINE_* settings. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TURBINE_')) env[key] = value;
-  return env;
-}
-
-/** Runs the binary with stdin a pipe closed at once (never a TTY). */
-function runBinary(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env: cleanEnv(), timeout: TIMEOUT_MS }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-    child.stdin?.end();
-  });
-}
-
 function turbine(...args: string[]): Promise<CliResult> {
   return runBinary(['dlq', ...args, '--backend-url', redisUrl(), '--prefix', prefix]);
 }
@@ -64,20 +37,7 @@ function ok(result: CliResult): string {
   return result.stdout;
 }
 
-function json<T>(result: CliResult): T {
-  return JSON.parse(ok(result)) as T;
-}
-
-/** A failure: the exit code and one line `Error: …` on stderr, nothing on stdout. */
-function expectFailure(result: CliResult, code: 1 | 2, message: string | RegExp): void {
-  expect(result.code, result.stderr).toBe(code);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^Error: /);
-  if (typeof message === 'string') expect(lines[0]).toContain(message);
-  else expect(lines[0]).toMatch(message);
-}
+const json = parseJson;
 
 const entryKey = (entryId: string): string => `${prefix}:dlq:entry:${entryId}`;
 
@@ -114,7 +74,7 @@ async function seed(): Promise<Seeded> {
 }
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run 'npm run build' first`);
+  assertCliBuilt();
 });
 
 beforeEach(() => {
@@ -292,39 +252,15 @@ describe('turbine dlq purge', () => {
 });
 
 /** `script` runs a command on a pseudo-terminal, so the CLI sees a TTY on stdin. */
-const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
-
-/** Runs the binary on a pseudo-terminal and types `answer` once the prompt is shown. */
-function runOnTerminal(args: readonly string[], answer: string): Promise<CliResult> {
-  const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [process.execPath, BIN, 'dlq', ...args, '--backend-url', redisUrl(), '--prefix', prefix].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
-    let stdout = '';
-    let stderr = '';
-    let answered = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!answered && stdout.includes('[y/N]')) {
-        answered = true;
-        child.stdin.write(`${answer}\n`);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      child.stdin.end();
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** `turbine dlq <args>` on a pseudo-terminal, answering the prompt. */
+function onTerminal(args: readonly string[], answer: string): Promise<CliResult> {
+  return runOnTerminal(['dlq', ...args, '--backend-url', redisUrl(), '--prefix', prefix], answer);
 }
 
-describe.skipIf(!hasScript)('turbine dlq purge on a terminal', () => {
+describe('turbine dlq purge on a terminal', () => {
   it("asks with the count and purges on 'y'", async () => {
     await seed();
-    const result = await runOnTerminal(['purge', '--tenant', 'acme'], 'y');
+    const result = await onTerminal(['purge', '--tenant', 'acme'], 'y');
     expect(result.stdout).toContain("Purge 2 dead-letter entries of tenant 'acme'? [y/N]");
     expect(result.stdout).toContain('Purged 2 dead-letter entries');
     expect(result.code).toBe(0);
@@ -333,7 +269,7 @@ describe.skipIf(!hasScript)('turbine dlq purge on a terminal', () => {
 
   it("keeps everything on 'n', exit 1", async () => {
     await seed();
-    const result = await runOnTerminal(['purge'], 'n');
+    const result = await onTerminal(['purge'], 'n');
     expect(result.stdout).toContain('Purge 4 dead-letter entries? [y/N]');
     expect(result.stdout).toContain('Aborted: nothing was purged');
     expect(result.code).toBe(1);
@@ -341,7 +277,7 @@ describe.skipIf(!hasScript)('turbine dlq purge on a terminal', () => {
   });
 
   it('does not ask when nothing matches', async () => {
-    const result = await runOnTerminal(['purge', '--tenant', 'acme'], 'y');
+    const result = await onTerminal(['purge', '--tenant', 'acme'], 'y');
     expect(result.stdout).not.toContain('[y/N]');
     expect(result.stdout).toContain("No dead-letter entries of tenant 'acme'; nothing purged.");
     expect(result.code).toBe(0);

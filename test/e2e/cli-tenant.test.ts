@@ -1,12 +1,12 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { confirm } from '../../src/cli/prompt.js';
 import { Turbine } from '../../src/tasks/app.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
+import { assertCliBuilt, cleanEnv, expectFailure, parseJson, runBinary, runOnTerminal, type CliResult } from '../helpers/cli.js';
+import { CLI_BIN } from '../helpers/processes.js';
 import { deletePrefix, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
 
 /**
@@ -14,59 +14,17 @@ import { deletePrefix, rawClient, redisUrl, uniquePrefix } from '../helpers/cont
  * Each test has its own key prefix; every write the CLI reports is read back with a raw client.
  */
 
-const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const TIMEOUT_MS = 15_000;
 const ACTOR = 'cli-test';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
 
 const raw: Redis = rawClient();
 let prefix: string;
-
-/** The environment without the caller's TURBINE_* settings, so that only what a test sets applies. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TURBINE_')) env[key] = value;
-  return { ...env, ...extra };
-}
-
-/** Runs the binary exactly as given, stdin a pipe closed at once (so never a TTY). */
-function runBinary(args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env, timeout: TIMEOUT_MS }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-    child.stdin?.end();
-  });
-}
 
 /** `turbine <args>` against the test Redis, under the test's prefix. */
 function turbine(...args: string[]): Promise<CliResult> {
   return runBinary([...args, '--backend-url', redisUrl(), '--prefix', prefix, '--actor', ACTOR]);
 }
 
-function json<T>(result: CliResult): T {
-  expect(result, result.stderr).toMatchObject({ code: 0 });
-  return JSON.parse(result.stdout) as T;
-}
-
-/** A failure: the exit code, and one line `Error: …` on stderr, nothing on stdout, no stack. */
-function expectFailure(result: CliResult, code: 1 | 2, message: string | RegExp): void {
-  expect(result.code, result.stderr).toBe(code);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^Error: /);
-  if (typeof message === 'string') expect(lines[0]).toContain(message);
-  else expect(lines[0]).toMatch(message);
-}
+const json = parseJson;
 
 const tenantKey = (id: string): string => `${prefix}:tenant:${id}`;
 
@@ -87,7 +45,7 @@ async function createAcme(...extra: string[]): Promise<void> {
 }
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run 'npm run build' first (npm test does)`);
+  assertCliBuilt();
 });
 
 beforeEach(() => {
@@ -245,7 +203,7 @@ describe('output to a pipe', () => {
     } finally {
       await manager.close();
     }
-    const child = spawn(process.execPath, [BIN, 'tenant', 'list', '--json', '--backend-url', redisUrl(), '--prefix', prefix], {
+    const child = spawn(process.execPath, [CLI_BIN, 'tenant', 'list', '--json', '--backend-url', redisUrl(), '--prefix', prefix], {
       env: cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -576,45 +534,15 @@ describe('environment and connection', () => {
 });
 
 /** `script` runs a command on a pseudo-terminal, so the CLI sees a TTY on stdin. */
-const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
-
-/**
- * Runs the binary on a pseudo-terminal and types `answer` once the prompt is shown. stdin stays
- * open until the child exits, so that `script` never forwards an end of input by itself.
- */
-function runOnTerminal(args: readonly string[], answer: string): Promise<CliResult> {
-  const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [process.execPath, BIN, ...args, '--backend-url', redisUrl(), '--prefix', prefix, '--actor', ACTOR]
-    .map(quote)
-    .join(' ');
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
-    let stdout = '';
-    let stderr = '';
-    let answered = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!answered && stdout.includes('[y/N]')) {
-        answered = true;
-        child.stdin.write(`${answer}\n`);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      child.stdin.end();
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+/** `turbine <args>` on a pseudo-terminal, answering the prompt. */
+function onTerminal(args: readonly string[], answer: string): Promise<CliResult> {
+  return runOnTerminal([...args, '--backend-url', redisUrl(), '--prefix', prefix, '--actor', ACTOR], answer);
 }
 
-describe.skipIf(!hasScript)('turbine tenant delete on a terminal', () => {
+describe('turbine tenant delete on a terminal', () => {
   it("asks before deleting and deletes on 'y'", async () => {
     await createAcme();
-    const result = await runOnTerminal(['tenant', 'delete', 'acme-corp'], 'y');
+    const result = await onTerminal(['tenant', 'delete', 'acme-corp'], 'y');
     expect(result.stdout).toContain("Delete tenant 'acme-corp'? [y/N]");
     expect(result.stdout).toContain("Deleted tenant 'acme-corp'");
     expect(result.code).toBe(0);
@@ -623,7 +551,7 @@ describe.skipIf(!hasScript)('turbine tenant delete on a terminal', () => {
 
   it("keeps the tenant on 'n', exit 1", async () => {
     await createAcme();
-    const result = await runOnTerminal(['tenant', 'delete', 'acme-corp'], 'n');
+    const result = await onTerminal(['tenant', 'delete', 'acme-corp'], 'n');
     expect(result.stdout).toContain("Delete tenant 'acme-corp'? [y/N]");
     expect(result.stdout).toContain("Aborted: tenant 'acme-corp' was not deleted");
     expect(result.code).toBe(1);
@@ -631,7 +559,7 @@ describe.skipIf(!hasScript)('turbine tenant delete on a terminal', () => {
   });
 
   it('does not ask about an absent tenant', async () => {
-    const result = await runOnTerminal(['tenant', 'delete', 'acme-corp'], 'y');
+    const result = await onTerminal(['tenant', 'delete', 'acme-corp'], 'y');
     expect(result.stdout).not.toContain('[y/N]');
     expect(result.stdout).toContain("Error: Tenant 'acme-corp' not found");
     expect(result.code).toBe(1);
@@ -646,7 +574,7 @@ describe.skipIf(!hasScript)('turbine tenant delete on a terminal', () => {
     } finally {
       await app.close();
     }
-    const result = await runOnTerminal(['tenant', 'delete', 'acme-corp'], 'yes');
+    const result = await onTerminal(['tenant', 'delete', 'acme-corp'], 'yes');
     expect(result.stdout).toContain("Error: Tenant 'acme-corp' has 1 queued task(s); pass --force");
     expect(result.code).toBe(1);
     expect(await raw.exists(tenantKey('acme-corp'))).toBe(1);
