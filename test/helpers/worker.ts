@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { Turbine } from '../../src/tasks/app.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
+import type { TenantQuotas } from '../../src/tenancy/quotas.js';
+import type { Tenant } from '../../src/tenancy/tenant.js';
 import { startWorker, type StartWorkerOptions, type WorkerRuntime } from '../../src/worker/runtime.js';
 import { deletePrefix, redisUrl, uniquePrefix } from './context.js';
 
@@ -14,6 +16,7 @@ export class TestWorld {
   readonly manager: TenantManager;
   readonly raw: Redis;
   private readonly workers: WorkerRuntime[] = [];
+  private readonly cleanups: (() => Promise<unknown>)[] = [];
 
   /** `url` defaults to the run's shared Redis; pass a server of the test's own to restart it. */
   constructor(readonly url: string = redisUrl()) {
@@ -21,6 +24,16 @@ export class TestWorld {
     this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, actor: 'test' });
     this.raw = new Redis(url, { maxRetriesPerRequest: 1 });
     this.raw.on('error', () => undefined);
+  }
+
+  /** Creates a tenant named after its id. */
+  tenant(tenantId: string, quotas: TenantQuotas = {}): Promise<Tenant> {
+    return this.manager.createTenant({ tenantId, name: tenantId, quotas });
+  }
+
+  /** Runs `cleanup` when the world closes (last registered, first run). */
+  defer(cleanup: () => Promise<unknown>): void {
+    this.cleanups.push(cleanup);
   }
 
   /** Starts an in-process worker for this world's app (silent logs, an ephemeral health port). */
@@ -40,6 +53,7 @@ export class TestWorld {
   }
 
   async close(): Promise<void> {
+    for (const cleanup of this.cleanups.reverse()) await cleanup();
     await Promise.all(this.workers.map((w) => w.close({ force: true })));
     await this.app.close();
     await this.manager.close();

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError,
   QueueFullError,
@@ -13,33 +13,27 @@ import {
 import { Turbine } from '../../src/tasks/app.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
 import type { TaskContext } from '../../src/tasks/types.js';
-import { TenantManager } from '../../src/tenancy/manager.js';
+import type { TenantManager } from '../../src/tenancy/manager.js';
 import type { TenantQuotas } from '../../src/tenancy/quotas.js';
-import { deletePrefix, pollUntil, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
+import { pollUntil, redisUrl } from '../helpers/context.js';
+import { TestWorld } from '../helpers/worker.js';
 
-const raw: Redis = rawClient();
+let world: TestWorld;
+let raw: Redis;
 let prefix: string;
 let app: Turbine;
 let manager: TenantManager;
 let sendEmail: TaskDefinition<[string, string], string>;
 
 beforeEach(() => {
-  prefix = uniquePrefix();
-  app = new Turbine({ backendUrl: redisUrl(), prefix });
-  manager = new TenantManager({ backendUrl: redisUrl(), prefix });
+  world = new TestWorld();
+  ({ raw, prefix, app, manager } = world);
   sendEmail = app.task({ name: 'send_email', queue: 'emails' }, async (to: string, subject: string, _ctx: TaskContext) => `${to}:${subject}`);
 });
 
-afterEach(async () => {
-  await app.close();
-  await manager.close();
-  await deletePrefix(raw, prefix);
-});
+afterEach(() => world.close());
 
-afterAll(() => raw.quit());
-
-const tenant = (quotas: TenantQuotas = {}, tenantId = 'acme') =>
-  manager.createTenant({ tenantId, name: tenantId, quotas });
+const tenant = (quotas: TenantQuotas = {}, tenantId = 'acme') => world.tenant(tenantId, quotas);
 
 /** Every key under the test prefix with its type and content, to prove a refusal wrote nothing. */
 async function snapshot(): Promise<string> {

@@ -2,7 +2,7 @@
 // real Redis. The guide's Django and FastAPI request examples are examples/http-service,
 // exercised by http.test.ts.
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACME_QUOTAS, createAcmeCorp } from '../../examples/guide/create-tenant.js';
 import { hourlyQuotaLooksAvailable, submitGracefully } from '../../examples/guide/graceful-degradation.js';
 import { deleteTenant, raiseQuotas, setEnabled } from '../../examples/guide/manage-tenants.js';
@@ -28,35 +28,27 @@ import {
 import { closeDefaultApp, getDefaultApp } from '../../src/tasks/default-app.js';
 import type { AsyncResult } from '../../src/tasks/result.js';
 import { Turbine } from '../../src/tasks/app.js';
-import { TenantManager } from '../../src/tenancy/manager.js';
+import type { TenantManager } from '../../src/tenancy/manager.js';
 import type { TenantQuotas } from '../../src/tenancy/quotas.js';
 import { tenantToJson } from '../../src/tenancy/tenant.js';
 import { startWorker } from '../../src/worker/runtime.js';
-import { deletePrefix, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
+import { redisUrl } from '../helpers/context.js';
+import { TestWorld } from '../helpers/worker.js';
 
-const raw: Redis = rawClient();
+let world: TestWorld;
+let raw: Redis;
 let prefix: string;
 let app: Turbine;
 let manager: TenantManager;
-let cleanups: (() => Promise<unknown>)[];
 
 beforeEach(() => {
-  prefix = uniquePrefix();
-  app = new Turbine({ backendUrl: redisUrl(), prefix });
-  manager = new TenantManager({ backendUrl: redisUrl(), prefix, actor: 'test' });
-  cleanups = [];
+  world = new TestWorld();
+  ({ raw, prefix, app, manager } = world);
 });
 
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await app.close();
-  await manager.close();
-  await deletePrefix(raw, prefix);
-});
+afterEach(() => world.close());
 
-afterAll(() => raw.quit());
-
-const tenant = (tenantId: string, quotas: TenantQuotas = {}) => manager.createTenant({ tenantId, name: tenantId, quotas });
+const tenant = (tenantId: string, quotas: TenantQuotas = {}) => world.tenant(tenantId, quotas);
 
 async function runWorker(on: Turbine = app): Promise<void> {
   const worker = await startWorker({
@@ -66,7 +58,7 @@ async function runWorker(on: Turbine = app): Promise<void> {
     log: { level: 'silent' },
     metrics: { enabled: false },
   });
-  cleanups.push(() => worker.close({ force: true }));
+  world.defer(() => worker.close({ force: true }));
   await worker.ready();
 }
 
@@ -85,7 +77,7 @@ function withEnv(values: Record<string, string | undefined>): void {
     }
   };
   apply(values);
-  cleanups.push(async () => apply(saved));
+  world.defer(async () => apply(saved));
 }
 
 describe('Quick Start', () => {
@@ -103,7 +95,7 @@ describe('Quick Start', () => {
 
   it('defines the tasks on the default app, configured from the environment, like the module-level task()', async () => {
     withEnv({ TURBINE_BACKEND_URL: redisUrl(), TURBINE_PREFIX: prefix, TURBINE_TENANT_ID: undefined });
-    cleanups.push(() => closeDefaultApp());
+    world.defer(() => closeDefaultApp());
     await tenant('acme-corp');
     const { processData } = defineQuickStartTasks();
     expect(processData.app).toBe(getDefaultApp());
@@ -218,7 +210,7 @@ describe('Best Practices', () => {
     expect(await hourlyQuotaLooksAvailable(manager, 'acme-corp')).toBe(true);
     // Another producer takes the last slot between the check and the submission.
     const other = new Turbine({ backendUrl: redisUrl(), prefix });
-    cleanups.push(() => other.close());
+    world.defer(() => other.close());
     await other.task({ name: 'process_data', queue: 'processing' }, async () => 1).applyAsync({ args: [], tenantId: 'acme-corp' });
     expect(await submitGracefully(processData, 'acme-corp', {})).toMatchObject({ code: 'QUOTA_EXCEEDED' });
     expect(await hourlyQuotaLooksAvailable(manager, 'acme-corp')).toBe(false);
@@ -253,7 +245,8 @@ describe('Examples', () => {
     expect((await job.applyAsync({ args: [] })).tenantId).toBe('my-app-staging');
     const prodApp = createEnvironmentApp({ backendUrl: redisUrl(), prefix }, { TENANT_ID: 'my-app-prod' });
     const defaultApp = createEnvironmentApp({ backendUrl: redisUrl(), prefix }, {});
-    cleanups.push(() => prodApp.close(), () => defaultApp.close());
+    world.defer(() => prodApp.close());
+    world.defer(() => defaultApp.close());
     expect([prodApp.tenantId, defaultApp.tenantId]).toEqual(['my-app-prod', 'default']);
     const prodJob = defineBackgroundJob(prodApp, 'prod');
     expect((await prodJob.applyAsync({ args: [] })).tenantId).toBe('my-app-prod');
@@ -267,7 +260,7 @@ describe('Examples', () => {
     expect((await sendEmailFor(sendEmail, 'old@example.com')).tenantId).toBe('default');
     expect((await sendEmailFor(sendEmail, 'new@example.com', 'new-customer')).tenantId).toBe('new-customer');
     const pinnedApp = new Turbine({ backendUrl: redisUrl(), prefix });
-    cleanups.push(() => pinnedApp.close());
+    world.defer(() => pinnedApp.close());
     const pinned = definePinnedSendEmail(pinnedApp);
     expect((await pinned.applyAsync({ args: ['old@example.com'] })).tenantId).toBe('default');
     await expect(sendEmailFor(pinned, 'new@example.com', 'new-customer')).rejects.toThrow(TenantMismatchError);

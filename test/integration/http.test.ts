@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createService, type RunningService } from '../../examples/http-service/service.js';
 import {
   InvalidArgumentError,
@@ -30,38 +30,30 @@ import {
   type TenantResolverOptions,
   type VerifiedClaims,
 } from '../../src/http/index.js';
-import { Turbine } from '../../src/tasks/app.js';
+import type { Turbine } from '../../src/tasks/app.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
-import { TenantManager } from '../../src/tenancy/manager.js';
+import type { TenantManager } from '../../src/tenancy/manager.js';
 import type { TenantQuotas } from '../../src/tenancy/quotas.js';
 import { startWorker, type WorkerRuntime } from '../../src/worker/runtime.js';
-import { deletePrefix, pollUntil, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
+import { pollUntil } from '../helpers/context.js';
+import { TestWorld } from '../helpers/worker.js';
 
-const raw: Redis = rawClient();
+let world: TestWorld;
+let raw: Redis;
 let prefix: string;
 let app: Turbine;
 let manager: TenantManager;
 let sendEmail: TaskDefinition<[string], string>;
-let cleanups: (() => Promise<unknown>)[];
 
 beforeEach(() => {
-  prefix = uniquePrefix();
-  app = new Turbine({ backendUrl: redisUrl(), prefix });
-  manager = new TenantManager({ backendUrl: redisUrl(), prefix, actor: 'test' });
+  world = new TestWorld();
+  ({ raw, prefix, app, manager } = world);
   sendEmail = app.task({ name: 'send_email', queue: 'emails' }, async (to: string) => `sent to ${to}`);
-  cleanups = [];
 });
 
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await app.close();
-  await manager.close();
-  await deletePrefix(raw, prefix);
-});
+afterEach(() => world.close());
 
-afterAll(() => raw.quit());
-
-const tenant = (tenantId: string, quotas: TenantQuotas = {}) => manager.createTenant({ tenantId, name: tenantId, quotas });
+const tenant = (tenantId: string, quotas: TenantQuotas = {}) => world.tenant(tenantId, quotas);
 
 // --- A signed token, as the application's own authentication would verify it. -------------
 
@@ -102,7 +94,7 @@ async function listen(handler: express.Express): Promise<string> {
   const server = await new Promise<Server>((resolve) => {
     const s = handler.listen(0, '127.0.0.1', () => resolve(s));
   });
-  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  world.defer(() => new Promise((resolve) => server.close(resolve)));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
@@ -110,7 +102,7 @@ const startExpress: StartServer = async (options) => {
   const web = express();
   web.set('trust proxy', true);
   const tenantMiddleware = expressTenant(options);
-  cleanups.push(() => tenantMiddleware.resolver.close());
+  world.defer(() => tenantMiddleware.resolver.close());
   web.use(tenantMiddleware, express.json());
   web.post('/submit', async (req, res) => {
     res.status(202).json(await submit(req.tenantId, req.body as SubmitBody));
@@ -124,7 +116,7 @@ const startExpress: StartServer = async (options) => {
 
 const startFastify: StartServer = async (options) => {
   const web = Fastify({ trustProxy: true });
-  cleanups.push(() => web.close());
+  world.defer(() => web.close());
   web.setErrorHandler(fastifyErrorHandler({ onServerError: () => undefined }));
   await web.register(fastifyTenant, options);
   web.post('/submit', async (request, reply) => reply.code(202).send(await submit(request.tenantId, request.body as SubmitBody)));
@@ -239,7 +231,7 @@ describe('tenant resolver', () => {
   it('caches tenant states: a change made without a notice is not seen until the TTL', async () => {
     await tenant('acme');
     const resolver = createTenantResolver({ manager, cache: { ttlMs: 60_000 } });
-    cleanups.push(() => resolver.close());
+    world.defer(() => resolver.close());
     const request = { headers: { 'x-tenant-id': 'acme' } };
     await expect(resolver.resolve(request)).resolves.toBe('acme');
     await raw.del(`${prefix}:tenant:acme`);
@@ -373,7 +365,7 @@ describe('example service (examples/http-service)', () => {
 
   beforeEach(async () => {
     service = await createService({ app, manager });
-    cleanups.push(() => service.close());
+    world.defer(() => service.close());
     worker = undefined;
   });
 

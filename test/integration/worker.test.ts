@@ -256,15 +256,16 @@ describe('disabling and deleting tenants', () => {
       order.push(n);
     });
     await world.manager.createTenant({ tenantId: 'acme', name: 'A' });
-    await work.applyBulk(Array.from({ length: 5 }, (_, i) => ({ args: [i] as [number], tenantId: 'acme' })));
-    expect(await world.manager.getTenantStats('acme')).toMatchObject({ waitingTasks: 5, heldTasks: 0 });
+    // Twelve tasks: their ids (1-12) cross a digit, so order by id as text would be wrong.
+    await work.applyBulk(Array.from({ length: 12 }, (_, i) => ({ args: [i] as [number], tenantId: 'acme' })));
+    expect(await world.manager.getTenantStats('acme')).toMatchObject({ waitingTasks: 12, heldTasks: 0 });
     await world.manager.updateTenant('acme', { enabled: false });
-    expect(await world.manager.getTenantStats('acme')).toMatchObject({ waitingTasks: 0, heldTasks: 5 });
+    expect(await world.manager.getTenantStats('acme')).toMatchObject({ waitingTasks: 0, heldTasks: 12 });
     expect(await world.raw.llen(`${world.prefix}:q:default:wait`)).toBe(0);
     await world.startWorker();
     await world.manager.updateTenant('acme', { enabled: true });
-    await pollUntil(async () => order.length, (n) => n === 5, { what: 'all run after enable' });
-    expect(order).toEqual([0, 1, 2, 3, 4]);
+    await pollUntil(async () => order.length, (n) => n === 12, { what: 'all run after enable' });
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
   it('refuses to delete a tenant with queued tasks unless forced, then dead-letters them', async () => {

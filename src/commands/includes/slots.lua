@@ -154,21 +154,32 @@ local function fillQueue(P, T, Q, cfg, now)
   return promoteHeld(P, T, Q, roomIn(P, T, Q, cfg, waiting), now, waiting)
 end
 
--- The tenant's waiting tasks of Q go back to the head of its held list, in order (a disabled
--- tenant's queued tasks wait there until it is enabled). A task already fetched stays.
+-- The tenant's waiting tasks of Q go back to the head of its held list, in submission order (a
+-- disabled tenant's queued tasks wait there until it is enabled). A task already fetched stays.
 local function pullBackWaiting(P, T, Q)
   local qc = queueContext(P, Q)
   local sk = slotsKey(P, T, Q)
-  local waiting = rcall("ZRANGEBYSCORE", sk, "-inf", 0)
-  -- Newest first, each pushed to the head: the oldest ends up first.
+  local jobs = {}
+  for _, id in ipairs(rcall("ZRANGEBYSCORE", sk, "-inf", 0)) do
+    local fields = rcall("HMGET", qc.prefix .. id, "priority", "timestamp")
+    jobs[#jobs + 1] = { id = id, priority = tonumber(fields[1]) or 0, ts = tonumber(fields[2]) or 0,
+      n = tonumber(id) }
+  end
+  -- Slot scores tie within a millisecond (and ties sort by id as text): order by submission
+  -- time, then by the generated id as a number.
+  table.sort(jobs, function(a, b)
+    if a.ts ~= b.ts then return a.ts < b.ts end
+    if a.n and b.n then return a.n < b.n end
+    return a.id < b.id
+  end)
   local pulled = 0
-  for i = #waiting, 1, -1 do
-    local id = waiting[i]
-    local priority = tonumber(rcall("HGET", qc.prefix .. id, "priority")) or 0
-    local removed = priority > 0 and rcall("ZREM", qc.prioritized, id) or rcall("LREM", qc.wait, 1, id)
+  -- Newest first, each pushed to the head: the oldest ends up first.
+  for i = #jobs, 1, -1 do
+    local job = jobs[i]
+    local removed = job.priority > 0 and rcall("ZREM", qc.prioritized, job.id) or rcall("LREM", qc.wait, 1, job.id)
     if removed > 0 then
-      rcall("ZREM", sk, id)
-      rcall("LPUSH", heldKey(P, T, Q), heldEntry(id, priority))
+      rcall("ZREM", sk, job.id)
+      rcall("LPUSH", heldKey(P, T, Q), heldEntry(job.id, job.priority))
       pulled = pulled + 1
     end
   end
