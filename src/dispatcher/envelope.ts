@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors.js';
 import type { JsonValue } from '../tenancy/tenant.js';
 
 /**
@@ -17,7 +18,14 @@ export interface EncodedTask {
 }
 
 export function encodeTask(tenantId: string, args: readonly unknown[]): EncodedTask {
-  const argsJson = JSON.stringify(args);
+  let argsJson: string;
+  try {
+    argsJson = JSON.stringify(args);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `Task arguments must be JSON-serializable: ${(error as Error).message} (convert BigInt to a string or number, remove cycles)`,
+    );
+  }
   return {
     data: `{"tenant_id":${JSON.stringify(tenantId)},"args":${argsJson}}`,
     argsSize: Buffer.byteLength(argsJson),

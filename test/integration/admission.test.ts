@@ -242,6 +242,10 @@ describe('admission: concurrency and bulk', () => {
       await expect(sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme', taskId })).rejects.toThrow(/queue's own keys/);
     }
     await expect(sendEmail.applyAsync({ args: 'nope' as never, tenantId: 'acme' })).rejects.toThrow(InvalidArgumentError);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(sendEmail.applyAsync({ args: [1n, 'b'] as never, tenantId: 'acme' })).rejects.toThrow(/JSON-serializable.*BigInt/);
+    await expect(sendEmail.applyAsync({ args: [circular, 'b'] as never, tenantId: 'acme' })).rejects.toThrow(InvalidArgumentError);
     expect(await raw.exists(`${prefix}:q:emails:id`)).toBe(0);
   });
 });

@@ -1,0 +1,90 @@
+import type { Redis } from 'ioredis';
+import type { BenchRedis } from './redis.js';
+import type { MetricResult } from './report.js';
+import { now, sleep, withTimeout } from './stats.js';
+
+export interface BenchContext {
+  redis: BenchRedis;
+  rounds: number;
+  quick: boolean;
+  /** Held tasks of the memory benchmark. */
+  held: number;
+  log: (line: string) => void;
+}
+
+export interface Benchmark {
+  /** Name for `--only`. */
+  name: string;
+  run(ctx: BenchContext): Promise<MetricResult[]>;
+}
+
+/**
+ * Runs Turbine's and the peer's round, in an order that alternates from round to round, so that
+ * neither side always runs on a warmer (or more fragmented) Redis. Redis is emptied before each.
+ */
+export async function alternate<T>(
+  ctx: BenchContext,
+  round: number,
+  turbine: () => Promise<T>,
+  peer: () => Promise<T>,
+): Promise<{ turbine: T; peer: T }> {
+  const runs = round % 2 === 0 ? (['peer', 'turbine'] as const) : (['turbine', 'peer'] as const);
+  const out: Partial<{ turbine: T; peer: T }> = {};
+  for (const side of runs) {
+    await ctx.redis.flush();
+    out[side] = await (side === 'turbine' ? turbine() : peer());
+  }
+  await ctx.redis.flush();
+  return out as { turbine: T; peer: T };
+}
+
+/** Counts starts and ends of a run's tasks; resolves `done` once `total` have ended. */
+export class Progress {
+  firstStart = Number.NaN;
+  ended = 0;
+  readonly done: Promise<void>;
+  private resolve: () => void = () => undefined;
+
+  constructor(readonly total: number) {
+    this.done = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  started(): void {
+    if (Number.isNaN(this.firstStart)) this.firstStart = now();
+  }
+
+  finished(): void {
+    this.ended += 1;
+    if (this.ended === this.total) this.resolve();
+  }
+
+  /** Waits for `done`, failing with what is known after `timeoutMs`. */
+  wait(timeoutMs: number, what: string): Promise<void> {
+    return withTimeout(this.done, timeoutMs, () => `${what}: ${this.ended}/${this.total} ended after ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * Waits until a BullMQ set holds `count` members. Handlers' events come before BullMQ stores the
+ * outcome; a run is over when the last job is in the completed set, on both sides alike.
+ */
+export async function waitForCard(raw: Redis, key: string, count: number, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const card = await raw.zcard(key);
+    if (card >= count) return now();
+    if (Date.now() > deadline) throw new Error(`${key} holds ${card} of ${count} after ${timeoutMs} ms`);
+    await sleep(2);
+  }
+}
+
+/** Submits in batches with `submit`, which returns how many it had accepted. */
+export async function inBatches(total: number, size: number, submit: (from: number, count: number) => Promise<number>): Promise<void> {
+  for (let from = 0; from < total; from += size) {
+    const count = Math.min(size, total - from);
+    const accepted = await submit(from, count);
+    if (accepted !== count) throw new Error(`only ${accepted} of ${count} tasks were accepted`);
+  }
+}
+
+export const tenantIds = (n: number, stem = 'tenant'): string[] => Array.from({ length: n }, (_, i) => `${stem}-${i}`);

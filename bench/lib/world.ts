@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker, type Job, type Processor } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from '../../src/index.js';
+
+/**
+ * Job options of the peer's jobs: those Turbine gives a task by default (3 retries, exponential
+ * backoff, results kept a day, failures a week; src/tasks/task.ts), so that both sides store and
+ * retire the same jobs and only Turbine's own bookkeeping differs.
+ */
+export const PEER_JOB_OPTIONS = {
+  attempts: 4,
+  backoff: { type: 'exponential', delay: 1000, jitter: 0.2 },
+  removeOnComplete: { age: 24 * 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export const uniqueName = (what: string): string => `${what}-${randomUUID().slice(0, 8)}`;
+
+/** Turbine's side of a run: an app, its tenants, and the in-process workers started for it. */
+export class TurbineSide {
+  readonly prefix = uniqueName('bench');
+  readonly app: Turbine;
+  readonly manager: TenantManager;
+  private readonly workers: WorkerRuntime[] = [];
+
+  constructor(readonly url: string) {
+    this.app = new Turbine({ backendUrl: url, prefix: this.prefix });
+    this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, actor: 'bench' });
+  }
+
+  async createTenants(ids: readonly string[], quotas: TenantQuotas = {}): Promise<void> {
+    for (const tenantId of ids) await this.manager.createTenant({ tenantId, name: tenantId, quotas });
+  }
+
+  /**
+   * A worker in this process, configured as `turbine-worker` runs by default, except that it
+   * logs errors only (at info it logs every task; a plain BullMQ worker logs nothing) and needs no
+   * fixed port.
+   */
+  async startWorker(concurrency: number, attach: (worker: WorkerRuntime) => void = () => undefined): Promise<WorkerRuntime> {
+    const worker = await startWorker({
+      app: this.app,
+      backendUrl: this.url,
+      concurrency,
+      health: { port: 0, host: '127.0.0.1' },
+      log: { level: 'error' },
+    });
+    // Before anything is awaited: the worker may start tasks as soon as its first reply arrives.
+    attach(worker);
+    this.workers.push(worker);
+    await worker.ready();
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close({ force: true })));
+    await this.app.close();
+    await this.manager.close();
+  }
+}
+
+/** The peer's side: a plain BullMQ queue and workers on the same Redis. */
+export class PeerSide {
+  readonly prefix = uniqueName('peer');
+  readonly queueName = 'work';
+  readonly queue: Queue;
+  private readonly connections: Redis[] = [];
+  private readonly workers: Worker[] = [];
+
+  constructor(readonly url: string) {
+    this.queue = new Queue(this.queueName, { connection: this.connection(1), prefix: this.prefix });
+  }
+
+  /** A worker created stopped: call `run()` (not awaited) once listeners are attached. */
+  async worker(concurrency: number, processor: Processor): Promise<Worker> {
+    const worker = new Worker(this.queueName, processor, {
+      connection: this.connection(null),
+      prefix: this.prefix,
+      concurrency,
+      autorun: false,
+    });
+    worker.on('error', () => undefined);
+    this.workers.push(worker);
+    await worker.waitUntilReady();
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+    await this.queue.close();
+    for (const c of this.connections) c.disconnect();
+  }
+
+  private connection(maxRetriesPerRequest: number | null): Redis {
+    const client = new Redis(this.url, { maxRetriesPerRequest });
+    client.on('error', () => undefined);
+    this.connections.push(client);
+    return client;
+  }
+}
+
+export type PeerJob = Job<Record<string, unknown>>;
