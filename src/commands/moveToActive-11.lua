@@ -11,6 +11,8 @@ local rcall = redis.call
 --- @wrap "bullmq:moveToActive-11" as bullmqMoveToActive
 --- @include "claim"
 
+beginCall()
+
 local MAX_FETCHES = 20
 
 local P, Q = splitKeyPrefix(ARGV[1])

@@ -12,13 +12,14 @@ local rcall = redis.call
 --- @wrap "bullmq:moveToFinished-14" as bullmqMoveToFinished
 --- @include "claim"
 
+beginCall()
+
 local P, Q = splitKeyPrefix(ARGV[7])
 if not P then return bullmqMoveToFinished(KEYS, ARGV) end
 local jobId = ARGV[1]
 local now = tonumber(ARGV[2])
 -- Read before BullMQ may remove the job (removeOnComplete).
-local T = tenantOf(rcall("HGET", KEYS[12], "opts"), nil)
-if not T then T = tenantOf(nil, rcall("HGET", KEYS[12], "data")) end
+local T = tenantInOpts(rcall("HGET", KEYS[12], "opts")) or tenantInData(rcall("HGET", KEYS[12], "data"))
 
 local result = bullmqMoveToFinished(KEYS, ARGV)
 if type(result) == "number" and result < 0 then return result end

@@ -1,4 +1,5 @@
-import type { WorkerEvents } from '../worker/events.js';
+import type { Counter, Histogram } from 'prom-client';
+import type { TaskOutcome, WorkerEvents } from '../worker/events.js';
 import type { TaskMetricSet } from './definitions.js';
 import type { MetricLabels } from './labels.js';
 
@@ -10,13 +11,23 @@ export interface WorkerEventSource {
 
 type TaskRef = Pick<WorkerEvents['task:started'], 'tenantId' | 'queue' | 'task' | 'taskId'>;
 
+/** The series one (tenant, queue, task) feeds, looked up once rather than by labels per task. */
+interface TaskSeries {
+  started: Counter.Internal;
+  wait: Histogram.Internal<'tenant' | 'queue'>;
+  duration: Histogram.Internal<'tenant' | 'queue' | 'task'>;
+  finished: Partial<Record<TaskOutcome, Counter.Internal>>;
+}
+
+/** Past this many cached series the cache starts over (series themselves stay registered). */
+const MAX_CACHED_SERIES = 10_000;
+
 /**
  * Turns a worker's task events into its process-local counters and histograms. Each replica
  * counts only what it ran, so these add up across replicas with sum().
  */
 export class TaskEventRecorder {
-  /** Runs whose handler started here: only those have a duration worth observing. */
-  private readonly runs = new Set<string>();
+  private readonly series = new Map<string, TaskSeries>();
 
   constructor(
     private readonly metrics: TaskMetricSet,
@@ -24,15 +35,16 @@ export class TaskEventRecorder {
   ) {}
 
   readonly started = (e: WorkerEvents['task:started']): void => {
-    this.runs.add(runKey(e));
-    this.metrics.started.inc(this.taskLabels(e));
-    if (e.waitMs !== null) this.metrics.wait.observe(this.queueLabels(e), e.waitMs / 1000);
+    const series = this.seriesOf(e);
+    series.started.inc();
+    if (e.waitMs !== null) series.wait.observe(e.waitMs / 1000);
   };
 
   readonly finished = (e: WorkerEvents['task:finished']): void => {
-    this.metrics.finished.inc({ ...this.taskLabels(e), outcome: e.outcome });
+    const series = this.seriesOf(e);
+    (series.finished[e.outcome] ??= this.metrics.finished.labels({ ...this.taskLabels(e), outcome: e.outcome })).inc();
     // Tasks dead-lettered without running (unknown name, stalled too often) have no duration.
-    if (this.runs.delete(runKey(e))) this.metrics.duration.observe(this.taskLabels(e), e.durationMs / 1000);
+    if (e.durationMs !== null) series.duration.observe(e.durationMs / 1000);
   };
 
   readonly deadLettered = (e: WorkerEvents['task:dead-lettered']): void => {
@@ -68,6 +80,24 @@ export class TaskEventRecorder {
     };
   }
 
+  private seriesOf(e: TaskRef): TaskSeries {
+    // Label values are stable once given (labels.ts), so the raw values can key the cache.
+    const key = `${e.tenantId}\u0000${e.queue}\u0000${e.task}`;
+    let series = this.series.get(key);
+    if (!series) {
+      if (this.series.size >= MAX_CACHED_SERIES) this.series.clear();
+      const labels = this.taskLabels(e);
+      series = {
+        started: this.metrics.started.labels(labels),
+        wait: this.metrics.wait.labels({ tenant: labels.tenant, queue: labels.queue }),
+        duration: this.metrics.duration.labels(labels),
+        finished: {},
+      };
+      this.series.set(key, series);
+    }
+    return series;
+  }
+
   private queueLabels(e: TaskRef): { tenant: string; queue: string } {
     return { tenant: this.labels.tenant.label(e.tenantId), queue: this.labels.queue.label(e.queue) };
   }
@@ -75,8 +105,4 @@ export class TaskEventRecorder {
   private taskLabels(e: TaskRef): { tenant: string; queue: string; task: string } {
     return { ...this.queueLabels(e), task: this.labels.task.label(e.task) };
   }
-}
-
-function runKey(e: TaskRef): string {
-  return `${e.queue}:${e.taskId}`;
 }

@@ -18,11 +18,11 @@ import type { ChainableCommander, Redis } from 'ioredis';
  * Each include is inserted once per scope, where first named.
  */
 
-const COMMANDS_DIR = fileURLToPath(new URL('../commands/', import.meta.url));
+export const COMMANDS_DIR = fileURLToPath(new URL('../commands/', import.meta.url));
 const OWN_INCLUDES = path.join(COMMANDS_DIR, 'includes');
 const BULLMQ_ROOT = path.dirname(createRequire(import.meta.url).resolve('bullmq/package.json'));
 const BULLMQ_COMMANDS = path.join(BULLMQ_ROOT, 'dist/esm/commands');
-const BULLMQ_INCLUDES = path.join(BULLMQ_COMMANDS, 'includes');
+export const BULLMQ_INCLUDES = path.join(BULLMQ_COMMANDS, 'includes');
 
 /** The installed BullMQ version: its command names carry it (`moveToActive:6.7.0`). */
 export const BULLMQ_VERSION = (
@@ -30,8 +30,8 @@ export const BULLMQ_VERSION = (
 ).version;
 
 // BullMQ's own commands name their includes "includes/<name>".
-const INCLUDE_RE = /^--- @include "(bullmq:)?(?:includes\/)?([\w-]+)"\s*$/gm;
-const WRAP_RE = /^--- @wrap "bullmq:([\w-]+)" as (\w+)\s*$/gm;
+export const INCLUDE_RE = /^--- @include "(bullmq:)?(?:includes\/)?([\w-]+)"\s*$/gm;
+export const WRAP_RE = /^--- @wrap "bullmq:([\w-]+)" as (\w+)\s*$/gm;
 
 export type ScriptName =
   | 'admitTasks'
@@ -50,7 +50,7 @@ export type ScriptName =
   | 'acquireLock'
   | 'releaseLock';
 
-interface LoadedScript {
+export interface LoadedScript {
   numberOfKeys: number;
   lua: string;
   sha: string;
@@ -58,7 +58,8 @@ interface LoadedScript {
 
 const loaded = new Map<ScriptName, LoadedScript>();
 
-function resolveIncludes(source: string, dir: string, seen: Set<string>): string {
+/** Replaces each include of `source` by the file's text (itself resolved), once per `seen`. */
+export function resolveIncludes(source: string, dir: string, seen: Set<string>): string {
   return source.replace(INCLUDE_RE, (_line, bullmq: string | undefined, name: string) => {
     // BullMQ's includes name their siblings without the `bullmq:` mark.
     const base = bullmq || dir === BULLMQ_INCLUDES ? BULLMQ_INCLUDES : OWN_INCLUDES;
@@ -69,9 +70,24 @@ function resolveIncludes(source: string, dir: string, seen: Set<string>): string
   });
 }
 
+/** The source of one of BullMQ's commands, e.g. `moveToActive-11`. */
+export function readBullmqCommand(script: string): string {
+  return readFileSync(path.join(BULLMQ_COMMANDS, `${script}.lua`), 'utf8');
+}
+
+/** The source of one of Turbine's commands, with its number of keys. */
+export function readCommand(name: ScriptName): { source: string; numberOfKeys: number } {
+  const file = readdirSync(COMMANDS_DIR).find((f) => f.startsWith(`${name}-`) && f.endsWith('.lua'));
+  if (!file) throw new Error(`Lua command '${name}' is missing from ${COMMANDS_DIR}`);
+  return {
+    source: readFileSync(path.join(COMMANDS_DIR, file), 'utf8'),
+    numberOfKeys: Number(file.slice(name.length + 1, -'.lua'.length)),
+  };
+}
+
 function resolveWraps(source: string): string {
   return source.replace(WRAP_RE, (_line, script: string, fn: string) => {
-    const body = readFileSync(path.join(BULLMQ_COMMANDS, `${script}.lua`), 'utf8');
+    const body = readBullmqCommand(script);
     // A scope of its own: its includes become locals of the function, whatever the caller includes.
     return `local function ${fn}(KEYS, ARGV)\n${resolveIncludes(body, BULLMQ_INCLUDES, new Set())}\nend`;
   });
@@ -80,11 +96,9 @@ function resolveWraps(source: string): string {
 export function loadScript(name: ScriptName): LoadedScript {
   const cached = loaded.get(name);
   if (cached) return cached;
-  const file = readdirSync(COMMANDS_DIR).find((f) => f.startsWith(`${name}-`) && f.endsWith('.lua'));
-  if (!file) throw new Error(`Lua command '${name}' is missing from ${COMMANDS_DIR}`);
-  const numberOfKeys = Number(file.slice(name.length + 1, -'.lua'.length));
-  const source = resolveWraps(readFileSync(path.join(COMMANDS_DIR, file), 'utf8'));
-  const lua = resolveIncludes(source, COMMANDS_DIR, new Set());
+  const command = readCommand(name);
+  const numberOfKeys = command.numberOfKeys;
+  const lua = resolveIncludes(resolveWraps(command.source), COMMANDS_DIR, new Set());
   const script = { numberOfKeys, lua, sha: createHash('sha1').update(lua).digest('hex') };
   loaded.set(name, script);
   return script;
@@ -98,11 +112,16 @@ export async function runScript(client: Redis, name: ScriptName, keys: string[],
   if (keys.length !== script.numberOfKeys) {
     throw new Error(`Lua command '${name}' takes ${script.numberOfKeys} key(s), got ${keys.length}`);
   }
+  return evalScript(client, script, [...keys, ...args]);
+}
+
+/** EVALSHA with its keys and arguments in one list (the number of keys is the script's). */
+export async function evalScript(client: Redis, script: LoadedScript, keysAndArgs: readonly (ScriptArg | Buffer)[]): Promise<unknown> {
   try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+    return await client.evalsha(script.sha, script.numberOfKeys, ...keysAndArgs);
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-      return client.eval(script.lua, keys.length, ...keys, ...args);
+      return client.eval(script.lua, script.numberOfKeys, ...keysAndArgs);
     }
     throw error;
   }
@@ -116,20 +135,4 @@ export function pipeScript(pipeline: ChainableCommander, name: ScriptName, keys:
 
 export async function ensureScriptsLoaded(client: Redis, names: ScriptName[]): Promise<void> {
   await Promise.all(names.map((n) => client.script('LOAD', loadScript(n).lua)));
-}
-
-/** BullMQ commands that Turbine replaces with its own versions on a worker's connection. */
-const BULLMQ_OVERRIDES = ['moveToActive', 'moveToFinished'] as const satisfies readonly ScriptName[];
-
-/**
- * Installs Turbine's `moveToActive` and `moveToFinished` on a client before BullMQ uses it:
- * BullMQ defines a command only when the client does not have it yet, so a worker on this
- * client fetches and finishes jobs through Turbine's versions (BullMQ's script, then the slot
- * claim or release) in the same round trip.
- */
-export function installBullmqOverrides(client: Redis): void {
-  for (const name of BULLMQ_OVERRIDES) {
-    const script = loadScript(name);
-    client.defineCommand(`${name}:${BULLMQ_VERSION}`, { numberOfKeys: script.numberOfKeys, lua: script.lua });
-  }
 }

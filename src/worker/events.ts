@@ -29,8 +29,8 @@ export interface WorkerEvents {
   'redis:status': { ready: boolean };
   /** A task's handler is about to run; `waitMs` is submission (or due time) to start, first runs only. */
   'task:started': TaskRef & { attempt: number; waitMs: number | null };
-  /** A task's run ended. */
-  'task:finished': TaskRef & { outcome: TaskOutcome; durationMs: number };
+  /** A task's run ended; `durationMs` is null when its handler never ran (poison, stalled). */
+  'task:finished': TaskRef & { outcome: TaskOutcome; durationMs: number | null };
   /** A task went to the dead-letter queue. */
   'task:dead-lettered': TaskRef & { reason: DeadLetterReason };
   /** A result larger than the tenant's max_result_size_bytes was not stored. */

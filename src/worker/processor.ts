@@ -6,7 +6,7 @@ import type { TaskDefinition } from '../tasks/task.js';
 import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
-import type { TenantPolicyCache } from './tenant-policy.js';
+import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
 import { HandlerTimeoutError, runWithTimeout } from './timeout.js';
 
 export interface ProcessorDeps {
@@ -19,15 +19,37 @@ export interface ProcessorDeps {
   running: Map<string, RunningTask>;
 }
 
-export interface RunningTask {
-  ref: SlotRef;
-  job: Job;
-  token: string;
-  abort: AbortController;
+/** A run in progress. Its AbortController is made only when someone needs it. */
+export class RunningTask {
+  private controller: AbortController | null = null;
+
+  constructor(
+    readonly ref: SlotRef,
+    readonly job: Job,
+    readonly token: string,
+  ) {}
+
+  /** The signal handed to the handler (`ctx.signal`). */
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.controller ??= new AbortController();
+    this.controller.abort(reason);
+  }
 }
 
 export function runningKey(queue: string, jobId: string): string {
   return `${queue}:${jobId}`;
+}
+
+interface TaskAbout {
+  tenantId: string;
+  queue: string;
+  task: string;
+  taskId: string;
 }
 
 /**
@@ -37,11 +59,12 @@ export function runningKey(queue: string, jobId: string): string {
  * checks the result against the tenant's limit, and on failure lets the tenant's policy decide
  * between retry and dead-letter. Poison tasks (unknown name, undecodable payload, a deleted
  * tenant, a non-Error thrown) go to the dead-letter queue at once: retrying cannot help them.
+ * Every task takes this path, so it allocates little and awaits only what it must.
  */
 export class TaskProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
-  async process(job: Job, token: string, bullSignal?: AbortSignal): Promise<unknown> {
+  async process(job: Job, token: string): Promise<unknown> {
     const jobId = job.id!;
     const queue = job.queueName;
     let envelope: TaskEnvelope;
@@ -55,12 +78,11 @@ export class TaskProcessor {
     if (!definition) {
       return this.deadLetter(job, ref, 'unknown_task', new Error(`No task named '${job.name}' is registered in this worker`));
     }
-
-    const policy = await this.deps.policies.get(ref.tenantId);
+    const policy: TenantPolicy = this.deps.policies.peek(ref.tenantId) ?? (await this.deps.policies.get(ref.tenantId));
     if (!policy.exists) {
-      return this.deadLetter(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`), undefined, token);
+      return this.deadLetter(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`), null, token);
     }
-    return this.run(job, token, ref, definition, envelope, policy.maxResultSizeBytes, bullSignal);
+    return this.run(job, token, ref, definition, envelope, policy.maxResultSizeBytes);
   }
 
   private async run(
@@ -70,19 +92,16 @@ export class TaskProcessor {
     definition: TaskDefinition,
     envelope: TaskEnvelope,
     maxResultSizeBytes: number | null,
-    bullSignal: AbortSignal | undefined,
   ): Promise<unknown> {
-    const abort = new AbortController();
-    bullSignal?.addEventListener('abort', () => abort.abort(bullSignal.reason), { once: true });
     const key = runningKey(ref.queue, ref.jobId);
-    const entry: RunningTask = { ref, job, token, abort };
+    const entry = new RunningTask(ref, job, token);
     this.deps.running.set(key, entry);
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
-    const about = this.describe(job, ref);
+    const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId };
     const dueAt = job.timestamp + (job.opts.delay ?? 0);
     this.deps.emit('task:started', { ...about, attempt, waitMs: attempt === 1 ? Math.max(0, started - dueAt) : null });
-    this.deps.logger.debug({ ...about, attempt }, 'task started');
+    if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ ...about, attempt }, 'task started');
 
     const context: TaskContext = {
       taskId: ref.jobId,
@@ -90,16 +109,19 @@ export class TaskProcessor {
       queue: ref.queue,
       taskName: definition.name,
       attempt,
-      signal: abort.signal,
+      get signal() {
+        return entry.signal;
+      },
     };
     let result: unknown;
     let thrown: unknown;
     let failed = false;
     let resultSize = 0;
     try {
-      result = await runWithTimeout(() => definition.handler(...envelope.args, context), definition.timeoutMs, abort);
-      // What BullMQ will store; a result that cannot be serialized fails the run.
-      resultSize = Buffer.byteLength(JSON.stringify(result) ?? 'null');
+      result = await runWithTimeout(() => definition.handler(...envelope.args, context), definition.timeoutMs, entry);
+      // What BullMQ will store, measured only when the tenant limits it; a result that cannot
+      // be serialized fails the run here rather than in BullMQ.
+      if (maxResultSizeBytes !== null) resultSize = Buffer.byteLength(JSON.stringify(result) ?? 'null');
     } catch (error) {
       thrown = error;
       failed = true;
@@ -115,62 +137,67 @@ export class TaskProcessor {
       if (maxResultSizeBytes !== null && resultSize > maxResultSizeBytes) {
         this.deps.emit('result:rejected', { ...about, sizeBytes: resultSize, limitBytes: maxResultSizeBytes });
         const error = new ResultTooLargeError(ref.tenantId, resultSize, maxResultSizeBytes);
-        return this.deadLetter(job, ref, 'result_too_large', error, started, token);
+        return this.deadLetter(job, ref, 'result_too_large', error, started, token, about);
       }
       // moveToFinished releases the slot when BullMQ stores the result.
-      this.finished(job, ref, 'succeeded', started);
+      this.finished(job, about, 'succeeded', started);
       return result;
     }
     if (!(thrown instanceof Error)) {
-      return this.deadLetter(job, ref, 'non_error_thrown', coerceError(thrown), started, token);
+      return this.deadLetter(job, ref, 'non_error_thrown', coerceError(thrown), started, token, about);
     }
     const reason: DeadLetterReason = thrown instanceof HandlerTimeoutError ? 'timeout' : 'retries_exhausted';
-    const decision = await this.deps.slots.release(ref, {
-      outcome: 'failed',
-      attemptsMade: job.attemptsMade,
-      retries: Math.max(0, (job.opts.attempts ?? 1) - 1),
-      reason,
-      error: { message: thrown.message, stack: thrown.stack ?? '' },
-    }, token);
+    const decision = await this.deps.slots.release(
+      ref,
+      {
+        outcome: 'failed',
+        attemptsMade: job.attemptsMade,
+        retries: Math.max(0, (job.opts.attempts ?? 1) - 1),
+        reason,
+        error: { message: thrown.message, stack: thrown.stack ?? '' },
+      },
+      token,
+    );
     if (decision.kind === 'retry') {
-      this.finished(job, ref, 'retried', started, thrown);
+      this.finished(job, about, 'retried', started, thrown);
       throw thrown;
     }
     this.deps.emit('task:dead-lettered', { ...about, reason });
-    this.finished(job, ref, 'dead_lettered', started, thrown, reason);
+    this.finished(job, about, 'dead_lettered', started, thrown, reason);
     throw unrecoverable(thrown);
   }
 
-  /** Dead-letters a task without retry and tells BullMQ to fail it for good. */
+  /**
+   * Dead-letters a task without retry and tells BullMQ to fail it for good. `started` is null
+   * when the handler never ran.
+   */
   private async deadLetter(
     job: Job,
     ref: SlotRef,
     reason: DeadLetterReason,
     error: Error,
-    started?: number,
+    started: number | null = null,
     token = '',
+    about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId },
   ): Promise<never> {
     await this.deps.slots.release(
       ref,
       { outcome: 'dead', attemptsMade: job.attemptsMade, reason, error: { message: error.message, stack: error.stack ?? '' } },
       token,
     );
-    this.deps.emit('task:dead-lettered', { ...this.describe(job, ref), reason });
-    this.finished(job, ref, 'dead_lettered', started ?? Date.now(), error, reason);
+    this.deps.emit('task:dead-lettered', { ...about, reason });
+    this.finished(job, about, 'dead_lettered', started, error, reason);
     throw unrecoverable(error);
   }
 
-  private finished(job: Job, ref: SlotRef, outcome: TaskOutcome, started: number, error?: Error, reason?: string): void {
-    const durationMs = Date.now() - started;
-    const about = this.describe(job, ref);
+  private finished(job: Job, about: TaskAbout, outcome: TaskOutcome, started: number | null, error?: Error, reason?: string): void {
+    const durationMs = started === null ? null : Date.now() - started;
     this.deps.emit('task:finished', { ...about, outcome, durationMs });
+    const logger = this.deps.logger;
+    if (error ? !logger.isLevelEnabled('warn') : !logger.isLevelEnabled('info')) return;
     const line = { ...about, outcome, durationMs, attempt: job.attemptsMade + 1, ...(reason ? { reason } : {}) };
-    if (error) this.deps.logger.warn({ ...line, err: error }, 'task failed');
-    else this.deps.logger.info(line, 'task finished');
-  }
-
-  private describe(job: Job, ref: SlotRef): { tenantId: string; queue: string; task: string; taskId: string } {
-    return { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId };
+    if (error) logger.warn({ ...line, err: error }, 'task failed');
+    else logger.info(line, 'task finished');
   }
 }
 

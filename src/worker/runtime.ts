@@ -9,7 +9,7 @@ import { SlotClient, type SlotRef } from '../dispatcher/slots.js';
 import { ConfigError, coerceError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import { createWorkerClient, redactUrl } from '../redis/connection.js';
-import { installBullmqOverrides } from '../redis/scripts.js';
+import { installBullmqOverrides } from '../redis/bullmq-overrides.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import { KeyLayout } from '../tenancy/keys.js';
@@ -218,8 +218,9 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     const tasks = [...this.running.values()];
     this.running.clear();
     await Promise.all(
-      tasks.map(async ({ ref, job, token, abort }) => {
-        abort.abort(new Error('worker stopping'));
+      tasks.map(async (task) => {
+        const { ref, job, token } = task;
+        task.abort(new Error('worker stopping'));
         try {
           // Release first: once back in the wait list another worker may claim it at once.
           await this.slots!.release(ref, { outcome: 'requeued' }, token);
@@ -236,7 +237,8 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     const connection = createWorkerClient(this.config.backendUrl);
     installBullmqOverrides(connection);
     this.workerClients.push(connection);
-    const worker = new Worker(queue, (job, token, signal) => processor.process(job, token ?? '', signal), {
+    // Two parameters: BullMQ then makes no AbortController per job (the processor has its own, lazily).
+    const worker = new Worker(queue, (job, token) => processor.process(job, token ?? ''), {
       connection,
       prefix: this.keys.bullPrefix(),
       concurrency: this.config.concurrency,
@@ -277,7 +279,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     });
     const about = { tenantId, queue: job.queueName, task: job.name, taskId: job.id! };
     this.safeEmit('task:dead-lettered', { ...about, reason: 'stalled' });
-    this.safeEmit('task:finished', { ...about, outcome: 'dead_lettered', durationMs: 0 });
+    this.safeEmit('task:finished', { ...about, outcome: 'dead_lettered', durationMs: null });
     this.logger.warn({ ...about, reason: 'stalled' }, 'task dead-lettered: its workers died too often while running it');
   }
 

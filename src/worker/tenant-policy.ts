@@ -9,6 +9,8 @@ export interface TenantPolicy {
 
 interface Cached {
   policy: Promise<TenantPolicy>;
+  /** Set once read, so that `peek` answers without awaiting. */
+  value: TenantPolicy | null;
   expiresAt: number;
 }
 
@@ -27,16 +29,24 @@ export class TenantPolicyCache {
     private readonly ttlMs = 1000,
   ) {}
 
+  /** The policy if it is cached and fresh, without awaiting anything. */
+  peek(tenantId: string): TenantPolicy | undefined {
+    const hit = this.cache.get(tenantId);
+    return hit && hit.expiresAt > Date.now() ? (hit.value ?? undefined) : undefined;
+  }
+
   get(tenantId: string): Promise<TenantPolicy> {
     const now = Date.now();
     const hit = this.cache.get(tenantId);
     if (hit && hit.expiresAt > now) return hit.policy;
-    const policy = this.client.hmget(this.keys.tenant(tenantId), 'tenant_id', 'max_result_size_bytes').then(
-      ([id, maxResult]) => ({ exists: id !== null, maxResultSizeBytes: maxResult === null ? null : Number(maxResult) }),
-    );
-    this.cache.set(tenantId, { policy, expiresAt: now + this.ttlMs });
-    policy.catch(() => this.cache.delete(tenantId));
-    return policy;
+    const entry: Cached = { policy: Promise.resolve({ exists: false, maxResultSizeBytes: null }), value: null, expiresAt: now + this.ttlMs };
+    entry.policy = this.client.hmget(this.keys.tenant(tenantId), 'tenant_id', 'max_result_size_bytes').then(([id, maxResult]) => {
+      entry.value = { exists: id !== null, maxResultSizeBytes: maxResult === null ? null : Number(maxResult) };
+      return entry.value;
+    });
+    this.cache.set(tenantId, entry);
+    entry.policy.catch(() => this.cache.delete(tenantId));
+    return entry.policy;
   }
 
   /** Listens for change notices (on a connection of its own, as subscribing requires). */

@@ -11,7 +11,11 @@ export class HandlerTimeoutError extends Error {
  * and aborts the task's signal. JavaScript cannot stop a function that ignores its signal: it
  * may go on in the background, but its outcome is no longer awaited.
  */
-export async function runWithTimeout<T>(fn: () => T | Promise<T>, timeoutMs: number, abort: AbortController): Promise<T> {
+export async function runWithTimeout<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs: number,
+  abortable: { abort(reason: unknown): void },
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const running = Promise.resolve().then(fn);
   // A handler that rejects after its timeout must not become an unhandled rejection.
@@ -19,7 +23,7 @@ export async function runWithTimeout<T>(fn: () => T | Promise<T>, timeoutMs: num
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new HandlerTimeoutError(timeoutMs);
-      abort.abort(error);
+      abortable.abort(error);
       reject(error);
     }, timeoutMs);
   });

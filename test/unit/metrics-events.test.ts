@@ -77,7 +77,7 @@ describe('TaskEventRecorder', () => {
   it('gives no duration to a task dead-lettered without running (unknown task, stalled)', async () => {
     const { registry, worker } = setup();
     worker.emit('task:dead-lettered', { ...ref('acme', 'nope'), reason: 'unknown_task' });
-    worker.emit('task:finished', { ...ref('acme', 'nope'), outcome: 'dead_lettered', durationMs: 0 });
+    worker.emit('task:finished', { ...ref('acme', 'nope'), outcome: 'dead_lettered', durationMs: null });
     expect(await value(registry, 'turbine_tasks_finished_total', { tenant: 'acme', queue: 'emails', task: 'nope', outcome: 'dead_lettered' })).toBe(1);
     expect(await value(registry, 'turbine_tasks_dead_lettered_total', { tenant: 'acme', queue: 'emails', reason: 'unknown_task' })).toBe(1);
     const duration = await samples(registry, 'turbine_task_duration_seconds');

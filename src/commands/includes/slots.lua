@@ -21,8 +21,14 @@
 -- Window of a queue the reconciler has not set yet (src/dispatcher/window.ts, same value).
 local DEFAULT_WINDOW = 100
 
--- BullMQ keys of a queue, computed once per script run.
+-- BullMQ keys of a queue, and (queueState) its paused state and event stream length, read
+-- once per call. A command loaded as a Redis Function keeps these locals between calls, so it
+-- starts each call with beginCall().
 local queueContexts = {}
+local function beginCall()
+  queueContexts = {}
+end
+
 local function queueContext(P, Q)
   local qc = queueContexts[Q]
   if qc == nil then
