@@ -22,7 +22,7 @@
     -1 tenant not found | -2 disabled | -3 queue not allowed, queue, allowed (JSON)
     -4 too large, size, limit | -5 hourly quota, limit, ms to reset
     -6 daily quota, limit, ms to reset | -7 queue full, limit
-  Events: BullMQ's 'added', then 'waiting' (dispatched) or 'delayed' (deferred).
+  Events: BullMQ's 'added', then 'waiting' (dispatched or held back) or 'delayed' (deferred).
 ]]
 local rcall = redis.call
 --- @include "tenantConfig"
@@ -124,6 +124,7 @@ for i = 0, count - 1 do
       local room = windowFor(Q) - waiting
       if st.inUse then room = math.min(room, cfg.maxConcurrent - st.inUse) end
       -- Behind held tasks a new one waits its turn, even if room has just freed up.
+      emitWaiting(queueState(qc), jobId)
       if held == 0 and room > 0 then
         enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, windowFor(Q), false)
         waiting = waiting + 1

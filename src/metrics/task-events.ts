@@ -27,7 +27,9 @@ const MAX_CACHED_SERIES = 10_000;
  * counts only what it ran, so these add up across replicas with sum().
  */
 export class TaskEventRecorder {
-  private readonly series = new Map<string, TaskSeries>();
+  /** tenant → queue → task → series: no key to build per task. */
+  private readonly series = new Map<string, Map<string, Map<string, TaskSeries>>>();
+  private cached = 0;
 
   constructor(
     private readonly metrics: TaskMetricSet,
@@ -82,19 +84,25 @@ export class TaskEventRecorder {
 
   private seriesOf(e: TaskRef): TaskSeries {
     // Label values are stable once given (labels.ts), so the raw values can key the cache.
-    const key = `${e.tenantId}\u0000${e.queue}\u0000${e.task}`;
-    let series = this.series.get(key);
-    if (!series) {
-      if (this.series.size >= MAX_CACHED_SERIES) this.series.clear();
-      const labels = this.taskLabels(e);
-      series = {
-        started: this.metrics.started.labels(labels),
-        wait: this.metrics.wait.labels({ tenant: labels.tenant, queue: labels.queue }),
-        duration: this.metrics.duration.labels(labels),
-        finished: {},
-      };
-      this.series.set(key, series);
+    const cached = this.series.get(e.tenantId)?.get(e.queue)?.get(e.task);
+    if (cached) return cached;
+    if (this.cached >= MAX_CACHED_SERIES) {
+      this.series.clear();
+      this.cached = 0;
     }
+    const labels = this.taskLabels(e);
+    const series: TaskSeries = {
+      started: this.metrics.started.labels(labels),
+      wait: this.metrics.wait.labels({ tenant: labels.tenant, queue: labels.queue }),
+      duration: this.metrics.duration.labels(labels),
+      finished: {},
+    };
+    let byQueue = this.series.get(e.tenantId);
+    if (!byQueue) this.series.set(e.tenantId, (byQueue = new Map()));
+    let byTask = byQueue.get(e.queue);
+    if (!byTask) byQueue.set(e.queue, (byTask = new Map()));
+    byTask.set(e.task, series);
+    this.cached += 1;
     return series;
   }
 

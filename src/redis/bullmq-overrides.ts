@@ -20,16 +20,21 @@ type Mode = 'functions' | 'scripts';
  */
 export function installBullmqOverrides(client: Redis): void {
   let mode: Promise<Mode> | null = null;
+  // Once known, read without awaiting: these run once per task.
+  let known: Mode | null = null;
   const ensureLoaded = (): Promise<Mode> => {
-    mode ??= loadLibrary(client).catch((error: unknown) => {
-      mode = null;
-      throw error;
-    });
+    mode ??= loadLibrary(client).then(
+      (loaded) => (known = loaded),
+      (error: unknown) => {
+        mode = null;
+        throw error;
+      },
+    );
     return mode;
   };
   for (const command of OVERRIDES) {
     const run = async (keysAndArgs: (ScriptArg | Buffer)[], reloaded = false): Promise<unknown> => {
-      if ((await ensureLoaded()) === 'scripts') return evalScript(client, loadScript(command), keysAndArgs);
+      if ((known ?? (await ensureLoaded())) === 'scripts') return evalScript(client, loadScript(command), keysAndArgs);
       const lib = turbineLibrary();
       try {
         return await client.call('FCALL', lib.functionName(command), lib.numberOfKeys(command), ...keysAndArgs);
@@ -37,6 +42,7 @@ export function installBullmqOverrides(client: Redis): void {
         // Functions are gone after a restart without persistence or a FUNCTION FLUSH: load again.
         if (!reloaded && error instanceof Error && /Function not found/i.test(error.message)) {
           mode = null;
+          known = null;
           return run(keysAndArgs, true);
         }
         throw error;

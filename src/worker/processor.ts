@@ -7,7 +7,7 @@ import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
-import { HandlerTimeoutError, runWithTimeout } from './timeout.js';
+import { HandlerTimeoutError, TimeoutWatchdog } from './timeout.js';
 
 export interface ProcessorDeps {
   tasks: ReadonlyMap<string, TaskDefinition>;
@@ -62,7 +62,14 @@ interface TaskAbout {
  * Every task takes this path, so it allocates little and awaits only what it must.
  */
 export class TaskProcessor {
+  private readonly timeouts = new TimeoutWatchdog();
+
   constructor(private readonly deps: ProcessorDeps) {}
+
+  /** Stops checking deadlines (when the worker stops). */
+  close(): void {
+    this.timeouts.stop();
+  }
 
   async process(job: Job, token: string): Promise<unknown> {
     const jobId = job.id!;
@@ -99,8 +106,8 @@ export class TaskProcessor {
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
     const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId };
-    const dueAt = job.timestamp + (job.opts.delay ?? 0);
-    this.deps.emit('task:started', { ...about, attempt, waitMs: attempt === 1 ? Math.max(0, started - dueAt) : null });
+    const waitMs = attempt === 1 ? Math.max(0, started - job.timestamp - (job.opts.delay ?? 0)) : null;
+    this.deps.emit('task:started', { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId, attempt, waitMs });
     if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ ...about, attempt }, 'task started');
 
     const context: TaskContext = {
@@ -118,7 +125,7 @@ export class TaskProcessor {
     let failed = false;
     let resultSize = 0;
     try {
-      result = await runWithTimeout(() => definition.handler(...envelope.args, context), definition.timeoutMs, entry);
+      result = await this.timeouts.run(() => definition.handler(...envelope.args, context), definition.timeoutMs, entry);
       // What BullMQ will store, measured only when the tenant limits it; a result that cannot
       // be serialized fails the run here rather than in BullMQ.
       if (maxResultSizeBytes !== null) resultSize = Buffer.byteLength(JSON.stringify(result) ?? 'null');
@@ -192,7 +199,7 @@ export class TaskProcessor {
 
   private finished(job: Job, about: TaskAbout, outcome: TaskOutcome, started: number | null, error?: Error, reason?: string): void {
     const durationMs = started === null ? null : Date.now() - started;
-    this.deps.emit('task:finished', { ...about, outcome, durationMs });
+    this.deps.emit('task:finished', { tenantId: about.tenantId, queue: about.queue, task: about.task, taskId: about.taskId, outcome, durationMs });
     const logger = this.deps.logger;
     if (error ? !logger.isLevelEnabled('warn') : !logger.isLevelEnabled('info')) return;
     const line = { ...about, outcome, durationMs, attempt: job.attemptsMade + 1, ...(reason ? { reason } : {}) };

@@ -52,6 +52,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   private client: Redis | null = null;
   private slots: SlotClient | null = null;
   private policies: TenantPolicyCache | null = null;
+  private processor: TaskProcessor | null = null;
   private reconciler: Reconciler | null = null;
   private metrics: MetricsHandle | null = null;
   private redisReady = false;
@@ -107,14 +108,14 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     this.slots = new SlotClient(this.client, this.keys, this.config.lockDurationMs);
     this.policies = new TenantPolicyCache(this.client, this.keys);
     this.policies.listen().catch((error: unknown) => this.reportError(coerceError(error)));
-    const processor = new TaskProcessor({
+    const processor = (this.processor = new TaskProcessor({
       tasks: this.tasks,
       slots: this.slots,
       policies: this.policies,
       logger: this.logger,
       emit: (event, payload) => this.safeEmit(event, payload),
       running: this.running,
-    });
+    }));
     if (this.config.metrics.enabled) this.metrics = attachWorkerMetrics(this);
     for (const queue of this.queues) this.workers.push(this.startQueueWorker(queue, processor));
     this.reconciler = new Reconciler(
@@ -206,6 +207,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     }
     await stoppingReconciler;
     if (this.pinger) clearInterval(this.pinger);
+    this.processor?.close();
     this.policies?.close();
     await settledWithin(this.metrics?.close(), STEP_DEADLINE_MS);
     await this.health.close();

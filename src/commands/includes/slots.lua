@@ -95,6 +95,13 @@ local function markHalfway(P, T, Q, waiting, window)
   end
 end
 
+-- Emits BullMQ's 'waiting' event for an accepted task. Emitted when a task is accepted, held
+-- back or not (a held task waits for its tenant's turn, as BullMQ Pro's grouped jobs do), so
+-- promotion emits nothing more.
+local function emitWaiting(qc, jobId)
+  rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", jobId)
+end
+
 -- Puts stored jobs into their queue (wait list, or prioritized set) with waiting slots.
 -- `jobs` is a list of {id, priority}; `waiting` is how many of T's tasks wait in Q before them.
 -- A batch (promotion) marks its first task at or past half the window; a single admission
@@ -114,7 +121,6 @@ local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch)
     end
     slots[#slots + 1] = (waiting + i == markAt) and (-now - 0.5) or -now
     slots[#slots + 1] = id
-    rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", id)
   end
   if #plain > 0 then
     -- LPUSH a b c leaves c at the head: the tail, which workers take first, gets a first.
