@@ -301,7 +301,8 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     client.on('close', down);
     client.on('reconnecting', down);
     client.on('error', (error: Error) => {
-      if (!this.redisReady) this.reportError(new Error(`waiting for Redis at ${redactUrl(url)}: ${error.message}`));
+      if (this.redisReady || !this.firstTimeIn('waiting-for-redis')) return;
+      this.logger.warn({ backend: redactUrl(url), reason: error.message }, 'waiting for Redis; reconnecting with backoff');
     });
   }
 
@@ -328,11 +329,15 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   /** Logs an error at most once per 5 s per message, so an outage does not flood the logs. */
   private reportError(error: Error, queue?: string): void {
     this.safeEmit('worker:error', { error, queue });
-    const key = `${queue ?? ''}:${error.message}`;
+    if (this.firstTimeIn(`${queue ?? ''}:${error.message}`)) this.logger.error({ queue, err: error }, 'worker error');
+  }
+
+  /** True at most once per 5 s for a key. */
+  private firstTimeIn(key: string): boolean {
     const now = Date.now();
-    if ((this.lastErrorLog.get(key) ?? 0) + 5000 > now) return;
+    if ((this.lastErrorLog.get(key) ?? 0) + 5000 > now) return false;
     this.lastErrorLog.set(key, now);
-    this.logger.error({ queue, err: error }, 'worker error');
+    return true;
   }
 }
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskDefinition } from '../../src/tasks/task.js';
-import { pollUntil } from '../helpers/context.js';
+import { pollUntil, uniquePrefix } from '../helpers/context.js';
 import { completions, maxConcurrent, readProbeEvents } from '../helpers/probe.js';
 import { WorkerProcess } from '../helpers/processes.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer, freePort } from '../helpers/redis-server.js';
 import { TestWorld } from '../helpers/worker.js';
 
 /** Real `turbine-worker` processes running test/fixtures/probe-app.mjs (built first by `npm test`). */
@@ -174,6 +174,25 @@ describe('turbine-worker processes', { timeout: 120_000 }, () => {
     expect(Date.now() - stoppedAt).toBeLessThan(15_000);
     workers = [];
     await server.launch(); // an empty Redis on the same port, for the cleanup
+  });
+
+  it('starts while Redis is down, says so, and consumes once Redis is up', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const prefix = uniquePrefix();
+    // Not ready (no 'consuming' yet): spawn without waiting for it.
+    const worker = WorkerProcess.spawnOnly({ url, prefix, onSpawn: (w) => workers.push(w) });
+    await worker.waitForLog((l) => l.msg === 'health server listening on /healthz and /readyz');
+    await worker.waitForLog((l) => l.msg === 'waiting for Redis; reconnecting with backoff');
+    expect((await fetch(`http://127.0.0.1:${worker.port}/readyz`)).status).toBe(503);
+    expect((await fetch(`http://127.0.0.1:${worker.port}/healthz`)).status).toBe(200);
+    server = await RedisServer.startOn(port);
+    world = new TestWorld(server.url, prefix);
+    await worker.waitForLog((l) => l.msg === 'consuming', 30_000);
+    await world.manager.createTenant({ tenantId: 'acme', name: 'A' });
+    await submit(5, 1);
+    await pollUntil(doneCount, (n) => n === 5, { what: 'work once Redis is up' });
+    expect((await fetch(`http://127.0.0.1:${worker.port}/readyz`)).status).toBe(200);
   });
 
   it('reports not ready while Redis is frozen, and ready again after', async () => {

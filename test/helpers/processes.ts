@@ -6,6 +6,16 @@ export const WORKER_BIN = path.join(ROOT, 'dist/worker/main.js');
 export const CLI_BIN = path.join(ROOT, 'dist/cli/main.js');
 export const PROBE_APP = path.join(ROOT, 'test/fixtures/probe-app.mjs');
 
+export interface WorkerProcessOptions {
+  url: string;
+  prefix: string;
+  app?: string;
+  args?: string[];
+  timeoutMs?: number;
+  /** Called as soon as the process exists, before it is ready: lets a caller always stop it. */
+  onSpawn?: (worker: WorkerProcess) => void;
+}
+
 /** A `turbine-worker` process started by a test, with its JSON log lines. */
 export class WorkerProcess {
   readonly logs: Record<string, unknown>[] = [];
@@ -25,15 +35,14 @@ export class WorkerProcess {
   }
 
   /** Starts a worker for `app` and waits until it consumes (and its health port is known). */
-  static async start(options: {
-    url: string;
-    prefix: string;
-    app?: string;
-    args?: string[];
-    timeoutMs?: number;
-    /** Called as soon as the process exists, before it is ready: lets a caller always stop it. */
-    onSpawn?: (worker: WorkerProcess) => void;
-  }): Promise<WorkerProcess> {
+  static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
+    const worker = WorkerProcess.spawnOnly(options);
+    await worker.waitForLog((l) => l.msg === 'consuming', options.timeoutMs ?? 20_000);
+    return worker;
+  }
+
+  /** Starts a worker without waiting for it to consume (e.g. while Redis is still down). */
+  static spawnOnly(options: WorkerProcessOptions): WorkerProcess {
     const proc = spawn(
       process.execPath,
       [WORKER_BIN, '--app', options.app ?? PROBE_APP, '--health-port', '0', '--health-host', '127.0.0.1', ...(options.args ?? [])],
@@ -44,7 +53,6 @@ export class WorkerProcess {
     );
     const worker = new WorkerProcess(proc);
     options.onSpawn?.(worker);
-    await worker.waitForLog((l) => l.msg === 'consuming', options.timeoutMs ?? 20_000);
     return worker;
   }
 

@@ -25,6 +25,13 @@ export class RedisServer {
     return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
   }
 
+  /** Starts a server on a given port (that a client already waits on). */
+  static async startOn(port: number, extraArgs: string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(port, extraArgs);
+    await server.launch();
+    return server;
+  }
+
   /** Starts a server; `extraArgs` are redis-server options such as `--appendonly yes`. */
   static async start(extraArgs: string[] = []): Promise<RedisServer> {
     for (let attempt = 0; ; attempt++) {

@@ -11,7 +11,6 @@ import { deletePrefix, redisUrl, uniquePrefix } from './context.js';
  * starts, all closed and deleted by `close()`.
  */
 export class TestWorld {
-  readonly prefix = uniquePrefix();
   readonly app: Turbine;
   readonly manager: TenantManager;
   readonly raw: Redis;
@@ -19,7 +18,10 @@ export class TestWorld {
   private readonly cleanups: (() => Promise<unknown>)[] = [];
 
   /** `url` defaults to the run's shared Redis; pass a server of the test's own to restart it. */
-  constructor(readonly url: string = redisUrl()) {
+  constructor(
+    readonly url: string = redisUrl(),
+    readonly prefix: string = uniquePrefix(),
+  ) {
     this.app = new Turbine({ backendUrl: url, prefix: this.prefix });
     this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, actor: 'test' });
     this.raw = new Redis(url, { maxRetriesPerRequest: 1 });
