@@ -61,25 +61,39 @@ export function redisOptionsFor(url: string, profile: ConnectionProfile): RedisO
 export async function connectRedis(url: string, profile: ConnectionProfile): Promise<Redis> {
   const { url: _url, ...options } = redisOptionsFor(url, profile);
   const client = new Redis(url, options);
-  // Errors surface through the connect() promise or the next command; an 'error' listener
-  // keeps ioredis from printing "Unhandled error event" while it retries.
-  client.on('error', () => undefined);
+  // An 'error' listener keeps ioredis from printing "Unhandled error event" while it retries.
+  // The socket's own error (a refused connection, an untrusted certificate) arrives there;
+  // connect() itself may only reject with "Connection is closed".
+  let socketError: unknown;
+  client.on('error', (error: Error) => (socketError ??= error));
   try {
     await client.connect();
   } catch (error) {
     client.disconnect();
-    throw new RedisUnavailableError(redactUrl(url), describeConnectError(error), { cause: error });
+    const cause = socketError ?? error;
+    throw new RedisUnavailableError(redactUrl(url), describeConnectError(cause), { cause });
   }
   return client;
 }
 
-function describeConnectError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code) return code;
-    return error.message.split('\n')[0] ?? 'connection failed';
+/** Node's codes for a server certificate that fails verification. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+]);
+
+/** A short reason for a failed connection: the error code, with the fix for an untrusted certificate. */
+export function describeConnectError(error: unknown): string {
+  if (!(error instanceof Error)) return 'connection failed';
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code && UNTRUSTED_CERTIFICATE_CODES.has(code)) {
+    return `${code}: the server's TLS certificate is not signed by a trusted CA; set NODE_EXTRA_CA_CERTS to your CA's PEM file`;
   }
-  return 'connection failed';
+  if (code) return code;
+  return error.message.split('\n')[0] ?? 'connection failed';
 }
 
 /**

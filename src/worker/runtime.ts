@@ -8,7 +8,7 @@ import { Reconciler } from '../dispatcher/reconciler.js';
 import { SlotClient, type SlotRef } from '../dispatcher/slots.js';
 import { ConfigError, coerceError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
-import { createWorkerClient, redactUrl } from '../redis/connection.js';
+import { createWorkerClient, describeConnectError, redactUrl } from '../redis/connection.js';
 import { installBullmqOverrides } from '../redis/bullmq-overrides.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
@@ -302,7 +302,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     client.on('reconnecting', down);
     client.on('error', (error: Error) => {
       if (this.redisReady || !this.firstTimeIn('waiting-for-redis')) return;
-      this.logger.warn({ backend: redactUrl(url), reason: error.message }, 'waiting for Redis; reconnecting with backoff');
+      this.logger.warn({ backend: redactUrl(url), reason: describeConnectError(error) }, 'waiting for Redis; reconnecting with backoff');
     });
   }
 

@@ -12,6 +12,8 @@ export interface WorkerProcessOptions {
   app?: string;
   args?: string[];
   timeoutMs?: number;
+  /** Extra environment, e.g. NODE_EXTRA_CA_CERTS. */
+  env?: Record<string, string>;
   /** Called as soon as the process exists, before it is ready: lets a caller always stop it. */
   onSpawn?: (worker: WorkerProcess) => void;
 }
@@ -47,7 +49,7 @@ export class WorkerProcess {
       process.execPath,
       [WORKER_BIN, '--app', options.app ?? PROBE_APP, '--health-port', '0', '--health-host', '127.0.0.1', ...(options.args ?? [])],
       {
-        env: { ...process.env, TURBINE_BACKEND_URL: options.url, TURBINE_PREFIX: options.prefix, TURBINE_LOG_LEVEL: 'info' },
+        env: { ...process.env, TURBINE_BACKEND_URL: options.url, TURBINE_PREFIX: options.prefix, TURBINE_LOG_LEVEL: 'info', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
