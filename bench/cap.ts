@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { completions, maxConcurrent, readProbeEvents, type ProbeEvent } from '../test/helpers/probe.js';
-import { alternate, inBatches, waitForCard, type BenchContext, type Benchmark } from './lib/bench.js';
+import { collectRounds, inBatches, waitForCard, type BenchContext, type Benchmark, type FigureRow } from './lib/bench.js';
 import { FIXTURES, TurbineWorkerProcess, startPeerWorker, type Child } from './lib/processes.js';
-import type { MetricResult } from './lib/report.js';
 import { PEER_JOB_OPTIONS, PeerSide, TurbineSide } from './lib/world.js';
 
 /**
@@ -92,20 +91,14 @@ export const cap: Benchmark = {
   async run(ctx) {
     const total = ctx.quick ? 2000 : 20_000;
     const bench = `5. Exact cap: ${WORKERS} processes × c=${CONCURRENCY}, cap ${CAP}, ${total} tasks of ${HANDLER_MS} ms`;
-    const results: MetricResult[] = [
-      { bench, metric: 'max running', turbine: [], peer: [], target: { kind: 'equals', value: CAP } },
-      { bench, metric: 'tasks not run exactly once', turbine: [], peer: [], target: { kind: 'equals', value: 0 } },
-      { bench, metric: 'tasks/s', turbine: [], peer: [] },
+    const rows: FigureRow<Figures>[] = [
+      ['maxRunning', { bench, metric: 'max running', turbine: [], peer: [], target: { kind: 'equals', value: CAP } }],
+      ['notExactlyOnce', { bench, metric: 'tasks not run exactly once', turbine: [], peer: [], target: { kind: 'equals', value: 0 } }],
+      ['rate', { bench, metric: 'tasks/s', turbine: [], peer: [] }],
     ];
-    const keys = ['maxRunning', 'notExactlyOnce', 'rate'] as const;
-    for (let round = 0; round < ctx.rounds; round++) {
-      const r = await alternate(ctx, round, () => turbineRound(ctx, total), () => peerRound(ctx, total));
-      keys.forEach((key, i) => {
-        results[i]!.turbine.push(r.turbine[key]);
-        results[i]!.peer!.push(r.peer[key]);
-      });
-      ctx.log(`cap round ${round + 1}: turbine ${JSON.stringify(r.turbine)}, peer ${JSON.stringify(r.peer)}`);
-    }
-    return results;
+    const sides = { turbine: () => turbineRound(ctx, total), peer: () => peerRound(ctx, total) };
+    return collectRounds(ctx, rows, sides, (r, round) =>
+      ctx.log(`cap round ${round + 1}: turbine ${JSON.stringify(r.turbine)}, peer ${JSON.stringify(r.peer)}`),
+    );
   },
 };

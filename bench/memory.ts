@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { alternate, inBatches, type BenchContext, type Benchmark } from './lib/bench.js';
+import { collectRounds, inBatches, type BenchContext, type Benchmark, type FigureRow } from './lib/bench.js';
 import { FIXTURES, TurbineWorkerProcess, startPeerWorker, type Child } from './lib/processes.js';
-import type { MetricResult } from './lib/report.js';
 import { sleep } from './lib/stats.js';
 import { PEER_JOB_OPTIONS, PeerSide, TurbineSide } from './lib/world.js';
 
@@ -96,16 +95,13 @@ export const memory: Benchmark = {
   async run(ctx) {
     const total = ctx.held;
     const bench = `6. Memory: ${total.toLocaleString('en-US')} held tasks (peer: delayed jobs)`;
-    const rss: MetricResult = { bench, metric: 'worker peak RSS (MB)', turbine: [], peer: [], target: { kind: 'max', value: 200 } };
-    const bytes: MetricResult = { bench, metric: 'Redis bytes per task', turbine: [], peer: [], target: { kind: 'ratio-max', value: 1.25 } };
-    for (let round = 0; round < ctx.rounds; round++) {
-      const r = await alternate(ctx, round, () => turbineRound(ctx, total), () => peerRound(ctx, total));
-      rss.turbine.push(r.turbine.rssMb);
-      rss.peer!.push(r.peer.rssMb);
-      bytes.turbine.push(r.turbine.bytesPerTask);
-      bytes.peer!.push(r.peer.bytesPerTask);
-      ctx.log(`memory round ${round + 1}: turbine ${JSON.stringify(r.turbine)}, peer ${JSON.stringify(r.peer)}`);
-    }
-    return [rss, bytes];
+    const rows: FigureRow<Figures>[] = [
+      ['rssMb', { bench, metric: 'worker peak RSS (MB)', turbine: [], peer: [], target: { kind: 'max', value: 200 } }],
+      ['bytesPerTask', { bench, metric: 'Redis bytes per task', turbine: [], peer: [], target: { kind: 'ratio-max', value: 1.25 } }],
+    ];
+    const sides = { turbine: () => turbineRound(ctx, total), peer: () => peerRound(ctx, total) };
+    return collectRounds(ctx, rows, sides, (r, round) =>
+      ctx.log(`memory round ${round + 1}: turbine ${JSON.stringify(r.turbine)}, peer ${JSON.stringify(r.peer)}`),
+    );
   },
 };

@@ -88,3 +88,30 @@ export async function inBatches(total: number, size: number, submit: (from: numb
 }
 
 export const tenantIds = (n: number, stem = 'tenant'): string[] => Array.from({ length: n }, (_, i) => `${stem}-${i}`);
+
+/** The fields of a round's figures that hold a number: those a table row can be filled from. */
+type NumericField<F> = { [K in keyof F]: F[K] extends number ? K : never }[keyof F];
+
+/** A table row and the field of each round's figures that fills it. */
+export type FigureRow<F> = readonly [NumericField<F>, MetricResult];
+
+/**
+ * Runs a benchmark's rounds, each side in alternating order (`alternate`), and appends both
+ * sides' figures to their rows; `onRound` reports a finished round (its progress line).
+ */
+export async function collectRounds<F>(
+  ctx: BenchContext,
+  rows: readonly FigureRow<F>[],
+  sides: { turbine: () => Promise<F>; peer: () => Promise<F> },
+  onRound: (figures: { turbine: F; peer: F }, round: number) => void,
+): Promise<MetricResult[]> {
+  for (let round = 0; round < ctx.rounds; round++) {
+    const figures = await alternate(ctx, round, sides.turbine, sides.peer);
+    for (const [field, row] of rows) {
+      row.turbine.push(figures.turbine[field] as number);
+      row.peer!.push(figures.peer[field] as number);
+    }
+    onRound(figures, round);
+  }
+  return rows.map(([, row]) => row);
+}

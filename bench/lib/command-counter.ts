@@ -34,7 +34,8 @@ export function installCommandCounter(): void {
       const [command, stream] = args;
       const into = excluded.has(this) ? excludedCounts : counted;
       into.commands += 1;
-      into.byName.set(command.name, (into.byName.get(command.name) ?? 0) + 1);
+      const name = command.name.toLowerCase(); // `call("FCALL", …)` keeps the caller's case
+      into.byName.set(name, (into.byName.get(name) ?? 0) + 1);
       const pipelined = typeof stream === 'object' && stream !== null && 'isPipeline' in stream;
       if (!pipelined) into.roundTrips += 1;
       else if (!pipelines.has(stream)) {
