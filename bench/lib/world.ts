@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from '../../src/index.js';
+import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from 'turbine';
 
 /**
  * Job options of the peer's jobs: those Turbine gives a task by default (3 retries, exponential
