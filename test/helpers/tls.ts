@@ -15,7 +15,12 @@ export class TestCertificates {
     const request = path.join(this.dir, 'server.csr');
     const extensions = path.join(this.dir, 'server.ext');
     const run = (...args: string[]): void => {
-      execFileSync('openssl', args, { cwd: this.dir, stdio: 'pipe' });
+      try {
+        execFileSync('openssl', args, { cwd: this.dir, stdio: 'pipe' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        throw new Error('The TLS tests need openssl to make their certificates: install it (Debian/Ubuntu: sudo apt-get install -y openssl)');
+      }
     };
     run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Turbine test CA', '-keyout', caKey, '-out', this.caFile);
     run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', this.keyFile, '-out', request);
