@@ -19,7 +19,9 @@ export class TestCertificates {
         execFileSync('openssl', args, { cwd: this.dir, stdio: 'pipe' });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        throw new Error('The TLS tests need openssl to make their certificates: install it (Debian/Ubuntu: sudo apt-get install -y openssl)');
+        throw new Error('The TLS tests need openssl to make their certificates: install it (Debian/Ubuntu: sudo apt-get install -y openssl)', {
+          cause: error,
+        });
       }
     };
     run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Turbine test CA', '-keyout', caKey, '-out', this.caFile);
