@@ -108,6 +108,7 @@ export async function collectRounds<F>(
   for (let round = 0; round < ctx.rounds; round++) {
     const figures = await alternate(ctx, round, sides.turbine, sides.peer);
     for (const [field, row] of rows) {
+      // NumericField guarantees a number; TypeScript cannot narrow an indexed generic by it.
       row.turbine.push(figures.turbine[field] as number);
       row.peer!.push(figures.peer[field] as number);
     }
