@@ -23,10 +23,11 @@ export async function prepareTurbineNoop(side: TurbineSide): Promise<(total: num
 }
 
 export function submitPeerNoop(side: PeerSide, total: number): Promise<void> {
+  const tenants = tenantIds(NOOP_TENANTS);
   return inBatches(total, BATCH, async (from, count) => {
     const jobs = Array.from({ length: count }, (_, i) => ({
       name: 'noop',
-      data: { tenant_id: `tenant-${(from + i) % NOOP_TENANTS}`, args: [] },
+      data: { tenant_id: tenants[(from + i) % NOOP_TENANTS]!, args: [] },
       opts: PEER_JOB_OPTIONS,
     }));
     return (await side.queue.addBulk(jobs)).length;
