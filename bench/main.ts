@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { BULLMQ_VERSION } from '../src/redis/scripts.js';
+import { BULLMQ_VERSION } from '../src/store/scripts.js';
 import { cap } from './cap.js';
 import { commands } from './commands.js';
 import type { Benchmark, BenchContext } from './lib/bench.js';

@@ -1,4 +1,4 @@
-export * from './errors.js';
+export * from './core/errors.js';
 export { TenantManager } from './tenancy/manager.js';
 export type {
   CreateTenantInput,
@@ -15,8 +15,8 @@ export { statsToJson } from './tenancy/stats.js';
 export type { AuditEntry, AuditAction } from './tenancy/audit.js';
 export type { QuotaType, QuotaCheckResult } from './tenancy/quota-check.js';
 export { QUOTA_TYPES } from './tenancy/quota-check.js';
-export { KeyLayout, DEFAULT_PREFIX, USAGE_METRICS } from './tenancy/keys.js';
-export type { UsageMetric } from './tenancy/keys.js';
+export { KeyLayout, DEFAULT_PREFIX, USAGE_METRICS } from './core/keys.js';
+export type { UsageMetric } from './core/keys.js';
 export { isValidTenantId, isValidQueueName } from './tenancy/validation.js';
 export { Turbine } from './tasks/app.js';
 export type { TurbineOptions, ProducerEvents } from './tasks/app.js';

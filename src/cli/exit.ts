@@ -1,4 +1,4 @@
-import { TurbineError, coerceError } from '../errors.js';
+import { TurbineError, coerceError } from '../core/errors.js';
 
 /** The CLI's exit codes: 0 ok, 1 failure (not found, Redis away, …), 2 bad usage or bad input. */
 export const ExitCode = {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../errors.js';
-import { redactUrl } from '../redis/connection.js';
+import { ConfigError } from '../core/errors.js';
+import { redactUrl } from '../store/connection.js';
 import { getPath, listOptions, setPath, type OptionInfo } from './options.js';
 import { configSchema, type TurbineConfig } from './schema.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_BACKEND_URL } from '../redis/connection.js';
-import { DEFAULT_PREFIX } from '../tenancy/keys.js';
+import { DEFAULT_BACKEND_URL } from '../store/connection.js';
+import { DEFAULT_PREFIX } from '../core/keys.js';
 import { isValidQueueName } from '../tenancy/validation.js';
 
 /**

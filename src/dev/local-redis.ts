@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { TurbineError } from '../errors.js';
+import { TurbineError } from '../core/errors.js';
 
 /** A Redis that `turbine dev` found or started; `stop()` stops only one it started. */
 export interface LocalRedis {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { errorFromScript, type TurbineError } from '../errors.js';
-import { runScript } from '../redis/scripts.js';
-import type { KeyLayout } from '../tenancy/keys.js';
+import { errorFromScript, type TurbineError } from '../core/errors.js';
+import { dispatcherScripts } from './scripts.js';
+import type { KeyLayout } from '../core/keys.js';
 
 /** One task to admit, fully resolved (tenant, queue, encoded data, BullMQ options). */
 export interface AdmissionRequest {
@@ -45,7 +45,7 @@ export async function admitTasks(
     for (const r of chunk) {
       args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, r.taskId ?? '');
     }
-    const reply = (await runScript(client, 'admitTasks', [keys.tenants()], args)) as (string | number)[];
+    const reply = (await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args)) as (string | number)[];
     chunk.forEach((request, i) => {
       const code = Number(reply[i * 3]);
       const a = reply[i * 3 + 1]!;

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { loadScript, runScript } from '../redis/scripts.js';
-import { settledWithin } from '../worker/deadline.js';
-import type { KeyLayout } from '../tenancy/keys.js';
+import { dispatcherScripts } from './scripts.js';
+import { settledWithin } from '../core/deadline.js';
+import type { KeyLayout } from '../core/keys.js';
 import { windowForCapacity } from './window.js';
 
 export interface ReconcilerOptions {
@@ -17,15 +17,22 @@ export interface ReconcilerOptions {
   minWindow: number;
 }
 
-export interface ReconcilePassResult {
-  tenants: number;
+/** What a pass repaired in one tenant: the reply of `reconcileTenant-1.lua`, by name. */
+interface TenantRepairs {
   promoted: number;
   leasesDropped: number;
   slotsDropped: number;
   deferredDropped: number;
 }
 
+export interface ReconcilePassResult extends TenantRepairs {
+  tenants: number;
+}
+
+/** Entries a pass checks per tenant and list. */
 const CHECK_LIMIT = 200;
+/** Tenants whose passes are sent together. */
+const RECONCILE_BATCH = 100;
 
 /**
  * Periodic repair, by one worker at a time (a lock with a TTL; another worker takes over when
@@ -68,7 +75,7 @@ export class Reconciler {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (!(await settledWithin(this.passing ?? undefined, waitMs))) return;
-    await settledWithin(runScript(this.client, 'releaseLock', [this.keys.reconcilerLock()], [this.options.workerId]), waitMs);
+    await settledWithin(dispatcherScripts.releaseLock.run(this.client, [this.keys.reconcilerLock()], [this.options.workerId]), waitMs);
   }
 
   /** One round: publish capacity; if elected, set windows and reconcile every tenant. */
@@ -93,7 +100,7 @@ export class Reconciler {
 
   private async acquireLock(): Promise<boolean> {
     const ttl = this.options.intervalMs * 3;
-    const held = await runScript(this.client, 'acquireLock', [this.keys.reconcilerLock()], [this.options.workerId, ttl]);
+    const held = await dispatcherScripts.acquireLock.run(this.client, [this.keys.reconcilerLock()], [this.options.workerId, ttl]);
     return held === 1;
   }
 
@@ -117,25 +124,34 @@ export class Reconciler {
     }
   }
 
+  /** One tenant's repairs (`reconcileTenant-1.lua`), or null when it was deleted meanwhile. */
+  private async reconcileTenant(tenantId: string, now: number): Promise<TenantRepairs | null> {
+    const reply = (await dispatcherScripts.reconcileTenant.run(this.client, [this.keys.tenants()], [
+      this.keys.prefix,
+      tenantId,
+      now,
+      this.options.staleAfterMs,
+      CHECK_LIMIT,
+    ])) as number[];
+    const [promoted = 0, leasesDropped = 0, slotsDropped = 0, deferredDropped = 0] = reply.map(Number);
+    return promoted < 0 ? null : { promoted, leasesDropped, slotsDropped, deferredDropped };
+  }
+
   private async reconcileAll(): Promise<ReconcilePassResult> {
     const tenants = await this.client.smembers(this.keys.tenants());
     const result: ReconcilePassResult = { tenants: tenants.length, promoted: 0, leasesDropped: 0, slotsDropped: 0, deferredDropped: 0 };
-    const script = loadScript('reconcileTenant');
-    await this.client.script('LOAD', script.lua);
-    for (let i = 0; i < tenants.length; i += 100) {
-      const pipeline = this.client.pipeline();
+    for (let i = 0; i < tenants.length; i += RECONCILE_BATCH) {
       const now = Date.now();
-      for (const tenantId of tenants.slice(i, i + 100)) {
-        pipeline.evalsha(script.sha, 1, this.keys.tenants(), this.keys.prefix, tenantId, now, this.options.staleAfterMs, CHECK_LIMIT);
-      }
-      for (const [error, reply] of (await pipeline.exec()) ?? []) {
-        if (error) throw error;
-        const [promoted, leases, slots, deferred] = reply as number[];
-        if ((promoted ?? 0) < 0) continue; // deleted meanwhile
-        result.promoted += promoted ?? 0;
-        result.leasesDropped += leases ?? 0;
-        result.slotsDropped += slots ?? 0;
-        result.deferredDropped += deferred ?? 0;
+      // Sent back to back without waiting in between, so a batch costs about one round trip.
+      const passes = await Promise.all(
+        tenants.slice(i, i + RECONCILE_BATCH).map((tenantId) => this.reconcileTenant(tenantId, now)),
+      );
+      for (const pass of passes) {
+        if (!pass) continue; // deleted meanwhile
+        result.promoted += pass.promoted;
+        result.leasesDropped += pass.leasesDropped;
+        result.slotsDropped += pass.slotsDropped;
+        result.deferredDropped += pass.deferredDropped;
       }
     }
     return result;

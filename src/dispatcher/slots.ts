@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { runScript } from '../redis/scripts.js';
-import type { KeyLayout } from '../tenancy/keys.js';
+import { dispatcherScripts } from './scripts.js';
+import type { KeyLayout } from '../core/keys.js';
 
 /** Why a task went to the dead-letter queue. */
 export type DeadLetterReason =
@@ -48,7 +48,7 @@ export class SlotClient {
    */
   async release(ref: SlotRef, input: ReleaseInput, token = ''): Promise<ReleaseDecision> {
     const error = 'error' in input && input.error ? input.error : { message: '', stack: '' };
-    const reply = (await runScript(this.client, 'releaseTask', [this.keys.tenants()], [
+    const reply = (await dispatcherScripts.releaseTask.run(this.client, [this.keys.tenants()], [
       this.keys.prefix,
       ref.tenantId,
       ref.queue,
@@ -76,6 +76,6 @@ export class SlotClient {
     if (refs.length === 0) return 0;
     const args: (string | number)[] = [this.keys.prefix, Date.now() + this.leaseMs];
     for (const ref of refs) args.push(ref.tenantId, ref.queue, ref.jobId);
-    return Number(await runScript(this.client, 'renewLeases', [this.keys.tenants()], args));
+    return Number(await dispatcherScripts.renewLeases.run(this.client, [this.keys.tenants()], args));
   }
 }

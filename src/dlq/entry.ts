@@ -1,4 +1,4 @@
-import { decodeTask } from '../dispatcher/envelope.js';
+import { decodeTask } from '../core/envelope.js';
 import type { DeadLetterReason } from '../dispatcher/slots.js';
 import type { JsonValue } from '../tenancy/tenant.js';
 

@@ -1,4 +1,4 @@
-import { TurbineError } from '../errors.js';
+import { TurbineError } from '../core/errors.js';
 
 /** `get`/`replay` of an entry id the dead-letter queue does not hold (purged, or already replayed). */
 export class DeadLetterNotFoundError extends TurbineError {

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { admitTasks, type AdmissionRequest } from '../dispatcher/admission.js';
-import { InvalidArgumentError, TurbineError } from '../errors.js';
-import { RedisClientHolder, type RedisClientOptions } from '../redis/holder.js';
-import { runScript } from '../redis/scripts.js';
-import { KeyLayout, parseTaskRef } from '../tenancy/keys.js';
+import { InvalidArgumentError, TurbineError } from '../core/errors.js';
+import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
+import { purgeDeadLettersScript } from './scripts.js';
+import { KeyLayout, parseTaskRef } from '../core/keys.js';
 import { assertQueueName, assertTenantId, isValidQueueName } from '../tenancy/validation.js';
 import { parseDeadLetterEntry, type DeadLetterEntry } from './entry.js';
 import { DeadLetterNotFoundError } from './errors.js';
@@ -112,7 +112,7 @@ export class DeadLetterQueue {
     const client = await this.client();
     let removed = 0;
     for (let offset = 0; ; ) {
-      const [unindexed, scanned, deleted] = (await runScript(client, 'purgeDeadLetters', [this.keys.tenants()], [
+      const [unindexed, scanned, deleted] = (await purgeDeadLettersScript.run(client, [this.keys.tenants()], [
         this.keys.prefix,
         selection.maxScore,
         options.tenantId ?? '',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
-import { decodeTask, type TaskEnvelope } from '../dispatcher/envelope.js';
-import type { TurbineError } from '../errors.js';
+import { decodeTask, type TaskEnvelope } from '../core/envelope.js';
+import type { TurbineError } from '../core/errors.js';
 import { assertTaskId, isValidQueueName, isValidTenantId } from '../tenancy/validation.js';
 import type { DeadLetterEntry } from './entry.js';
 import { DeadLetterNotReplayableError } from './errors.js';

@@ -5,7 +5,7 @@ import {
   TenantDisabledError,
   TurbineError,
   type TurbineErrorCode,
-} from '../errors.js';
+} from '../core/errors.js';
 
 /** What an HTTP server answers for an error: status, JSON body and extra headers. */
 export interface HttpErrorResponse {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, TenantDisabledError, TenantNotFoundError } from '../errors.js';
+import { InvalidArgumentError, TenantDisabledError, TenantNotFoundError } from '../core/errors.js';
 import type { TenantManager } from '../tenancy/manager.js';
 import { assertTenantId } from '../tenancy/validation.js';
 import { TenantRequiredError } from './errors.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, InvalidTenantIdError } from '../errors.js';
+import { InvalidArgumentError, InvalidTenantIdError } from '../core/errors.js';
 
 /** The little of an HTTP request that the built-in strategies read; every framework has it. */
 export interface TenantRequest {

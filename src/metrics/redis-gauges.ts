@@ -1,4 +1,4 @@
-import { USAGE_METRICS } from '../tenancy/keys.js';
+import { USAGE_METRICS } from '../core/keys.js';
 import type { RedisGaugeSet } from './definitions.js';
 import { OTHER_LABEL, type MetricLabels } from './labels.js';
 import { QUEUE_STATES, type MetricsSnapshot, type TenantFigures } from './snapshot.js';

@@ -1,4 +1,4 @@
-import { coerceError } from '../errors.js';
+import { coerceError } from '../core/errors.js';
 import type { MetricsSnapshot } from './snapshot.js';
 
 export interface RefresherOptions {

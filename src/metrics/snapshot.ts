@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
-import { runScript } from '../redis/scripts.js';
-import type { KeyLayout, UsageMetric } from '../tenancy/keys.js';
+import { LuaScript } from '../store/scripts.js';
+import type { KeyLayout, UsageMetric } from '../core/keys.js';
+
+const metricsSnapshotScript = new LuaScript('metrics', 'metricsSnapshot', 1);
 
 /**
  * One reading of everything the Redis-derived gauges show, taken by `metricsSnapshot-1.lua`
@@ -54,7 +56,7 @@ export const DLQ_READ_LIMIT = 1000;
 
 /** Reads a snapshot, or null when this worker is not the elected reconciler replica. */
 export async function readSnapshot(client: Redis, keys: KeyLayout, workerId: string): Promise<MetricsSnapshot | null> {
-  const reply = await runScript(client, 'metricsSnapshot', [keys.tenants()], [
+  const reply = await metricsSnapshotScript.run(client, [keys.tenants()], [
     keys.prefix,
     keys.reconcilerLock(),
     workerId,

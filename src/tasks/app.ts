@@ -1,11 +1,11 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
-import { InvalidArgumentError, type TurbineError } from '../errors.js';
-import { TypedEmitter } from '../events.js';
-import { createWorkerClient } from '../redis/connection.js';
-import { RedisClientHolder, type RedisClientOptions } from '../redis/holder.js';
-import { KeyLayout } from '../tenancy/keys.js';
+import { InvalidArgumentError, type TurbineError } from '../core/errors.js';
+import { TypedEmitter } from '../core/events.js';
+import { createWorkerClient } from '../store/connection.js';
+import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
+import { KeyLayout } from '../core/keys.js';
 import { assertQueueName, assertTaskLookupId, assertTenantId } from '../tenancy/validation.js';
 import { rejectionReason, type RejectionReason } from './rejection.js';
 import { AsyncResult } from './result.js';

@@ -1,4 +1,4 @@
-import { QuotaExceededError, type TurbineError } from '../errors.js';
+import { QuotaExceededError, type TurbineError } from '../core/errors.js';
 
 /** Why a submission was refused, as the `reason` label of `turbine_tasks_rejected_total`. */
 export type RejectionReason =

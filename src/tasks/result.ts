@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { Placement } from '../dispatcher/admission.js';
-import { TaskFailedError, TaskNotFoundError, TimeoutError } from '../errors.js';
+import { TaskFailedError, TaskNotFoundError, TimeoutError } from '../core/errors.js';
 import type { Turbine } from './app.js';
 import type { TaskStatus } from './types.js';
 

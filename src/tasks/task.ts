@@ -1,6 +1,6 @@
 import { admitTasks, type AdmissionRequest } from '../dispatcher/admission.js';
-import { encodeTask } from '../dispatcher/envelope.js';
-import { InvalidArgumentError, TenantMismatchError, type TurbineError } from '../errors.js';
+import { encodeTask } from '../core/envelope.js';
+import { InvalidArgumentError, TenantMismatchError, type TurbineError } from '../core/errors.js';
 import { assertQueueName, assertTaskId, assertTaskName, assertTenantId } from '../tenancy/validation.js';
 import type { Turbine } from './app.js';
 import { AsyncResult } from './result.js';

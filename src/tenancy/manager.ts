@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
-import { InvalidArgumentError, TenantNotFoundError, errorFromScript } from '../errors.js';
-import { RedisClientHolder, type RedisClientOptions } from '../redis/holder.js';
-import { runScript } from '../redis/scripts.js';
+import { InvalidArgumentError, TenantNotFoundError, errorFromScript } from '../core/errors.js';
+import { tenancyScripts, type TenancyScriptName } from './scripts.js';
+import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { resolveActor } from './actor.js';
 import { readAuditLog, type AuditEntry } from './audit.js';
-import { KeyLayout, USAGE_METRICS, type UsageMetric } from './keys.js';
+import { KeyLayout, USAGE_METRICS, type UsageMetric } from '../core/keys.js';
 import { checkQuotaAgainst, type QuotaCheckResult, type QuotaType } from './quota-check.js';
 import { parseQuotas, type TenantQuotas } from './quotas.js';
 import { parseTenantStats, type TenantStats } from './stats.js';
@@ -285,11 +285,11 @@ export class TenantManager {
   }
 
   private async run(
-    name: 'createTenant' | 'updateTenant' | 'deleteTenant' | 'changeUsage' | 'tenantStats',
+    name: TenancyScriptName,
     args: (string | number)[],
   ): Promise<(string | number)[]> {
     const client = await this.client();
-    return (await runScript(client, name, [this.keys.tenants()], [this.keys.prefix, ...args])) as (
+    return (await tenancyScripts[name].run(client, [this.keys.tenants()], [this.keys.prefix, ...args])) as (
       | string
       | number
     )[];

@@ -5,7 +5,7 @@ import {
   TaskTooLargeError,
   TenantDisabledError,
   quotaExceededMessage,
-} from '../errors.js';
+} from '../core/errors.js';
 import type { TenantStats } from './stats.js';
 import type { Tenant } from './tenant.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidQuotaError } from '../errors.js';
+import { InvalidQuotaError } from '../core/errors.js';
 import { isValidQueueName } from './validation.js';
 
 /**

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import {
   NUMERIC_QUOTA_NAMES,
   QUOTA_NAMES,

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, InvalidTenantIdError } from '../errors.js';
+import { InvalidArgumentError, InvalidTenantIdError } from '../core/errors.js';
 
 /**
  * Tenant ids and queue names become parts of Redis keys, so `:`, `{`, `}`, `*` and spaces

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { Turbine } from '../tasks/app.js';
 import { TaskDefinition } from '../tasks/task.js';
 

@@ -2,7 +2,7 @@
 import yargs from 'yargs';
 import { configFlagOptions, flagValues } from '../config/flags.js';
 import { loadConfig } from '../config/load.js';
-import { TurbineError } from '../errors.js';
+import { TurbineError } from '../core/errors.js';
 import { loadTasks } from './app-loader.js';
 import { createLogger } from './logger.js';
 import { startWorker } from './runtime.js';

@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { decodeTask, type TaskEnvelope } from '../dispatcher/envelope.js';
+import { decodeTask, type TaskEnvelope } from '../core/envelope.js';
 import type { DeadLetterReason, SlotClient, SlotRef } from '../dispatcher/slots.js';
-import { ResultTooLargeError, coerceError } from '../errors.js';
+import { ResultTooLargeError, coerceError } from '../core/errors.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';

@@ -3,20 +3,20 @@ import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { configSchema, type TurbineConfig, type TurbineConfigInput } from '../config/schema.js';
-import { decodeTask } from '../dispatcher/envelope.js';
+import { decodeTask } from '../core/envelope.js';
 import { Reconciler } from '../dispatcher/reconciler.js';
 import { SlotClient, type SlotRef } from '../dispatcher/slots.js';
-import { ConfigError, coerceError } from '../errors.js';
-import { TypedEmitter } from '../events.js';
-import { createWorkerClient, describeConnectError, redactUrl } from '../redis/connection.js';
-import { installBullmqOverrides } from '../redis/bullmq-overrides.js';
+import { ConfigError, coerceError } from '../core/errors.js';
+import { TypedEmitter } from '../core/events.js';
+import { createWorkerClient, describeConnectError, redactUrl } from '../store/connection.js';
+import { turbineBackend } from '../dispatcher/bullmq-backend.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
-import { KeyLayout } from '../tenancy/keys.js';
+import { KeyLayout } from '../core/keys.js';
 import type { WorkerEvents } from './events.js';
 import { HealthServer } from './health.js';
 import { attachWorkerMetrics, type MetricsHandle } from '../metrics/worker.js';
-import { settledWithin } from './deadline.js';
+import { settledWithin } from '../core/deadline.js';
 import { createLogger, type Logger } from './logger.js';
 import { TaskProcessor, runningKey, type RunningTask } from './processor.js';
 import { TenantPolicyCache } from './tenant-policy.js';
@@ -237,7 +237,6 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
 
   private startQueueWorker(queue: string, processor: TaskProcessor): Worker {
     const connection = createWorkerClient(this.config.backendUrl);
-    installBullmqOverrides(connection);
     this.workerClients.push(connection);
     // Two parameters: BullMQ then makes no AbortController per job (the processor has its own, lazily).
     const worker = new Worker(queue, (job, token) => processor.process(job, token ?? ''), {
@@ -248,7 +247,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       stalledInterval: this.config.stalledIntervalMs,
       maxStalledCount: this.config.maxStalledCount,
       autorun: true,
-    });
+    }, turbineBackend(connection, this.keys.bullPrefix()));
     worker.on('error', (error) => this.reportError(error, queue));
     worker.on('locksRenewed', ({ jobIds }) => {
       const refs = jobIds

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { KeyLayout } from '../tenancy/keys.js';
+import type { KeyLayout } from '../core/keys.js';
 
 /** What a worker needs to know of a tenant while running its task. */
 export interface TenantPolicy {

@@ -9,7 +9,7 @@ import {
   TenantDisabledError,
   TenantMismatchError,
   TenantNotFoundError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import { Turbine } from '../../src/tasks/app.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
 import type { TaskContext } from '../../src/tasks/types.js';

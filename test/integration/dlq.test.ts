@@ -5,7 +5,7 @@ import { deadLetterEntryToJson, type DeadLetterEntry } from '../../src/dlq/entry
 import { DeadLetterNotFoundError, DeadLetterNotReplayableError } from '../../src/dlq/errors.js';
 import { DeadLetterQueue } from '../../src/dlq/queue.js';
 import { replayTaskId } from '../../src/dlq/replay.js';
-import { InvalidArgumentError, QuotaExceededError, TenantDisabledError, TenantNotFoundError } from '../../src/errors.js';
+import { InvalidArgumentError, QuotaExceededError, TenantDisabledError, TenantNotFoundError } from '../../src/core/errors.js';
 import { Turbine } from '../../src/tasks/app.js';
 import type { TaskContext } from '../../src/tasks/types.js';
 import { TenantManager } from '../../src/tenancy/manager.js';

@@ -24,7 +24,7 @@ import {
   TenantDisabledError,
   TenantMismatchError,
   TenantNotFoundError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import { closeDefaultApp, getDefaultApp } from '../../src/tasks/default-app.js';
 import type { AsyncResult } from '../../src/tasks/result.js';
 import { Turbine } from '../../src/tasks/app.js';

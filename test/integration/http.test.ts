@@ -19,7 +19,7 @@ import {
   TenantNotFoundError,
   TimeoutError,
   TurbineError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import {
   createTenantResolver,
   expressErrorHandler,

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DISPATCH_WINDOW } from '../../src/dispatcher/window.js';
 import { Turbine } from '../../src/tasks/app.js';
-import { KeyLayout } from '../../src/tenancy/keys.js';
+import { KeyLayout } from '../../src/core/keys.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
 import { redisUrl } from '../helpers/context.js';
 
@@ -12,7 +12,7 @@ afterAll(() => raw.quit());
 
 describe('key layout', () => {
   it('builds the same names in Lua as in TypeScript', async () => {
-    const lua = `${readFileSync('src/commands/includes/keys.lua', 'utf8')}
+    const lua = `${readFileSync('src/core/lua/includes/keys.lua', 'utf8')}
 local P, T, Q = ARGV[1], ARGV[2], ARGV[3]
 return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKey(P, T, Q),
   tenantQueuesKey(P, T), deferredKey(P, T), auditKey(P, T), tenantsKey(P), queuesKey(P),
@@ -40,7 +40,7 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
   });
 
   it('uses one default dispatch window in Lua and TypeScript', () => {
-    const lua = readFileSync('src/commands/includes/slots.lua', 'utf8');
+    const lua = readFileSync('src/dispatcher/lua/includes/slots.lua', 'utf8');
     expect(lua).toContain(`local DEFAULT_WINDOW = ${DEFAULT_DISPATCH_WINDOW}`);
   });
 

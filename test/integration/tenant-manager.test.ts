@@ -6,7 +6,7 @@ import {
   InvalidTenantIdError,
   TenantExistsError,
   TenantNotFoundError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
 import { deletePrefix, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
 

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TaskFailedError, TaskNotFoundError, TenantHasQueuedTasksError } from '../../src/errors.js';
+import { TaskFailedError, TaskNotFoundError, TenantHasQueuedTasksError } from '../../src/core/errors.js';
 import type { TaskContext } from '../../src/tasks/types.js';
 import { pollUntil, redisUrl } from '../helpers/context.js';
 import { ConcurrencyProbe, TestWorld, gate, sleep } from '../helpers/worker.js';

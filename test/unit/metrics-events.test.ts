@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AdmissionRequest } from '../../src/dispatcher/admission.js';
-import { QuotaExceededError, TaskTooLargeError, TenantDisabledError } from '../../src/errors.js';
-import { TypedEmitter } from '../../src/events.js';
+import { QuotaExceededError, TaskTooLargeError, TenantDisabledError } from '../../src/core/errors.js';
+import { TypedEmitter } from '../../src/core/events.js';
 import { createTaskMetrics } from '../../src/metrics/definitions.js';
 import { OTHER_LABEL, createMetricLabels } from '../../src/metrics/labels.js';
 import { instrumentProducer } from '../../src/metrics/producer.js';

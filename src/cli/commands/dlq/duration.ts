@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../../errors.js';
+import { InvalidArgumentError } from '../../../core/errors.js';
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 

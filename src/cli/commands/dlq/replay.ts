@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import { DeadLetterNotReplayableError } from '../../../dlq/errors.js';
 import type { DeadLetterQueue } from '../../../dlq/queue.js';
-import { TurbineError } from '../../../errors.js';
+import { TurbineError } from '../../../core/errors.js';
 import { ExitCode, UsageError, errorLine } from '../../exit.js';
 import { print, printJson, printNotice } from '../../output.js';
 import type { CommonArgs } from '../../options.js';

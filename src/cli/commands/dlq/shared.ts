@@ -1,6 +1,6 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { DeadLetterQueue } from '../../../dlq/queue.js';
-import { InvalidArgumentError } from '../../../errors.js';
+import { InvalidArgumentError } from '../../../core/errors.js';
 import { once, withCommonOptions, type CommonArgs } from '../../options.js';
 
 /** Options of every `turbine dlq` command: the common ones, without `--actor` (nothing is audited). */

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { InvalidArgumentError } from '../../../errors.js';
+import { InvalidArgumentError } from '../../../core/errors.js';
 import { auditEntryToJson } from '../../../tenancy/audit.js';
 import { ExitCode } from '../../exit.js';
 import { print, printJson } from '../../output.js';

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { TenantNotFoundError } from '../../../errors.js';
+import { TenantNotFoundError } from '../../../core/errors.js';
 import { assertTenantId } from '../../../tenancy/validation.js';
 import { ExitCode, UsageError } from '../../exit.js';
 import { print, printJson, printNotice } from '../../output.js';

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { InvalidArgumentError } from '../../../errors.js';
+import { InvalidArgumentError } from '../../../core/errors.js';
 import type { JsonValue, TenantMetadata } from '../../../tenancy/tenant.js';
 
 export interface MetadataArgs {

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { InvalidArgumentError } from '../../../errors.js';
+import { InvalidArgumentError } from '../../../core/errors.js';
 import { QUOTA_NAMES, QUOTA_WIRE_NAMES, type QuotaName, type TenantQuotas } from '../../../tenancy/quotas.js';
 import { once } from '../../options.js';
 

@@ -1,4 +1,4 @@
-import { formatDuration } from '../../../errors.js';
+import { formatDuration } from '../../../core/errors.js';
 import type { TenantStats } from '../../../tenancy/stats.js';
 import type { Tenant } from '../../../tenancy/tenant.js';
 import { renderTable, type Column } from '../../output.js';

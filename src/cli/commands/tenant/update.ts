@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { InvalidArgumentError } from '../../../errors.js';
+import { InvalidArgumentError } from '../../../core/errors.js';
 import type { UpdateTenantInput } from '../../../tenancy/manager.js';
 import { tenantToJson } from '../../../tenancy/tenant.js';
 import { ExitCode, UsageError } from '../../exit.js';

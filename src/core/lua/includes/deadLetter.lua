@@ -3,7 +3,7 @@
   replay the task (tenant, queue, name, data, attempts, error, stack, reason, times), so that it
   outlives the BullMQ job and its retention settings.
 ]]
---- @include "keys"
+--- @include "core:keys"
 
 local function deadLetterJob(P, T, Q, jobId, attempts, reason, err, stack, now)
   local job = rcall("HMGET", P .. ":q:" .. Q .. ":" .. jobId, "name", "data", "timestamp", "opts")

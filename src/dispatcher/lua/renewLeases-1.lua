@@ -7,7 +7,7 @@
   Output: number of leases extended
 ]]
 local rcall = redis.call
---- @include "keys"
+--- @include "core:keys"
 
 local P, expiry = ARGV[1], ARGV[2]
 local renewed = 0

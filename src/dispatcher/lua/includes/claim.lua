@@ -1,6 +1,6 @@
 --[[
   Turbine's steps around BullMQ's fetch and finish, run inside Turbine's versions of
-  moveToActive and moveToFinished (see src/redis/scripts.ts, installBullmqOverrides).
+  moveToActive and moveToFinished (run by src/dispatcher/bullmq-backend.ts).
 
   claimFetched: BullMQ has just moved a job to active and locked it. A task dispatched by
   admission holds a waiting slot: it becomes running (a lease renewed with the lock) and the
@@ -14,7 +14,7 @@
   releaseFinished: BullMQ has completed (or finally failed) a job: its running slot is freed and
   handed to the tenant's held tasks in the same step.
 ]]
---- @include "tenantConfig"
+--- @include "core:tenantConfig"
 --- @include "slots"
 
 -- Turbine's prefix and the queue name, from BullMQ's key prefix "<P>:q:<Q>:".

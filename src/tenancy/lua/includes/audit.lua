@@ -2,7 +2,7 @@
   Appends a change to the tenant's audit stream and announces it on the change channel, so
   that every process sees the change at once (workers and producers drop cached state).
 ]]
---- @include "keys"
+--- @include "core:keys"
 
 local AUDIT_MAXLEN = 1000
 

@@ -13,7 +13,7 @@
   Output: {promoted, leasesDropped, slotsDropped, deferredDropped, running} | {-1} not found
 ]]
 local rcall = redis.call
---- @include "tenantConfig"
+--- @include "core:tenantConfig"
 --- @include "slots"
 
 local P, T = ARGV[1], ARGV[2]

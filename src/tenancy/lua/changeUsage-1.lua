@@ -7,7 +7,7 @@
   Output: {0, value} | {-1} tenant not found
 ]]
 local rcall = redis.call
---- @include "keys"
+--- @include "core:keys"
 
 local P, T = ARGV[1], ARGV[2]
 if rcall("EXISTS", tenantKey(P, T)) == 0 then return {-1} end

@@ -2,7 +2,7 @@
   Reads the fields of a tenant's configuration that scripts act on, in one HMGET.
   Returns nil when the tenant does not exist. Unset quotas are nil (unlimited).
 ]]
---- @include "keys"
+--- @include "core:keys"
 
 local function readTenant(P, T)
   local v = rcall("HMGET", tenantKey(P, T), "tenant_id", "enabled", "max_tasks_per_hour",

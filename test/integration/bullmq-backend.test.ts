@@ -27,7 +27,7 @@ async function capWorkload(url: string, tasks: number) {
   return { probe, world };
 }
 
-describe('BullMQ command overrides', () => {
+describe("Turbine's BullMQ backend", () => {
   it('loads Turbine as a Functions library and survives the library being flushed mid-run', async () => {
     server = await RedisServer.start();
     const { probe, world: w } = await capWorkload(server.url, 300);

@@ -10,9 +10,9 @@
   <= max_concurrent_tasks. So the shared wait list only holds work that may run now, and a
   quiet tenant's task waits behind at most a window of each other tenant's tasks.
 ]]
---- @include "keys"
+--- @include "core:keys"
 --- @include "held"
---- @include "tenantConfig"
+--- @include "core:tenantConfig"
 --- @include "bullmq:addBaseMarkerIfNeeded"
 --- @include "bullmq:addJobWithPriority"
 --- @include "bullmq:getOrSetMaxEvents"

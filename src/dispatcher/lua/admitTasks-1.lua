@@ -25,7 +25,7 @@
   Events: BullMQ's 'added', then 'waiting' (dispatched or held back) or 'delayed' (deferred).
 ]]
 local rcall = redis.call
---- @include "tenantConfig"
+--- @include "core:tenantConfig"
 --- @include "slots"
 --- @include "bullmq:storeJob"
 --- @include "bullmq:addDelayedJob"

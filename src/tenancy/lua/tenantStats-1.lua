@@ -8,7 +8,7 @@
   rewritten by the reconciler.
 ]]
 local rcall = redis.call
---- @include "keys"
+--- @include "core:keys"
 
 local P, T = ARGV[1], ARGV[2]
 if rcall("EXISTS", tenantKey(P, T)) == 0 then return {-1} end

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { DEFAULT_PREFIX } from '../tenancy/keys.js';
+import { DEFAULT_PREFIX } from '../core/keys.js';
 import { connectRedis, resolveBackendUrl, type ConnectionProfile } from './connection.js';
 
 export interface RedisClientOptions {

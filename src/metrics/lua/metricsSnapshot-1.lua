@@ -21,8 +21,8 @@
   Events: none.
 ]]
 local rcall = redis.call
---- @include "keys"
---- @include "held"
+--- @include "core:keys"
+--- @include "dispatcher:held"
 
 local P, lockKey, workerId = ARGV[1], ARGV[2], ARGV[3]
 local dlqReadLimit = tonumber(ARGV[4])

@@ -13,8 +13,8 @@
 ]]
 local rcall = redis.call
 --- @include "audit"
---- @include "tenantConfig"
---- @include "slots"
+--- @include "core:tenantConfig"
+--- @include "dispatcher:slots"
 
 local P, T = ARGV[1], ARGV[2]
 local key = tenantKey(P, T)

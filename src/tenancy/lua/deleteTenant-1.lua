@@ -14,8 +14,8 @@
 ]]
 local rcall = redis.call
 --- @include "audit"
---- @include "slots"
---- @include "deadLetter"
+--- @include "dispatcher:slots"
+--- @include "core:deadLetter"
 --- @include "bullmq:removeJobKeys"
 
 local P, T = ARGV[1], ARGV[2]

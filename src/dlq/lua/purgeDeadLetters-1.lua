@@ -10,7 +10,7 @@
           deleted counts the entries that existed
 ]]
 local rcall = redis.call
---- @include "keys"
+--- @include "core:keys"
 
 local P, cutoff, T, Q = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local limit, offset = tonumber(ARGV[5]), tonumber(ARGV[6])

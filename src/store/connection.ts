@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { InvalidArgumentError, RedisUnavailableError } from '../errors.js';
+import { InvalidArgumentError, RedisUnavailableError } from '../core/errors.js';
 
 export const DEFAULT_BACKEND_URL = 'redis://localhost:6379';
 

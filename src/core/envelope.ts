@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from './errors.js';
 import type { JsonValue } from '../tenancy/tenant.js';
 
 /**

@@ -16,9 +16,9 @@
   Events: 'waiting' for promoted tasks.
 ]]
 local rcall = redis.call
---- @include "tenantConfig"
+--- @include "core:tenantConfig"
 --- @include "slots"
---- @include "deadLetter"
+--- @include "core:deadLetter"
 
 local P, T, Q, jobId = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, outcome = tonumber(ARGV[5]), ARGV[6]

@@ -1,0 +1,52 @@
+import { QueueKeys, RedisConnection, RedisQueueBackend, type BackendFactory, type IRedisTransaction, type RedisClient } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { FunctionRunner } from '../store/function-runner.js';
+import type { ScriptArg } from '../store/scripts.js';
+import { dispatcherScripts } from './scripts.js';
+
+/**
+ * Where Turbine plugs into BullMQ, through its public seam: a worker built with
+ * {@link turbineBackend} fetches and finishes jobs with Turbine's scripts. Each wraps BullMQ's
+ * own script of the same name (same keys, arguments and reply) and adds the tenant's step in
+ * the same round trip: the fetch claims the tenant's slot or holds the task back; the finish
+ * releases the slot and promotes the tenant's held tasks. Everything else is BullMQ's.
+ *
+ * This is the only file that knows how BullMQ's Redis backend is put together, so a BullMQ
+ * upgrade that changes it touches this file alone.
+ */
+class TurbineQueueBackend extends RedisQueueBackend {
+  constructor(
+    private readonly runner: FunctionRunner,
+    ...rest: ConstructorParameters<typeof RedisQueueBackend>
+  ) {
+    super(...rest);
+  }
+
+  override execCommand(client: RedisClient | IRedisTransaction, commandName: string, args: (ScriptArg | Buffer)[]): Promise<unknown> {
+    if (commandName === 'moveToActive' || commandName === 'moveToFinished') {
+      return this.runner.run(dispatcherScripts[commandName], args);
+    }
+    return super.execCommand(client, commandName, args) as Promise<unknown>;
+  }
+}
+
+/**
+ * A BullMQ backend factory for a Turbine worker on `client`, for queues under `prefix` (the
+ * layout's BullMQ prefix): BullMQ's regular connection is
+ * `client` (left open for the caller to close), its blocking connection a duplicate it owns.
+ */
+export function turbineBackend(client: Redis, prefix: string): BackendFactory<RedisQueueBackend> {
+  const runner = new FunctionRunner(client, [dispatcherScripts.moveToActive, dispatcherScripts.moveToFinished]);
+  return (name, opts, options = {}) => {
+    const connection = new RedisConnection(client, { shared: true, skipVersionCheck: opts.skipVersionCheck });
+    const blocking = options.withBlockingConnection
+      ? new RedisConnection(client.duplicate({ connectionName: `${prefix}:${Buffer.from(name).toString('base64')}` }), {
+          shared: false,
+          blocking: true,
+          skipVersionCheck: opts.skipVersionCheck,
+        })
+      : undefined;
+    const queueKeys = new QueueKeys(prefix);
+    return new TurbineQueueBackend(runner, connection, name, queueKeys.getKeys(name), (type) => queueKeys.toKey(name, type), opts, blocking);
+  };
+}

@@ -1,0 +1,69 @@
+import type { Redis } from 'ioredis';
+import { buildFunctionLibrary, type FunctionLibrary } from './function-library.js';
+import type { LuaScript, ScriptArg } from './scripts.js';
+
+type Mode = 'functions' | 'scripts';
+
+/**
+ * Runs a few hot scripts as one Redis Functions library (defined once per server, not on every
+ * call), or as EVAL scripts where the server does not allow FUNCTION (Redis before 7, or an
+ * account or managed service that forbids it). The library is loaded on first use and again
+ * when the server has lost it (a restart without persistence, a FUNCTION FLUSH).
+ */
+export class FunctionRunner {
+  private readonly library: FunctionLibrary;
+  private mode: Promise<Mode> | null = null;
+  /** Once known, read without awaiting: these scripts run once per task. */
+  private known: Mode | null = null;
+
+  constructor(
+    private readonly client: Redis,
+    scripts: readonly LuaScript[],
+  ) {
+    this.library = libraryFor(scripts);
+  }
+
+  async run(script: LuaScript, keysAndArgs: readonly (ScriptArg | Buffer)[], reloaded = false): Promise<unknown> {
+    if ((this.known ?? (await this.ensureLoaded())) === 'scripts') return script.evaluate(this.client, keysAndArgs);
+    try {
+      return await this.client.call('FCALL', this.library.functionName(script), script.numberOfKeys, ...keysAndArgs);
+    } catch (error) {
+      if (!reloaded && error instanceof Error && /Function not found/i.test(error.message)) {
+        this.mode = null;
+        this.known = null;
+        return this.run(script, keysAndArgs, true);
+      }
+      throw error;
+    }
+  }
+
+  private ensureLoaded(): Promise<Mode> {
+    this.mode ??= this.load().then(
+      (loaded) => (this.known = loaded),
+      (error: unknown) => {
+        this.mode = null;
+        throw error;
+      },
+    );
+    return this.mode;
+  }
+
+  private async load(): Promise<Mode> {
+    try {
+      await this.client.call('FUNCTION', 'LOAD', 'REPLACE', this.library.code);
+      return 'functions';
+    } catch (error) {
+      if (error instanceof Error && /unknown command|NOPERM|unknown subcommand|not allowed/i.test(error.message)) return 'scripts';
+      throw error;
+    }
+  }
+}
+
+// Built once per set of scripts: building reads and joins files.
+const libraries = new Map<string, FunctionLibrary>();
+function libraryFor(scripts: readonly LuaScript[]): FunctionLibrary {
+  const id = scripts.map((s) => `${s.area}/${s.name}`).join(',');
+  let library = libraries.get(id);
+  if (!library) libraries.set(id, (library = buildFunctionLibrary(scripts)));
+  return library;
+}

@@ -1,0 +1,12 @@
+import { LuaScript } from '../store/scripts.js';
+
+/** Tenancy's Lua scripts (`src/tenancy/lua/`), run by {@link TenantManager}. */
+export const tenancyScripts = {
+  createTenant: new LuaScript('tenancy', 'createTenant', 1),
+  updateTenant: new LuaScript('tenancy', 'updateTenant', 1),
+  deleteTenant: new LuaScript('tenancy', 'deleteTenant', 1),
+  changeUsage: new LuaScript('tenancy', 'changeUsage', 1),
+  tenantStats: new LuaScript('tenancy', 'tenantStats', 1),
+} as const;
+
+export type TenancyScriptName = keyof typeof tenancyScripts;
