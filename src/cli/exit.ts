@@ -1,4 +1,5 @@
-import { TurbineError, coerceError } from '../core/errors.js';
+import { classify } from '../core/classify.js';
+import { coerceError } from '../core/errors.js';
 
 /** The CLI's exit codes: 0 ok, 1 failure (not found, Redis away, …), 2 bad usage or bad input. */
 export const ExitCode = {
@@ -23,15 +24,9 @@ export function usageErrorFrom(reason: string): UsageError {
   return new UsageError(`${text} (see --help)`);
 }
 
-/**
- * The exit code for an error, by class: Turbine's INVALID_* and CONFIG_INVALID codes are bad
- * input (2), like a {@link UsageError}; everything else is a failure (1).
- */
+/** The exit code for an error: bad input (2), like a {@link UsageError}; anything else a failure (1). */
 export function exitCodeFor(thrown: unknown): ExitCode {
-  if (thrown instanceof UsageError) return ExitCode.Usage;
-  if (thrown instanceof TurbineError) {
-    return thrown.code.startsWith('INVALID_') || thrown.code === 'CONFIG_INVALID' ? ExitCode.Usage : ExitCode.Failure;
-  }
+  if (thrown instanceof UsageError || classify(thrown) === 'bad_input') return ExitCode.Usage;
   return ExitCode.Failure;
 }
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
-import type { JsonValue } from '../tenancy/tenant.js';
+import type { JsonValue } from './json.js';
 
 /**
  * The data of every Turbine job: the tenant and the task's arguments, with the guide's names

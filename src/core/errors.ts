@@ -1,8 +1,9 @@
 /**
  * Every error Turbine raises on purpose. Each class is small, sets `name`, carries a stable
  * `code` for programs and a message for people that says what is wrong and how to fix it.
- * Lua scripts report refusals as negative codes; {@link errorFromScript} turns them into
- * these classes so that a message is the same wherever it is raised.
+ * Lua scripts report refusals as negative codes; `errorFromScript` (script-errors.ts) turns
+ * them into these classes so that a message is the same wherever it is raised, and
+ * `classify` (classify.ts) sorts them into the four categories every caller acts on.
  */
 
 export type TurbineErrorCode =
@@ -25,7 +26,8 @@ export type TurbineErrorCode =
   | 'TASK_FAILED'
   | 'TIMEOUT'
   | 'CONFIG_INVALID'
-  | 'REDIS_UNAVAILABLE';
+  | 'REDIS_UNAVAILABLE'
+  | 'INTERNAL';
 
 export class TurbineError extends Error {
   readonly code: TurbineErrorCode;
@@ -245,49 +247,13 @@ export class RedisUnavailableError extends TurbineError {
 }
 
 /**
- * Negative codes returned by Turbine's Lua scripts, with the values that follow them in the
- * reply. One table, so that each refusal is reported the same way by every script.
+ * Something that should not happen did: an unexpected reply from a script, a broken
+ * invariant. Not the caller's fault, so never reported as bad input.
  */
-export const ScriptErrorCode = {
-  TenantNotFound: -1,
-  TenantDisabled: -2,
-  QueueNotAllowed: -3,
-  TaskTooLarge: -4,
-  QuotaHour: -5,
-  QuotaDay: -6,
-  QueueFull: -7,
-  TenantExists: -8,
-  TenantHasQueuedTasks: -9,
-} as const;
-
-/** Builds the error for a script refusal; `details` are the reply values after the code. */
-export function errorFromScript(code: number, tenantId: string, details: readonly (string | number)[]): TurbineError {
-  const num = (i: number): number => Number(details[i] ?? 0);
-  switch (code) {
-    case ScriptErrorCode.TenantNotFound:
-      return new TenantNotFoundError(tenantId);
-    case ScriptErrorCode.TenantDisabled:
-      return new TenantDisabledError(tenantId);
-    case ScriptErrorCode.QueueNotAllowed:
-      return new QueueNotAllowedError(tenantId, String(details[0]), JSON.parse(String(details[1] ?? '[]')) as string[]);
-    case ScriptErrorCode.TaskTooLarge:
-      return new TaskTooLargeError(tenantId, num(0), num(1));
-    case ScriptErrorCode.QuotaHour:
-    case ScriptErrorCode.QuotaDay:
-      return new QuotaExceededError(
-        tenantId,
-        code === ScriptErrorCode.QuotaHour ? 'hour' : 'day',
-        num(0),
-        num(1) > 0 ? new Date(Date.now() + num(1)) : null,
-      );
-    case ScriptErrorCode.QueueFull:
-      return new QueueFullError(tenantId, num(0));
-    case ScriptErrorCode.TenantExists:
-      return new TenantExistsError(tenantId);
-    case ScriptErrorCode.TenantHasQueuedTasks:
-      return new TenantHasQueuedTasksError(tenantId, num(0));
-    default:
-      return new TurbineError('INVALID_ARGUMENT', `Unexpected script reply code ${code} for tenant '${tenantId}'`);
+export class InternalError extends TurbineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INTERNAL', message, options);
+    this.name = 'InternalError';
   }
 }
 

@@ -100,11 +100,7 @@ export class KeyLayout {
   }
 }
 
-/** DLQ entries and deferred members name a task by queue and job id. */
-export function taskRef(queue: string, jobId: string): string {
-  return `${queue}:${jobId}`;
-}
-
+/** DLQ entries and deferred members name a task as `<queue>:<jobId>`. */
 export function parseTaskRef(ref: string): { queue: string; jobId: string } {
   const at = ref.indexOf(':');
   return { queue: ref.slice(0, at), jobId: ref.slice(at + 1) };

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { errorFromScript, type TurbineError } from '../core/errors.js';
+import type { TurbineError } from '../core/errors.js';
+import { errorFromScript } from '../core/script-errors.js';
 import { dispatcherScripts } from './scripts.js';
 import type { KeyLayout } from '../core/keys.js';
 

@@ -1,5 +1,5 @@
 import { decodeTask } from '../core/envelope.js';
-import type { DeadLetterReason } from '../dispatcher/slots.js';
+import type { DeadLetterReason } from '../dispatcher/release.js';
 import type { JsonValue } from '../tenancy/tenant.js';
 
 /**

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { admitTasks, type AdmissionRequest } from '../dispatcher/admission.js';
 import { InvalidArgumentError, TurbineError } from '../core/errors.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
+import { assertIntegerInRange } from '../core/integers.js';
 import { purgeDeadLettersScript } from './scripts.js';
 import { KeyLayout, parseTaskRef } from '../core/keys.js';
 import { assertQueueName, assertTenantId, isValidQueueName } from '../tenancy/validation.js';
@@ -52,8 +53,8 @@ export class DeadLetterQueue {
 
   /** Entries newest first, optionally of one tenant and/or queue. */
   async list(options: ListDeadLettersOptions = {}): Promise<DeadLetterEntry[]> {
-    const limit = checkCount('limit', options.limit ?? DEFAULT_LIMIT, 1, MAX_LIMIT);
-    const offset = checkCount('offset', options.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = assertIntegerInRange('limit', options.limit ?? DEFAULT_LIMIT, 1, MAX_LIMIT);
+    const offset = assertIntegerInRange('offset', options.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
     const client = await this.client();
     const ids = await pageIds(client, this.selection(options), offset, limit);
     return (await this.read(client, ids)).filter((e): e is DeadLetterEntry => e !== null);
@@ -147,7 +148,7 @@ export class DeadLetterQueue {
   private selection(filter: DeadLetterFilter, olderThanMs?: number): IndexSelection {
     const tenantId = filter.tenantId === undefined ? undefined : assertTenantId(filter.tenantId);
     const queue = filter.queue === undefined ? undefined : assertQueueName(filter.queue);
-    if (olderThanMs !== undefined) checkCount('olderThanMs', olderThanMs, 0, Number.MAX_SAFE_INTEGER);
+    if (olderThanMs !== undefined) assertIntegerInRange('olderThanMs', olderThanMs, 0, Number.MAX_SAFE_INTEGER);
     return {
       index: tenantId === undefined ? this.keys.dlq() : this.keys.dlqByTenant(tenantId),
       queue,
@@ -210,11 +211,4 @@ function assertEntryId(entryId: unknown): string {
     );
   }
   return entryId;
-}
-
-function checkCount(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`Invalid ${name} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`);
-  }
-  return value;
 }

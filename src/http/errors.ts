@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { classify } from '../core/classify.js';
 import {
   InvalidArgumentError,
   QuotaExceededError,
@@ -55,7 +56,8 @@ export function httpErrorFor(error: unknown, options: HttpErrorOptions = {}): Ht
   if (error instanceof TenantRequiredError) return answer(400, 'TENANT_REQUIRED', error.message);
   if (error instanceof TurbineError) return forTurbineError(error, options);
   const client = clientError(error);
-  return client ? answer(client.status, codeForStatus(client.status), client.message) : internal();
+  if (client) return answer(client.status, codeForStatus(client.status), client.message);
+  return classify(error) === 'unavailable' ? unavailable() : internal();
 }
 
 function forTurbineError(error: TurbineError, options: HttpErrorOptions): HttpErrorResponse {
@@ -82,13 +84,11 @@ function forTurbineError(error: TurbineError, options: HttpErrorOptions): HttpEr
       return answer(400, error.code, error.message);
     case 'TIMEOUT':
       return answer(504, error.code, error.message);
-    case 'REDIS_UNAVAILABLE':
-      return answer(503, 'SERVICE_UNAVAILABLE', 'The task service is unavailable; try again shortly', {
-        'retry-after': '5',
-      });
     default: {
       const status = CLIENT_STATUS[error.code];
-      return status === undefined ? internal() : answer(status, error.code, error.message);
+      if (status !== undefined) return answer(status, error.code, error.message);
+      // Other codes are the server's own problem (its configuration, a defect): not shown.
+      return classify(error) === 'unavailable' ? unavailable() : internal();
     }
   }
 }
@@ -109,6 +109,10 @@ function clientError(error: unknown): { status: number; message: string } | unde
 
 function codeForStatus(status: number): string {
   return (STATUS_CODES[status] ?? 'Bad request').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
+function unavailable(): HttpErrorResponse {
+  return answer(503, 'SERVICE_UNAVAILABLE', 'The task service is unavailable; try again shortly', { 'retry-after': '5' });
 }
 
 function internal(): HttpErrorResponse {

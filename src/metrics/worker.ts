@@ -1,5 +1,5 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { WorkerRuntime } from '../worker/runtime.js';
+import type { Attachment, ObservedWorker } from '../worker/observed.js';
 import { createRedisGauges, createTaskMetrics } from './definitions.js';
 import { createMetricLabels } from './labels.js';
 import { createWorkerGauges } from './process-gauges.js';
@@ -9,11 +9,7 @@ import { readSnapshot } from './snapshot.js';
 import { TaskEventRecorder } from './task-events.js';
 import { TURBINE_VERSION } from './version.js';
 
-export interface MetricsHandle {
-  close(): Promise<void>;
-}
-
-const registries = new WeakMap<WorkerRuntime, Registry>();
+const registries = new WeakMap<ObservedWorker, Registry>();
 
 /**
  * Per-tenant Prometheus metrics of a worker, served at `/metrics` on its health port:
@@ -23,7 +19,7 @@ const registries = new WeakMap<WorkerRuntime, Registry>();
  * - facts about this process (ready, Redis connection, version) and Node's default metrics.
  * Each worker has a registry of its own, so several workers in one process do not collide.
  */
-export function attachWorkerMetrics(runtime: WorkerRuntime): MetricsHandle {
+export function attachWorkerMetrics(runtime: ObservedWorker): Attachment {
   const config = runtime.config.metrics;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -64,7 +60,7 @@ export function attachWorkerMetrics(runtime: WorkerRuntime): MetricsHandle {
   });
   refresher.start();
 
-  runtime.health.addRoute('/metrics', async (_req, res) => {
+  runtime.addRoute('/metrics', async (_req, res) => {
     const body = await registry.metrics();
     res.writeHead(200, { 'content-type': registry.contentType });
     res.end(body);
@@ -85,6 +81,6 @@ export function attachWorkerMetrics(runtime: WorkerRuntime): MetricsHandle {
  * adding metrics of your own, or `instrumentProducer(app, { registry })` when tasks running in
  * the worker submit other tasks.
  */
-export function workerMetricsRegistry(runtime: WorkerRuntime): Registry | undefined {
+export function workerMetricsRegistry(runtime: ObservedWorker): Registry | undefined {
   return registries.get(runtime);
 }

@@ -106,13 +106,3 @@ export function createWorkerClient(url: string): Redis {
   client.on('error', () => undefined);
   return client;
 }
-
-/** True for errors that mean "Redis is not reachable right now" rather than a bad command. */
-export function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as NodeJS.ErrnoException).code ?? '';
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH'].includes(code) ||
-    /Connection is closed|Stream isn't writeable|max retries per request|Reached the max retries/i.test(error.message)
-  );
-}

@@ -9,6 +9,7 @@ import { KeyLayout } from '../core/keys.js';
 import { assertQueueName, assertTaskLookupId, assertTenantId } from '../tenancy/validation.js';
 import { rejectionReason, type RejectionReason } from './rejection.js';
 import { AsyncResult } from './result.js';
+import type { TaskHost } from './ports.js';
 import { TaskDefinition } from './task.js';
 import type { AnyHandler, ArgsOf, ResultOf, TaskOptions } from './types.js';
 
@@ -32,7 +33,7 @@ export interface ProducerEvents {
  * A Turbine application: its Redis connection, its task registry and the defaults of its
  * submissions. Producers use it to define and submit tasks; `turbine-worker` runs its tasks.
  */
-export class Turbine extends TypedEmitter<ProducerEvents> {
+export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
   readonly keys: KeyLayout;
   readonly tenantId: string | undefined;
   readonly results: { keepCompletedSeconds: number; keepFailedSeconds: number };

@@ -8,7 +8,8 @@ export type RejectionReason =
   | 'too_large'
   | 'queue_not_allowed'
   | 'disabled'
-  | 'not_found';
+  | 'not_found'
+  | 'internal';
 
 export function rejectionReason(error: TurbineError): RejectionReason {
   switch (error.code) {
@@ -22,7 +23,9 @@ export function rejectionReason(error: TurbineError): RejectionReason {
       return 'queue_not_allowed';
     case 'TENANT_DISABLED':
       return 'disabled';
-    default:
+    case 'TENANT_NOT_FOUND':
       return 'not_found';
+    default:
+      return 'internal';
   }
 }

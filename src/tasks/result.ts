@@ -1,13 +1,14 @@
 import type { Job } from 'bullmq';
 import type { Placement } from '../dispatcher/admission.js';
 import { TaskFailedError, TaskNotFoundError, TimeoutError } from '../core/errors.js';
-import type { Turbine } from './app.js';
+import { heldEntry } from '../core/held-entry.js';
+import type { ResultSource } from './ports.js';
 import type { TaskStatus } from './types.js';
 
 /** A submitted task: ask where it is, or wait for its result. */
 export class AsyncResult<R = unknown> {
   constructor(
-    private readonly app: Turbine,
+    private readonly app: ResultSource,
     readonly taskId: string,
     readonly queue: string,
     readonly tenantId: string,
@@ -37,8 +38,7 @@ export class AsyncResult<R = unknown> {
 
   private async isHeld(priority: number): Promise<boolean> {
     const client = await this.app.client();
-    const entry = priority > 0 ? `${this.taskId}:${priority}` : this.taskId;
-    return (await client.lpos(this.app.keys.held(this.tenantId, this.queue), entry)) !== null;
+    return (await client.lpos(this.app.keys.held(this.tenantId, this.queue), heldEntry(this.taskId, priority))) !== null;
   }
 
   /**

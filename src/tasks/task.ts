@@ -1,8 +1,9 @@
 import { admitTasks, type AdmissionRequest } from '../dispatcher/admission.js';
 import { encodeTask } from '../core/envelope.js';
+import { assertIntegerInRange } from '../core/integers.js';
 import { InvalidArgumentError, TenantMismatchError, type TurbineError } from '../core/errors.js';
 import { assertQueueName, assertTaskId, assertTaskName, assertTenantId } from '../tenancy/validation.js';
-import type { Turbine } from './app.js';
+import type { TaskHost } from './ports.js';
 import { AsyncResult } from './result.js';
 import type { AnyHandler, ApplyOptions, BackoffOptions, TaskOptions } from './types.js';
 
@@ -14,7 +15,7 @@ const DEFAULT_TIMEOUT_MS = 15 * 60 * 1000;
 /** BullMQ's largest priority. */
 const MAX_PRIORITY = 2_097_152;
 
-/** A task registered on a {@link Turbine} app: submit it with `applyAsync` or `applyBulk`. */
+/** A task registered on a Turbine app: submit it with `applyAsync` or `applyBulk`. */
 export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
   readonly name: string;
   readonly queue: string;
@@ -25,7 +26,7 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
   readonly timeoutMs: number;
 
   constructor(
-    readonly app: Turbine,
+    readonly app: TaskHost,
     options: TaskOptions,
     /** Called with the task's arguments and then the context. */
     readonly handler: AnyHandler,
@@ -34,9 +35,9 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
     this.name = assertTaskName(options.name ?? handler.name);
     this.queue = assertQueueName(options.queue ?? 'default');
     this.tenantId = options.tenantId === undefined ? undefined : assertTenantId(options.tenantId);
-    this.retries = checkInteger('retries', options.retries ?? DEFAULT_RETRIES, 0, 1000);
+    this.retries = assertIntegerInRange('retries', options.retries ?? DEFAULT_RETRIES, 0, 1000);
     this.backoff = normalizeBackoff(options.backoff ?? DEFAULT_BACKOFF);
-    this.timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, 2 ** 31 - 1);
+    this.timeoutMs = assertIntegerInRange('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, 2 ** 31 - 1);
   }
 
   /**
@@ -96,10 +97,10 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
       removeOnComplete: { age: this.app.results.keepCompletedSeconds },
       removeOnFail: { age: this.app.results.keepFailedSeconds },
     };
-    if (item.delayMs !== undefined && checkInteger('delayMs', item.delayMs, 0, 2 ** 40) > 0) {
+    if (item.delayMs !== undefined && assertIntegerInRange('delayMs', item.delayMs, 0, 2 ** 40) > 0) {
       jobOptions.delay = item.delayMs;
     }
-    if (item.priority !== undefined) jobOptions.priority = checkInteger('priority', item.priority, 1, MAX_PRIORITY);
+    if (item.priority !== undefined) jobOptions.priority = assertIntegerInRange('priority', item.priority, 1, MAX_PRIORITY);
     return {
       tenantId,
       queue: this.queue,
@@ -112,15 +113,8 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
   }
 }
 
-function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`Invalid ${name} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
 function normalizeBackoff(backoff: BackoffOptions | number): BackoffOptions {
-  if (typeof backoff === 'number') return { type: 'fixed', delayMs: checkInteger('backoff', backoff, 0, 2 ** 31 - 1) };
+  if (typeof backoff === 'number') return { type: 'fixed', delayMs: assertIntegerInRange('backoff', backoff, 0, 2 ** 31 - 1) };
   if (!backoff || (backoff.type !== 'fixed' && backoff.type !== 'exponential')) {
     throw new InvalidArgumentError("Invalid backoff: expected { type: 'fixed' | 'exponential', delayMs, jitter? } or a number of ms");
   }
@@ -128,5 +122,5 @@ function normalizeBackoff(backoff: BackoffOptions | number): BackoffOptions {
   if (typeof jitter !== 'number' || jitter < 0 || jitter > 1) {
     throw new InvalidArgumentError(`Invalid backoff jitter ${JSON.stringify(jitter)}: expected a number from 0 to 1`);
   }
-  return { type: backoff.type, delayMs: checkInteger('backoff.delayMs', backoff.delayMs, 0, 2 ** 31 - 1), jitter };
+  return { type: backoff.type, delayMs: assertIntegerInRange('backoff.delayMs', backoff.delayMs, 0, 2 ** 31 - 1), jitter };
 }

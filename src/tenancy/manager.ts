@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { InvalidArgumentError, TenantNotFoundError, errorFromScript } from '../core/errors.js';
+import { InvalidArgumentError, TenantNotFoundError } from '../core/errors.js';
+import { errorFromScript } from '../core/script-errors.js';
 import { tenancyScripts, type TenancyScriptName } from './scripts.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { resolveActor } from './actor.js';

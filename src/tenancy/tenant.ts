@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
+import type { JsonValue } from '../core/json.js';
 import {
   NUMERIC_QUOTA_NAMES,
   QUOTA_NAMES,
@@ -8,7 +9,7 @@ import {
   type TenantQuotas,
 } from './quotas.js';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue } from '../core/json.js';
 
 /** Free-form facts about a tenant (plan, contact, …), stored as JSON. */
 export type TenantMetadata = Record<string, JsonValue>;

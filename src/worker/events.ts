@@ -1,4 +1,4 @@
-import type { DeadLetterReason } from '../dispatcher/slots.js';
+import type { DeadLetterReason } from '../dispatcher/release.js';
 
 /** How one run of a task ended. `failed` marks a run whose outcome Turbine could not record. */
 export type TaskOutcome = 'succeeded' | 'retried' | 'dead_lettered' | 'failed';

@@ -2,10 +2,11 @@
 import yargs from 'yargs';
 import { configFlagOptions, flagValues } from '../config/flags.js';
 import { loadConfig } from '../config/load.js';
+import { classify } from '../core/classify.js';
 import { TurbineError } from '../core/errors.js';
 import { loadTasks } from './app-loader.js';
 import { createLogger } from './logger.js';
-import { startWorker } from './runtime.js';
+import { startWorker } from './start.js';
 import { handleShutdownSignals } from './signals.js';
 
 const argv = await yargs(process.argv.slice(2))
@@ -34,7 +35,7 @@ try {
   await runtime.ready();
   logger.info({ queues: runtime.queues, tasks: [...tasks.keys()] }, 'consuming');
 } catch (error) {
-  const code = error instanceof TurbineError && /INVALID/.test(error.code) ? 2 : 1;
+  const code = classify(error) === 'bad_input' ? 2 : 1;
   console.error(`Error: ${(error as Error).message}`);
   process.exit(code);
 }

@@ -1,7 +1,8 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { decodeTask, type TaskEnvelope } from '../core/envelope.js';
-import type { DeadLetterReason, SlotClient, SlotRef } from '../dispatcher/slots.js';
 import { ResultTooLargeError, coerceError } from '../core/errors.js';
+import type { DeadLetterReason, ReleaseDecision, RunOutcome, SlotClient, SlotRef } from '../dispatcher/release.js';
+import { completeInBullmq } from './bullmq-outcome.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
@@ -52,14 +53,27 @@ interface TaskAbout {
   taskId: string;
 }
 
+/** A run as it ended, before the dispatcher decides what follows. */
+interface EndedRun {
+  ref: SlotRef;
+  about: TaskAbout;
+  outcome: RunOutcome;
+  /** The handler's result (succeeded runs). */
+  result?: unknown;
+  /** The error that ended the run (every other outcome). */
+  error: Error | null;
+  /** When the handler started; null when it never ran. */
+  started: number | null;
+}
+
 /**
  * Runs one fetched job the Turbine way. Its slot was claimed when BullMQ fetched it (Turbine's
- * moveToActive), and a completed run is released when BullMQ finishes it (moveToFinished), so
- * a task that succeeds costs no extra round trip. This runs the handler with its timeout,
- * checks the result against the tenant's limit, and on failure lets the tenant's policy decide
- * between retry and dead-letter. Poison tasks (unknown name, undecodable payload, a deleted
- * tenant, a non-Error thrown) go to the dead-letter queue at once: retrying cannot help them.
- * Every task takes this path, so it allocates little and awaits only what it must.
+ * fetch). Every run then takes one path: run the handler with its timeout (or find that it
+ * cannot run: a poison task), describe how it ended as a {@link RunOutcome}, let the
+ * dispatcher release the slot and decide what follows ({@link SlotClient.settle}), and hand
+ * that decision to BullMQ ({@link completeInBullmq}). A success's release rides on BullMQ's
+ * finish, so it costs no extra round trip. Every task takes this path, so it allocates little
+ * and awaits only what it must.
  */
 export class TaskProcessor {
   private readonly timeouts = new TimeoutWatchdog();
@@ -72,34 +86,43 @@ export class TaskProcessor {
   }
 
   async process(job: Job, token: string): Promise<unknown> {
-    const jobId = job.id!;
+    const ended = await this.run(job, token);
+    if (!ended) return completeInBullmq({ kind: 'requeued' }, undefined, null);
+    const decision = await this.deps.slots.settle(ended.ref, ended.outcome, token);
+    this.report(job, ended, decision);
+    return completeInBullmq(decision, ended.result, ended.error);
+  }
+
+  /** Runs the task; null when a stopping worker put it back in its queue meanwhile. */
+  private async run(job: Job, token: string): Promise<EndedRun | null> {
     const queue = job.queueName;
+    const jobId = job.id!;
     let envelope: TaskEnvelope;
     try {
       envelope = decodeTask(job.data);
     } catch (error) {
-      return this.deadLetter(job, { tenantId: '', queue, jobId }, 'undecodable_payload', coerceError(error));
+      return poison(job, { tenantId: '', queue, jobId }, 'undecodable_payload', coerceError(error));
     }
     const ref: SlotRef = { tenantId: envelope.tenant_id, queue, jobId };
     const definition = this.deps.tasks.get(job.name);
     if (!definition) {
-      return this.deadLetter(job, ref, 'unknown_task', new Error(`No task named '${job.name}' is registered in this worker`));
+      return poison(job, ref, 'unknown_task', new Error(`No task named '${job.name}' is registered in this worker`));
     }
     const policy: TenantPolicy = this.deps.policies.peek(ref.tenantId) ?? (await this.deps.policies.get(ref.tenantId));
     if (!policy.exists) {
-      return this.deadLetter(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`), null, token);
+      return poison(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`));
     }
-    return this.run(job, token, ref, definition, envelope, policy.maxResultSizeBytes);
+    return this.runHandler(job, token, ref, definition, envelope, policy.maxResultSizeBytes);
   }
 
-  private async run(
+  private async runHandler(
     job: Job,
     token: string,
     ref: SlotRef,
     definition: TaskDefinition,
     envelope: TaskEnvelope,
     maxResultSizeBytes: number | null,
-  ): Promise<unknown> {
+  ): Promise<EndedRun | null> {
     const key = runningKey(ref.queue, ref.jobId);
     const entry = new RunningTask(ref, job, token);
     this.deps.running.set(key, entry);
@@ -133,68 +156,41 @@ export class TaskProcessor {
       thrown = error;
       failed = true;
     }
-    if (this.deps.running.get(key) !== entry) {
-      // A stopping worker put this task back in its queue meanwhile: its slot and its outcome
-      // now belong to the next run.
-      throw new DelayedError();
-    }
+    // A stopping worker put this task back in its queue meanwhile (and released its slot):
+    // its outcome now belongs to the next run.
+    if (this.deps.running.get(key) !== entry) return null;
     this.deps.running.delete(key);
 
+    const attemptsMade = job.attemptsMade;
     if (!failed) {
       if (maxResultSizeBytes !== null && resultSize > maxResultSizeBytes) {
         this.deps.emit('result:rejected', { ...about, sizeBytes: resultSize, limitBytes: maxResultSizeBytes });
         const error = new ResultTooLargeError(ref.tenantId, resultSize, maxResultSizeBytes);
-        return this.deadLetter(job, ref, 'result_too_large', error, started, token, about);
+        return { ref, about, started, error, outcome: { kind: 'dead', reason: 'result_too_large', attemptsMade, error: runError(error) } };
       }
-      // moveToFinished releases the slot when BullMQ stores the result.
-      this.finished(job, about, 'succeeded', started);
-      return result;
+      return { ref, about, started, result, error: null, outcome: { kind: 'succeeded' } };
     }
     if (!(thrown instanceof Error)) {
-      return this.deadLetter(job, ref, 'non_error_thrown', coerceError(thrown), started, token, about);
+      const error = coerceError(thrown);
+      return { ref, about, started, error, outcome: { kind: 'dead', reason: 'non_error_thrown', attemptsMade, error: runError(error) } };
     }
-    const reason: DeadLetterReason = thrown instanceof HandlerTimeoutError ? 'timeout' : 'retries_exhausted';
-    const decision = await this.deps.slots.release(
-      ref,
-      {
-        outcome: 'failed',
-        attemptsMade: job.attemptsMade,
-        retries: Math.max(0, (job.opts.attempts ?? 1) - 1),
-        reason,
-        error: { message: thrown.message, stack: thrown.stack ?? '' },
-      },
-      token,
-    );
-    if (decision.kind === 'retry') {
-      this.finished(job, about, 'retried', started, thrown);
-      throw thrown;
-    }
-    this.deps.emit('task:dead-lettered', { ...about, reason });
-    this.finished(job, about, 'dead_lettered', started, thrown, reason);
-    throw unrecoverable(thrown);
+    const reason = thrown instanceof HandlerTimeoutError ? 'timeout' : 'retries_exhausted';
+    const retries = Math.max(0, (job.opts.attempts ?? 1) - 1);
+    return { ref, about, started, error: thrown, outcome: { kind: 'failed', reason, attemptsMade, retries, error: runError(thrown) } };
   }
 
-  /**
-   * Dead-letters a task without retry and tells BullMQ to fail it for good. `started` is null
-   * when the handler never ran.
-   */
-  private async deadLetter(
-    job: Job,
-    ref: SlotRef,
-    reason: DeadLetterReason,
-    error: Error,
-    started: number | null = null,
-    token = '',
-    about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId },
-  ): Promise<never> {
-    await this.deps.slots.release(
-      ref,
-      { outcome: 'dead', attemptsMade: job.attemptsMade, reason, error: { message: error.message, stack: error.stack ?? '' } },
-      token,
-    );
-    this.deps.emit('task:dead-lettered', { ...about, reason });
-    this.finished(job, about, 'dead_lettered', started, error, reason);
-    throw unrecoverable(error);
+  /** Events and the log line of a run, once its fate is decided. */
+  private report(job: Job, ended: EndedRun, decision: ReleaseDecision): void {
+    const { about, outcome, error } = ended;
+    if (decision.kind === 'dead-lettered') {
+      const reason = outcome.kind === 'dead' || outcome.kind === 'failed' ? outcome.reason : 'retries_exhausted';
+      this.deps.emit('task:dead-lettered', { ...about, reason });
+      this.finished(job, about, 'dead_lettered', ended.started, error ?? undefined, reason);
+    } else if (decision.kind === 'retry') {
+      this.finished(job, about, 'retried', ended.started, error ?? undefined);
+    } else if (decision.kind === 'complete') {
+      this.finished(job, about, 'succeeded', ended.started);
+    }
   }
 
   private finished(job: Job, about: TaskAbout, outcome: TaskOutcome, started: number | null, error?: Error, reason?: string): void {
@@ -208,8 +204,12 @@ export class TaskProcessor {
   }
 }
 
-function unrecoverable(error: Error): UnrecoverableError {
-  const wrapped = new UnrecoverableError(error.message);
-  wrapped.stack = error.stack ?? wrapped.stack;
-  return wrapped;
+/** A task that cannot run (poison): dead-lettered at once, since retrying cannot help it. */
+function poison(job: Job, ref: SlotRef, reason: DeadLetterReason, error: Error): EndedRun {
+  const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId };
+  return { ref, about, started: null, error, outcome: { kind: 'dead', reason, attemptsMade: job.attemptsMade, error: runError(error) } };
+}
+
+function runError(error: Error): { message: string; stack: string } {
+  return { message: error.message, stack: error.stack ?? '' };
 }

@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { configSchema, type TurbineConfig, type TurbineConfigInput } from '../config/schema.js';
-import { decodeTask } from '../core/envelope.js';
-import { Reconciler } from '../dispatcher/reconciler.js';
-import { SlotClient, type SlotRef } from '../dispatcher/slots.js';
+import { settledWithin } from '../core/deadline.js';
 import { ConfigError, coerceError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
-import { createWorkerClient, describeConnectError, redactUrl } from '../store/connection.js';
-import { turbineBackend } from '../dispatcher/bullmq-backend.js';
+import { KeyLayout } from '../core/keys.js';
+import { Reconciler } from '../dispatcher/reconciler.js';
+import { SlotClient } from '../dispatcher/release.js';
+import { createWorkerClient, redactUrl } from '../store/connection.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
-import { KeyLayout } from '../core/keys.js';
+import { startConsumer, type Consumer } from './consumers.js';
 import type { WorkerEvents } from './events.js';
-import { HealthServer } from './health.js';
-import { attachWorkerMetrics, type MetricsHandle } from '../metrics/worker.js';
-import { settledWithin } from '../core/deadline.js';
+import { HealthServer, type RouteHandler } from './health.js';
+import { LogLimiter } from './log-limiter.js';
 import { createLogger, type Logger } from './logger.js';
-import { TaskProcessor, runningKey, type RunningTask } from './processor.js';
+import type { Attachment, ObservedWorker } from './observed.js';
+import { TaskProcessor, type RunningTask } from './processor.js';
+import { RedisHealth } from './redis-health.js';
+import { STEP_DEADLINE_MS, drainConsumers } from './shutdown.js';
 import { TenantPolicyCache } from './tenant-policy.js';
 
 export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
@@ -30,14 +31,16 @@ export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
   logger?: Logger;
 }
 
-/** Longest wait for one step of a shutdown that needs Redis (which may be gone). */
-const STEP_DEADLINE_MS = 3000;
+/** Attaches observers (metrics, …) once the worker's connection exists, before it consumes. */
+export type Attach = (worker: ObservedWorker) => Attachment[];
 
 /**
- * A running `turbine-worker`: one BullMQ worker per queue, each task run through Turbine's
- * claim / release, a health server, and (when elected) the reconciler.
+ * A running `turbine-worker`, its lifecycle only: start (connection, health port, one consumer
+ * per queue, the reconciler), readiness, and a graceful or forced stop. Tasks are run by the
+ * {@link TaskProcessor}; consumers are wired in `consumers.ts`, Redis health watched in
+ * `redis-health.ts`, draining done in `shutdown.ts`.
  */
-export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
+export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements ObservedWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly config: TurbineConfig;
   readonly keys: KeyLayout;
@@ -47,21 +50,17 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   healthPort: number | null = null;
   private readonly tasks: Map<string, TaskDefinition>;
   private readonly running = new Map<string, RunningTask>();
-  private readonly workers: Worker[] = [];
-  private readonly workerClients: Redis[] = [];
+  private readonly consumers: Consumer[] = [];
+  private readonly attachments: Attachment[] = [];
+  private readonly errors = new LogLimiter();
   private client: Redis | null = null;
+  private redisHealth: RedisHealth | null = null;
   private slots: SlotClient | null = null;
   private policies: TenantPolicyCache | null = null;
   private processor: TaskProcessor | null = null;
   private reconciler: Reconciler | null = null;
-  private metrics: MetricsHandle | null = null;
-  private redisReady = false;
-  /** Last PING answered in time: a frozen Redis keeps its sockets open, so status alone is not enough. */
-  private redisAnswering = false;
-  private pinger: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
   private forceNow: (() => void) | null = null;
-  private readonly lastErrorLog = new Map<string, number>();
 
   constructor(options: StartWorkerOptions) {
     super();
@@ -90,8 +89,11 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     this.health = new HealthServer(() => this.readinessProblems());
   }
 
-  /** Connects, starts consuming and serving health; resolves once the health port listens. */
-  async start(): Promise<void> {
+  /**
+   * Connects, starts consuming and serving health; resolves once the health port listens.
+   * `attach` adds observers (see `startWorker`) before the first task is fetched.
+   */
+  async start(attach?: Attach): Promise<void> {
     const url = this.config.backendUrl;
     this.logger.info(
       { workerId: this.id, queues: this.queues, concurrency: this.config.concurrency, backend: redactUrl(url), prefix: this.config.prefix },
@@ -102,61 +104,53 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       this.logger.info({ port: this.healthPort }, 'health server listening on /healthz and /readyz');
     }
     // Not awaited: with Redis down at start the worker waits and reconnects, commands queue meanwhile.
-    this.client = createWorkerClient(url);
-    this.watchRedis(this.client, url);
-    this.startPinger(this.client);
-    this.slots = new SlotClient(this.client, this.keys, this.config.lockDurationMs);
-    this.policies = new TenantPolicyCache(this.client, this.keys);
+    const client = (this.client = createWorkerClient(url));
+    this.redisHealth = new RedisHealth(client, url, this.logger, (ready) => this.safeEmit('redis:status', { ready }));
+    this.redisHealth.start();
+    this.slots = new SlotClient(client, this.keys, this.config.lockDurationMs);
+    this.policies = new TenantPolicyCache(client, this.keys);
     this.policies.listen().catch((error: unknown) => this.reportError(coerceError(error)));
-    const processor = (this.processor = new TaskProcessor({
+    this.processor = new TaskProcessor({
       tasks: this.tasks,
       slots: this.slots,
       policies: this.policies,
       logger: this.logger,
       emit: (event, payload) => this.safeEmit(event, payload),
       running: this.running,
-    }));
-    if (this.config.metrics.enabled) this.metrics = attachWorkerMetrics(this);
-    for (const queue of this.queues) this.workers.push(this.startQueueWorker(queue, processor));
-    this.reconciler = new Reconciler(
-      this.client,
-      this.keys,
-      {
-        workerId: this.id,
-        queues: this.queues,
-        concurrency: this.config.concurrency,
-        intervalMs: this.config.reconciler.intervalMs,
-        staleAfterMs: this.config.reconciler.staleAfterMs,
-        window: this.config.dispatch.window,
-        windowFactor: this.config.dispatch.windowFactor,
-        minWindow: this.config.dispatch.minWindow,
-      },
-      (result) => {
-        this.safeEmit('reconciler:pass', result);
-        if (result.promoted || result.leasesDropped || result.slotsDropped || result.deferredDropped) {
-          this.logger.info(result, 'reconciler repaired dispatch state');
-        }
-      },
-      (error) => this.reportError(error),
-    );
-    this.reconciler.start();
+    });
+    if (attach) this.attachments.push(...attach(this));
+    const deps = {
+      config: this.config,
+      keys: this.keys,
+      processor: this.processor,
+      slots: this.slots,
+      running: this.running,
+      logger: this.logger,
+      emit: <E extends keyof WorkerEvents & string>(event: E, payload: WorkerEvents[E]) => this.safeEmit(event, payload),
+      reportError: (error: Error, queue?: string) => this.reportError(error, queue),
+    };
+    for (const queue of this.queues) this.consumers.push(startConsumer(queue, deps));
+    this.reconciler = this.startReconciler(client);
   }
 
   /** Resolves when every queue's worker is consuming. */
   async ready(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    await Promise.all(this.consumers.map((c) => c.worker.waitUntilReady()));
     this.safeEmit('worker:ready', { queues: this.queues });
   }
 
   readinessProblems(): string[] {
     const problems: string[] = [];
     if (this.closing) problems.push('shutting down');
-    if (!this.redisReady || !this.redisAnswering) {
-      problems.push(`not connected to Redis at ${redactUrl(this.config.backendUrl)}`);
-    }
-    for (const worker of this.workers) if (!worker.isRunning()) problems.push(`queue ${worker.name}: not consuming`);
-    if (this.workers.length === 0) problems.push('not started');
+    const redis = this.redisHealth?.problem();
+    if (redis) problems.push(redis);
+    for (const { worker } of this.consumers) if (!worker.isRunning()) problems.push(`queue ${worker.name}: not consuming`);
+    if (this.consumers.length === 0) problems.push('not started');
     return problems;
+  }
+
+  addRoute(path: string, handler: RouteHandler): void {
+    this.health.addRoute(path, handler);
   }
 
   /** The worker's Redis client (for scripts and Redis-derived gauges). */
@@ -190,159 +184,60 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   }
 
   private async shutdown(forced: Promise<'forced'>, force: boolean): Promise<void> {
-    this.logger.info({ running: this.running.size, graceMs: force ? 0 : this.config.shutdownGraceMs }, 'stopping: no new tasks');
+    const graceMs = force ? 0 : this.config.shutdownGraceMs;
+    this.logger.info({ running: this.running.size, graceMs }, 'stopping: no new tasks');
     const stoppingReconciler = this.reconciler?.stop(STEP_DEADLINE_MS);
-    const grace = new Promise<'forced'>((resolve) => setTimeout(() => resolve('forced'), this.config.shutdownGraceMs).unref());
-    const drained = Promise.all(this.workers.map((w) => w.close())).then(() => 'drained' as const);
-    const how = await Promise.race([drained, forced, grace]);
-    if (how === 'forced') {
-      this.logger.warn({ running: this.running.size }, 'stopping now: running tasks are put back in their queues');
-      // With Redis away this cannot finish: the locks then expire and BullMQ redelivers the tasks.
-      if (!(await settledWithin(this.requeueRunning(), STEP_DEADLINE_MS))) {
-        this.logger.warn('could not put running tasks back (Redis unreachable): they are redelivered when their locks expire');
-      }
-      // BullMQ's close() returns the graceful close already under way, which waits for the
-      // handlers: do not wait for it; the connections are cut below.
-      for (const worker of this.workers) void worker.close(true).catch(() => undefined);
-    }
+    await drainConsumers(
+      {
+        workers: this.consumers.map((c) => c.worker),
+        running: this.running,
+        slots: this.slots,
+        logger: this.logger,
+        graceMs: this.config.shutdownGraceMs,
+        reportError: (error, queue) => this.reportError(error, queue),
+      },
+      forced,
+    );
     await stoppingReconciler;
-    if (this.pinger) clearInterval(this.pinger);
+    this.redisHealth?.stop();
     this.processor?.close();
     this.policies?.close();
-    await settledWithin(this.metrics?.close(), STEP_DEADLINE_MS);
+    await Promise.all(this.attachments.map((a) => settledWithin(a.close(), STEP_DEADLINE_MS)));
     await this.health.close();
-    for (const client of this.workerClients) client.disconnect();
+    for (const { connection } of this.consumers) connection.disconnect();
     if (this.client && !(await settledWithin(this.client.quit(), STEP_DEADLINE_MS))) this.client.disconnect();
     this.logger.info('stopped');
   }
 
-  private async requeueRunning(): Promise<void> {
-    const tasks = [...this.running.values()];
-    this.running.clear();
-    await Promise.all(
-      tasks.map(async (task) => {
-        const { ref, job, token } = task;
-        task.abort(new Error('worker stopping'));
-        try {
-          // Release first: once back in the wait list another worker may claim it at once.
-          await this.slots!.release(ref, { outcome: 'requeued' }, token);
-          await job.moveToWait(token);
-        } catch (error) {
-          // Not fatal: the lock expires and BullMQ redelivers the task as stalled.
-          this.reportError(coerceError(error), ref.queue);
+  private startReconciler(client: Redis): Reconciler {
+    const reconciler = new Reconciler(
+      client,
+      this.keys,
+      {
+        workerId: this.id,
+        queues: this.queues,
+        concurrency: this.config.concurrency,
+        intervalMs: this.config.reconciler.intervalMs,
+        staleAfterMs: this.config.reconciler.staleAfterMs,
+        window: this.config.dispatch.window,
+        windowFactor: this.config.dispatch.windowFactor,
+        minWindow: this.config.dispatch.minWindow,
+      },
+      (result) => {
+        this.safeEmit('reconciler:pass', result);
+        if (result.promoted || result.leasesDropped || result.slotsDropped || result.deferredDropped) {
+          this.logger.info(result, 'reconciler repaired dispatch state');
         }
-      }),
+      },
+      (error) => this.reportError(error),
     );
+    reconciler.start();
+    return reconciler;
   }
 
-  private startQueueWorker(queue: string, processor: TaskProcessor): Worker {
-    const connection = createWorkerClient(this.config.backendUrl);
-    this.workerClients.push(connection);
-    // Two parameters: BullMQ then makes no AbortController per job (the processor has its own, lazily).
-    const worker = new Worker(queue, (job, token) => processor.process(job, token ?? ''), {
-      connection,
-      prefix: this.keys.bullPrefix(),
-      concurrency: this.config.concurrency,
-      lockDuration: this.config.lockDurationMs,
-      stalledInterval: this.config.stalledIntervalMs,
-      maxStalledCount: this.config.maxStalledCount,
-      autorun: true,
-    }, turbineBackend(connection, this.keys.bullPrefix()));
-    worker.on('error', (error) => this.reportError(error, queue));
-    worker.on('locksRenewed', ({ jobIds }) => {
-      const refs = jobIds
-        .map((id) => this.running.get(runningKey(queue, id))?.ref)
-        .filter((ref): ref is SlotRef => ref !== undefined);
-      this.slots!.renew(refs).catch((error: unknown) => this.reportError(coerceError(error), queue));
-    });
-    worker.on('failed', (job, error) => {
-      // BullMQ fails a task that stalled too often without calling the processor.
-      if (job?.deferredFailure && error.message === job.deferredFailure) {
-        this.deadLetterStalled(job).catch((e: unknown) => this.reportError(coerceError(e), queue));
-      }
-    });
-    return worker;
-  }
-
-  private async deadLetterStalled(job: Job): Promise<void> {
-    let tenantId = '';
-    try {
-      tenantId = decodeTask(job.data).tenant_id;
-    } catch {
-      // Unknown tenant: the entry is still written, without a tenant.
-    }
-    const ref = { tenantId, queue: job.queueName, jobId: job.id! };
-    await this.slots!.release(ref, {
-      outcome: 'dead',
-      attemptsMade: job.attemptsMade,
-      reason: 'stalled',
-      error: { message: job.deferredFailure ?? 'stalled', stack: '' },
-    });
-    const about = { tenantId, queue: job.queueName, task: job.name, taskId: job.id! };
-    this.safeEmit('task:dead-lettered', { ...about, reason: 'stalled' });
-    this.safeEmit('task:finished', { ...about, outcome: 'dead_lettered', durationMs: null });
-    this.logger.warn({ ...about, reason: 'stalled' }, 'task dead-lettered: its workers died too often while running it');
-  }
-
-  private watchRedis(client: Redis, url: string): void {
-    this.redisReady = client.status === 'ready';
-    client.on('ready', () => {
-      if (!this.redisReady) this.logger.info({ backend: redactUrl(url) }, 'connected to Redis');
-      this.redisReady = true;
-      this.safeEmit('redis:status', { ready: true });
-    });
-    const down = (): void => {
-      if (!this.redisReady || this.closing) return;
-      this.redisReady = false;
-      this.logger.warn({ backend: redactUrl(url) }, 'lost the connection to Redis; reconnecting with backoff');
-      this.safeEmit('redis:status', { ready: false });
-    };
-    client.on('close', down);
-    client.on('reconnecting', down);
-    client.on('error', (error: Error) => {
-      if (this.redisReady || !this.firstTimeIn('waiting-for-redis')) return;
-      this.logger.warn({ backend: redactUrl(url), reason: describeConnectError(error) }, 'waiting for Redis; reconnecting with backoff');
-    });
-  }
-
-  private startPinger(client: Redis): void {
-    const PING_EVERY_MS = 1000;
-    const PING_TIMEOUT_MS = 2000;
-    let inFlight = false;
-    this.pinger = setInterval(() => {
-      if (inFlight) return;
-      inFlight = true;
-      const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS).unref());
-      void Promise.race([client.ping().then(() => true, () => false), timeout]).then((answered) => {
-        inFlight = false;
-        if (answered !== this.redisAnswering) {
-          this.redisAnswering = answered;
-          if (!answered && this.redisReady) this.logger.warn('Redis does not answer PING; not ready');
-        }
-      });
-    }, PING_EVERY_MS);
-    this.pinger.unref();
-    void client.ping().then(() => (this.redisAnswering = true), () => undefined);
-  }
-
-  /** Logs an error at most once per 5 s per message, so an outage does not flood the logs. */
+  /** Reports an error; logs it at most once per 5 s per message, so an outage does not flood the logs. */
   private reportError(error: Error, queue?: string): void {
     this.safeEmit('worker:error', { error, queue });
-    if (this.firstTimeIn(`${queue ?? ''}:${error.message}`)) this.logger.error({ queue, err: error }, 'worker error');
+    if (this.errors.firstTimeIn(`${queue ?? ''}:${error.message}`)) this.logger.error({ queue, err: error }, 'worker error');
   }
-
-  /** True at most once per 5 s for a key. */
-  private firstTimeIn(key: string): boolean {
-    const now = Date.now();
-    if ((this.lastErrorLog.get(key) ?? 0) + 5000 > now) return false;
-    this.lastErrorLog.set(key, now);
-    return true;
-  }
-}
-
-/** Starts a worker; `await handle.ready()` to wait until it consumes, `handle.close()` to stop. */
-export async function startWorker(options: StartWorkerOptions): Promise<WorkerRuntime> {
-  const runtime = new WorkerRuntime(options);
-  await runtime.start();
-  return runtime;
 }

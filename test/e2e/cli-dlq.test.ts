@@ -6,7 +6,8 @@ import { DeadLetterQueue } from '../../src/dlq/queue.js';
 import { Turbine } from '../../src/tasks/app.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
-import { startWorker, type WorkerRuntime } from '../../src/worker/runtime.js';
+import type { WorkerRuntime } from '../../src/worker/runtime.js';
+import { startWorker } from '../../src/worker/start.js';
 import { assertCliBuilt, expectFailure, parseJson, runBinary, runOnTerminal, type CliResult } from '../helpers/cli.js';
 import { deletePrefix, pollUntil, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
 

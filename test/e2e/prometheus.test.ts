@@ -14,7 +14,8 @@ import { instrumentProducer } from '../../src/metrics/producer.js';
 import { Turbine } from '../../src/tasks/app.js';
 import type { TaskContext } from '../../src/tasks/types.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
-import { startWorker, type WorkerRuntime } from '../../src/worker/runtime.js';
+import type { WorkerRuntime } from '../../src/worker/runtime.js';
+import { startWorker } from '../../src/worker/start.js';
 import { deletePrefix, pollUntil, redisUrl, uniquePrefix } from '../helpers/context.js';
 import { freePort } from '../helpers/redis-server.js';
 

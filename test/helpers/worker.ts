@@ -3,7 +3,8 @@ import { Turbine } from '../../src/tasks/app.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
 import type { TenantQuotas } from '../../src/tenancy/quotas.js';
 import type { Tenant } from '../../src/tenancy/tenant.js';
-import { startWorker, type StartWorkerOptions, type WorkerRuntime } from '../../src/worker/runtime.js';
+import type { StartWorkerOptions, WorkerRuntime } from '../../src/worker/runtime.js';
+import { startWorker } from '../../src/worker/start.js';
 import { deletePrefix, redisUrl, uniquePrefix } from './context.js';
 
 /**

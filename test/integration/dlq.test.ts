@@ -10,7 +10,8 @@ import { Turbine } from '../../src/tasks/app.js';
 import type { TaskContext } from '../../src/tasks/types.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
 import type { TenantQuotas } from '../../src/tenancy/quotas.js';
-import { startWorker, type WorkerRuntime } from '../../src/worker/runtime.js';
+import type { WorkerRuntime } from '../../src/worker/runtime.js';
+import { startWorker } from '../../src/worker/start.js';
 import { deletePrefix, pollUntil, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
 
 /**

@@ -31,7 +31,7 @@ import { Turbine } from '../../src/tasks/app.js';
 import type { TenantManager } from '../../src/tenancy/manager.js';
 import type { TenantQuotas } from '../../src/tenancy/quotas.js';
 import { tenantToJson } from '../../src/tenancy/tenant.js';
-import { startWorker } from '../../src/worker/runtime.js';
+import { startWorker } from '../../src/worker/start.js';
 import { redisUrl } from '../helpers/context.js';
 import { TestWorld } from '../helpers/worker.js';
 

@@ -34,7 +34,8 @@ import type { Turbine } from '../../src/tasks/app.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
 import type { TenantManager } from '../../src/tenancy/manager.js';
 import type { TenantQuotas } from '../../src/tenancy/quotas.js';
-import { startWorker, type WorkerRuntime } from '../../src/worker/runtime.js';
+import type { WorkerRuntime } from '../../src/worker/runtime.js';
+import { startWorker } from '../../src/worker/start.js';
 import { pollUntil } from '../helpers/context.js';
 import { TestWorld } from '../helpers/worker.js';
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DISPATCH_WINDOW } from '../../src/dispatcher/window.js';
 import { Turbine } from '../../src/tasks/app.js';
 import { KeyLayout } from '../../src/core/keys.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
@@ -37,11 +36,6 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
       keys.dlqByTenant('acme-corp'),
       `${keys.bullPrefix()}:emails:wait`,
     ]);
-  });
-
-  it('uses one default dispatch window in Lua and TypeScript', () => {
-    const lua = readFileSync('src/dispatcher/lua/includes/slots.lua', 'utf8');
-    expect(lua).toContain(`local DEFAULT_WINDOW = ${DEFAULT_DISPATCH_WINDOW}`);
   });
 
   it("keeps the guide's exact layout with the default prefix", async () => {

@@ -6,7 +6,7 @@ import { redactUrl } from '../../store/connection.js';
 import { DEFAULT_PREFIX } from '../../core/keys.js';
 import { TenantManager } from '../../tenancy/manager.js';
 import { statsToJson } from '../../tenancy/stats.js';
-import { startWorker } from '../../worker/runtime.js';
+import { startWorker } from '../../worker/start.js';
 import { ExitCode } from '../exit.js';
 import { print, renderTable } from '../output.js';
 import { handler } from '../run.js';

@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import { DeadLetterNotReplayableError } from '../../../dlq/errors.js';
 import type { DeadLetterQueue } from '../../../dlq/queue.js';
+import { classify } from '../../../core/classify.js';
 import { TurbineError } from '../../../core/errors.js';
 import { ExitCode, UsageError, errorLine } from '../../exit.js';
 import { print, printJson, printNotice } from '../../output.js';
@@ -63,11 +64,9 @@ async function replayOne(dlq: DeadLetterQueue, argv: ArgumentsCamelCase<ReplayAr
   }
 }
 
-/** What admission refuses (see errorFromScript), and entries that cannot be resubmitted at all. */
-const REFUSALS = new Set(['TENANT_NOT_FOUND', 'TENANT_DISABLED', 'QUEUE_NOT_ALLOWED', 'TASK_TOO_LARGE', 'QUOTA_EXCEEDED', 'QUEUE_FULL']);
-
+/** What admission refuses, and entries that cannot be resubmitted at all (their own bad input). */
 function isRefusal(error: unknown): error is TurbineError {
-  return error instanceof DeadLetterNotReplayableError || (error instanceof TurbineError && REFUSALS.has(error.code));
+  return error instanceof TurbineError && classify(error) === 'refused';
 }
 
 async function replayAll(dlq: DeadLetterQueue, argv: ArgumentsCamelCase<ReplayArgs>): Promise<ExitCode> {

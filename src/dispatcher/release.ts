@@ -1,0 +1,113 @@
+import type { Redis } from 'ioredis';
+import type { KeyLayout } from '../core/keys.js';
+import { InternalError } from '../core/errors.js';
+import { dispatcherScripts } from './scripts.js';
+
+/** Why a task went to the dead-letter queue. */
+export type DeadLetterReason =
+  | 'retries_exhausted'
+  | 'timeout'
+  | 'result_too_large'
+  | 'unknown_task'
+  | 'undecodable_payload'
+  | 'non_error_thrown'
+  | 'tenant_deleted'
+  | 'stalled';
+
+/** The error of a run, as the dead-letter entry keeps it. */
+export interface RunError {
+  message: string;
+  stack: string;
+}
+
+/**
+ * How one run of a task ended, as the worker reports it to {@link SlotClient.settle}:
+ * - `succeeded`: the handler returned a result that may be stored;
+ * - `failed`: the handler threw or timed out; the tenant's retry policy decides what follows;
+ * - `dead`: the task cannot succeed by retrying (poison, result too large, stalled too often);
+ * - `requeued`: a stopping worker put the task back in its queue.
+ */
+export type RunOutcome =
+  | { kind: 'succeeded' }
+  | { kind: 'failed'; reason: 'retries_exhausted' | 'timeout'; attemptsMade: number; retries: number; error: RunError }
+  | { kind: 'dead'; reason: DeadLetterReason; attemptsMade: number; error: RunError }
+  | { kind: 'requeued' };
+
+/** What happens to the task next, decided with the tenant's policy as it is now. */
+export type ReleaseDecision =
+  | { kind: 'complete' }
+  | { kind: 'requeued' }
+  | { kind: 'retry'; allowedRetries: number }
+  | { kind: 'dead-lettered'; allowedRetries: number };
+
+/** A task a worker is running, as the slot scripts name it. */
+export interface SlotRef {
+  tenantId: string;
+  queue: string;
+  jobId: string;
+}
+
+/** The decision codes of `releaseTask-1.lua` (see its header). */
+const DecisionCode = { Requeued: 1, Retry: 3, DeadLettered: 4 } as const;
+
+/**
+ * The worker's side of slot accounting. A task's slot is claimed when BullMQ fetches it
+ * (Turbine's fetch, in `bullmq-backend.ts`); every run then ends in one call to
+ * {@link settle}, whatever its outcome, which releases the slot (handing the room to the
+ * tenant's held tasks) and says what happens to the task next.
+ */
+export class SlotClient {
+  constructor(
+    private readonly client: Redis,
+    private readonly keys: KeyLayout,
+    private readonly leaseMs: number,
+  ) {}
+
+  /**
+   * Releases the slot of a run that ended with `outcome`. A success costs no call here: its
+   * slot is released by Turbine's finish script in the same round trip in which BullMQ stores
+   * the result, so the decision is known at once. `ref.tenantId` is '' when the task's payload
+   * could not be read; `token` is the run's lock token ('' when there was no run).
+   */
+  async settle(ref: SlotRef, outcome: RunOutcome, token = ''): Promise<ReleaseDecision> {
+    if (outcome.kind === 'succeeded') return { kind: 'complete' };
+    const failure = outcome.kind === 'requeued' ? null : outcome;
+    const reply = (await dispatcherScripts.releaseTask.run(this.client, [this.keys.tenants()], [
+      this.keys.prefix,
+      ref.tenantId,
+      ref.queue,
+      ref.jobId,
+      Date.now(),
+      outcome.kind,
+      failure?.attemptsMade ?? 0,
+      outcome.kind === 'failed' ? outcome.retries : 0,
+      failure?.reason ?? '',
+      failure?.error.message ?? '',
+      failure?.error.stack ?? '',
+      token,
+    ])) as number[];
+    return decodeDecision(reply);
+  }
+
+  /** Extends the running leases of `refs` (with BullMQ's lock renewal); returns how many. */
+  async renew(refs: readonly SlotRef[]): Promise<number> {
+    if (refs.length === 0) return 0;
+    const args: (string | number)[] = [this.keys.prefix, Date.now() + this.leaseMs];
+    for (const ref of refs) args.push(ref.tenantId, ref.queue, ref.jobId);
+    return Number(await dispatcherScripts.renewLeases.run(this.client, [this.keys.tenants()], args));
+  }
+}
+
+function decodeDecision(reply: readonly number[]): ReleaseDecision {
+  const [code, allowed] = reply.map(Number);
+  switch (code) {
+    case DecisionCode.Requeued:
+      return { kind: 'requeued' };
+    case DecisionCode.Retry:
+      return { kind: 'retry', allowedRetries: allowed ?? 0 };
+    case DecisionCode.DeadLettered:
+      return { kind: 'dead-lettered', allowedRetries: allowed ?? 0 };
+    default:
+      throw new InternalError(`releaseTask: unexpected reply ${JSON.stringify(reply)}`);
+  }
+}

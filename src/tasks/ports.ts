@@ -1,0 +1,27 @@
+import type { Job, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TurbineError } from '../core/errors.js';
+import type { KeyLayout } from '../core/keys.js';
+import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
+
+/**
+ * What the SDK's parts need of their app ({@link Turbine} implements both), so that task
+ * definitions and results depend on these small ports rather than on the app class.
+ */
+
+/** What an {@link AsyncResult} reads through. */
+export interface ResultSource {
+  readonly keys: KeyLayout;
+  client(): Promise<Redis>;
+  /** The job of a task of `tenantId`; null when there is none or it is another tenant's. */
+  getJob(queue: string, taskId: string, tenantId: string): Promise<Job | null>;
+  queueEvents(queue: string): Promise<QueueEvents>;
+}
+
+/** What a task definition submits through. */
+export interface TaskHost extends ResultSource {
+  readonly tenantId: string | undefined;
+  readonly results: { keepCompletedSeconds: number; keepFailedSeconds: number };
+  reportSubmitted(request: AdmissionRequest, taskId: string, placement: Placement): void;
+  reportRejected(request: AdmissionRequest, error: TurbineError): void;
+}
