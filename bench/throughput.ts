@@ -26,7 +26,7 @@ async function measure(ctx: BenchContext, total: number, run: () => Promise<[num
   return { rate: total / ((end - first) / 1000), redisCpuUs: redisCpuUs / total, nodeCpuUs: (node.user + node.system) / total };
 }
 
-async function turbineRound(ctx: BenchContext, total: number): Promise<Figures> {
+async function turbineRound(ctx: BenchContext, total: number, logLevel: 'error' | 'info'): Promise<Figures> {
   const side = new TurbineSide(ctx.redis.url);
   try {
     const submit = await prepareTurbineNoop(side);
@@ -36,7 +36,7 @@ async function turbineRound(ctx: BenchContext, total: number): Promise<Figures> 
       await side.startWorker(CONCURRENCY, (worker) => {
         worker.on('task:started', () => progress.started());
         worker.on('task:finished', () => progress.finished());
-      });
+      }, logLevel);
       await progress.wait(300_000, 'turbine throughput');
       return [progress.firstStart, await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, total)];
     });
@@ -63,19 +63,25 @@ async function peerRound(ctx: BenchContext, total: number): Promise<Figures> {
   }
 }
 
-export const throughput: Benchmark = {
-  name: 'throughput',
-  async run(ctx) {
-    const total = ctx.quick ? 3000 : 20_000;
-    const bench = `1. Throughput (${total} no-op tasks, ${TENANTS} tenants, c=${CONCURRENCY})`;
-    const rows: FigureRow<Figures>[] = [
-      ['rate', { bench, metric: 'tasks/s', turbine: [], peer: [], target: { kind: 'ratio-min', value: 0.85 } }],
-      ['redisCpuUs', { bench, metric: 'redis-server CPU per task (µs)', turbine: [], peer: [] }],
-      ['nodeCpuUs', { bench, metric: 'worker (Node) CPU per task (µs)', turbine: [], peer: [] }],
-    ];
-    const sides = { turbine: () => turbineRound(ctx, total), peer: () => peerRound(ctx, total) };
-    return collectRounds(ctx, rows, sides, (r, round) =>
-      ctx.log(`throughput round ${round + 1}: turbine ${r.turbine.rate.toFixed(0)}/s, peer ${r.peer.rate.toFixed(0)}/s`),
-    );
-  },
-};
+/** Benchmark 1 with the worker logging at `level`: errors only (1a), or a line per task (1b). */
+function throughputBenchmark(name: string, label: string, level: 'error' | 'info', targetRatio: number): Benchmark {
+  return {
+    name,
+    async run(ctx) {
+      const total = ctx.quick ? 3000 : 20_000;
+      const bench = `${label} (${total} no-op tasks, ${TENANTS} tenants, c=${CONCURRENCY}, logs at ${level})`;
+      const rows: FigureRow<Figures>[] = [
+        ['rate', { bench, metric: 'tasks/s', turbine: [], peer: [], target: { kind: 'ratio-min', value: targetRatio } }],
+        ['redisCpuUs', { bench, metric: 'redis-server CPU per task (µs)', turbine: [], peer: [] }],
+        ['nodeCpuUs', { bench, metric: 'worker (Node) CPU per task (µs)', turbine: [], peer: [] }],
+      ];
+      const sides = { turbine: () => turbineRound(ctx, total, level), peer: () => peerRound(ctx, total) };
+      return collectRounds(ctx, rows, sides, (r, round) =>
+        ctx.log(`${name} round ${round + 1}: turbine ${r.turbine.rate.toFixed(0)}/s, peer ${r.peer.rate.toFixed(0)}/s`),
+      );
+    },
+  };
+}
+
+export const throughput = throughputBenchmark('throughput', '1a. Throughput', 'error', 0.85);
+export const throughputInfo = throughputBenchmark('throughput-info', '1b. Throughput', 'info', 0.75);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 // The built package, as users run it: src/ through tsx would add the loader's transform to every call.
 import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from 'turbine';
 
@@ -37,15 +38,26 @@ export class TurbineSide {
   /**
    * A worker in this process, configured as `turbine-worker` runs by default, except that it
    * logs errors only (at info it logs every task; a plain BullMQ worker logs nothing) and needs no
-   * fixed port.
+   * fixed port. With `logLevel: 'info'` it logs as by default, a JSON line per task written
+   * asynchronously (like turbine-worker's stdout) to /dev/null, so the cost of logging is measured
+   * without a terminal's.
    */
-  async startWorker(concurrency: number, attach: (worker: WorkerRuntime) => void = () => undefined): Promise<WorkerRuntime> {
+  async startWorker(
+    concurrency: number,
+    attach: (worker: WorkerRuntime) => void = () => undefined,
+    logLevel: 'error' | 'info' = 'error',
+  ): Promise<WorkerRuntime> {
+    const logger =
+      logLevel === 'info'
+        ? pino({ level: 'info', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: '/dev/null', sync: false }))
+        : undefined;
     const worker = await startWorker({
       app: this.app,
       backendUrl: this.url,
       concurrency,
       health: { port: 0, host: '127.0.0.1' },
-      log: { level: 'error' },
+      log: { level: logLevel },
+      logger,
     });
     // Before anything is awaited: the worker may start tasks as soon as its first reply arrives.
     attach(worker);

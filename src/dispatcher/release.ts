@@ -47,6 +47,9 @@ export interface SlotRef {
   jobId: string;
 }
 
+/** Shared by every successful run: nothing to allocate on the path every task takes. */
+const COMPLETE: ReleaseDecision = Object.freeze({ kind: 'complete' });
+
 /** The decision codes of `releaseTask-1.lua` (see its header). */
 const DecisionCode = { Requeued: 1, Retry: 3, DeadLettered: 4 } as const;
 
@@ -70,7 +73,7 @@ export class SlotClient {
    * could not be read; `token` is the run's lock token ('' when there was no run).
    */
   async settle(ref: SlotRef, outcome: RunOutcome, token = ''): Promise<ReleaseDecision> {
-    if (outcome.kind === 'succeeded') return { kind: 'complete' };
+    if (outcome.kind === 'succeeded') return COMPLETE;
     const failure = outcome.kind === 'requeued' ? null : outcome;
     const reply = (await dispatcherScripts.releaseTask.run(this.client, [this.keys.tenants()], [
       this.keys.prefix,

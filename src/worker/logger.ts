@@ -1,12 +1,35 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
+
+let stdout: ReturnType<typeof pino.destination> | null = null;
+
+/**
+ * Standard output, written asynchronously: a worker at `info` logs a line per task, and a
+ * synchronous write per line costs the worker a system call on the path of every task. Lines
+ * written while a write is in flight go out together with the next one; what is still buffered
+ * when the process exits is written then, synchronously. One stream for every logger of the
+ * process, so one exit hook.
+ */
+function asyncStdout(): DestinationStream {
+  if (!stdout) {
+    const stream = (stdout = pino.destination({ dest: 1, sync: false }));
+    process.once('exit', () => {
+      try {
+        stream.flushSync();
+      } catch {
+        // Nothing more can be done for lines lost at exit (stdout closed, stream not open yet).
+      }
+    });
+  }
+  return stdout;
+}
 
 /**
  * JSON logs on stdout (or `destination`). Secrets are redacted wherever they appear under these
  * names; URLs are logged through `redactUrl` by the code that logs them.
  */
-export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: LevelWithSilent, destination: DestinationStream = asyncStdout()): Logger {
   return pino(
     {
       level,

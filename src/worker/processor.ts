@@ -168,7 +168,7 @@ export class TaskProcessor {
         const error = new ResultTooLargeError(ref.tenantId, resultSize, maxResultSizeBytes);
         return { ref, about, started, error, outcome: { kind: 'dead', reason: 'result_too_large', attemptsMade, error: runError(error) } };
       }
-      return { ref, about, started, result, error: null, outcome: { kind: 'succeeded' } };
+      return { ref, about, started, result, error: null, outcome: SUCCEEDED };
     }
     if (!(thrown instanceof Error)) {
       const error = coerceError(thrown);
@@ -203,6 +203,8 @@ export class TaskProcessor {
     else logger.info(line, 'task finished');
   }
 }
+
+const SUCCEEDED: RunOutcome = Object.freeze({ kind: 'succeeded' });
 
 /** A task that cannot run (poison): dead-lettered at once, since retrying cannot help it. */
 function poison(job: Job, ref: SlotRef, reason: DeadLetterReason, error: Error): EndedRun {
