@@ -1,4 +1,6 @@
 export * from './core/errors.js';
+export { classify } from './core/classify.js';
+export type { ErrorCategory } from './core/classify.js';
 export { TenantManager } from './tenancy/manager.js';
 export type {
   CreateTenantInput,

@@ -1,7 +1,7 @@
 /**
  * The Redis key layout, in one place. The guide's keys come first and are kept exactly
  * (`turbine:tenant:<id>` and its `usage:*` counters, with the default prefix `turbine`); the
- * rest are Turbine's own bookkeeping under the same prefix. `src/commands/includes/keys.lua`
+ * rest are Turbine's own bookkeeping under the same prefix. `src/core/lua/includes/keys.lua`
  * builds the same names inside scripts; a test holds the two in step.
  *
  * Every key starts with the prefix, so a prefix with a hash tag (`{turbine}`) puts all of them

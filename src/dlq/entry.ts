@@ -3,7 +3,7 @@ import type { DeadLetterReason } from '../dispatcher/release.js';
 import type { JsonValue } from '../tenancy/tenant.js';
 
 /**
- * A task in the dead-letter queue, as `src/commands/includes/deadLetter.lua` stored it: a copy
+ * A task in the dead-letter queue, as `src/core/lua/includes/deadLetter.lua` stored it: a copy
  * of what is needed to inspect and replay it, which outlives the BullMQ job's retention.
  */
 export interface DeadLetterEntry {

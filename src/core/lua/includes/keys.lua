@@ -1,5 +1,5 @@
 --[[
-  Key names, the same as src/tenancy/keys.ts (test/integration/keys.test.ts holds them in
+  Key names, the same as src/core/keys.ts (test/integration/keys.test.ts holds them in
   step). P is the prefix (default "turbine"), T a tenant id, Q a queue name.
 ]]
 local function tenantKey(P, T) return P .. ":tenant:" .. T end
