@@ -81,20 +81,22 @@ function parseQueue(raw: unknown): QueueFigures {
   return { queue: String(row[0]), states };
 }
 
+/** A tenant's row, in the order `metricsSnapshot-1.lua` writes it (see its header). */
 function parseTenant(raw: unknown): TenantFigures {
-  const row = list(raw);
-  const oldest = num(row[10]);
+  const [tenantId, enabled, tasksHour, tasksDay, concurrent, total, held, waiting, running, deferred, oldestHeld, quotas, dlq] =
+    list(raw);
+  const oldest = num(oldestHeld);
   return {
-    tenantId: String(row[0]),
-    enabled: num(row[1]) === 1,
-    usage: { tasks_hour: num(row[2]), tasks_day: num(row[3]), concurrent: num(row[4]), total: num(row[5]) },
-    held: num(row[6]),
-    waiting: num(row[7]),
-    running: num(row[8]),
-    deferred: num(row[9]),
+    tenantId: String(tenantId),
+    enabled: num(enabled) === 1,
+    usage: { tasks_hour: num(tasksHour), tasks_day: num(tasksDay), concurrent: num(concurrent), total: num(total) },
+    held: num(held),
+    waiting: num(waiting),
+    running: num(running),
+    deferred: num(deferred),
     oldestHeldAt: oldest > 0 ? oldest : null,
-    quotas: pairs(row[11]),
-    dlq: pairs(row[12]),
+    quotas: pairs(quotas),
+    dlq: pairs(dlq),
   };
 }
 
