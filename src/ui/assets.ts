@@ -33,6 +33,7 @@ form.row label { display: flex; flex-direction: column; gap: .15rem; }
 button { font: inherit; padding: .25rem .7rem; cursor: pointer; }
 button.danger { color: var(--bad); }
 meter { width: 10rem; }
+td code { overflow-wrap: anywhere; }
 pre { white-space: pre-wrap; word-break: break-word; background: color-mix(in srgb, var(--line) 30%, transparent); padding: .5rem; }
 dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
 dl.fields dt { color: var(--muted); }

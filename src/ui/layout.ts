@@ -41,7 +41,7 @@ export function layout(ctx: PageContext, title: string, section: string, body: H
 <main id="main">
 ${ctx.notice ? html`<p class="notice" role="status">${ctx.notice}</p>` : ''}
 ${body}
-<p class="muted" id="live-status" role="status" aria-live="polite">Updates every ${Math.round(ctx.refreshMs / 1000)} s.</p>
+<p class="muted" id="live-status" role="status" aria-live="polite">Updates every ${ctx.refreshMs >= 1000 ? `${Math.round(ctx.refreshMs / 1000)} s` : `${ctx.refreshMs} ms`}.</p>
 </main>
 <script src="${ctx.base}/assets/console.js" defer></script>
 </body>
