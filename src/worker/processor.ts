@@ -7,6 +7,7 @@ import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
+import { traceRun } from '../tracing/run.js';
 import { HandlerTimeoutError, TimeoutWatchdog } from './timeout.js';
 
 export interface ProcessorDeps {
@@ -71,7 +72,11 @@ export class TaskProcessor {
     this.timeouts.stop();
   }
 
-  async process(job: Job, token: string): Promise<unknown> {
+  process(job: Job, token: string): Promise<unknown> {
+    return traceRun(job, () => this.processJob(job, token));
+  }
+
+  private async processJob(job: Job, token: string): Promise<unknown> {
     const jobId = job.id!;
     const queue = job.queueName;
     let envelope: TaskEnvelope;
