@@ -1,7 +1,7 @@
 /**
  * Turbine's dependency rules, checked by `npm test` (npm run deps): no import cycle between
  * files or folders, and imports point one way through the layers:
- *   core ← store ← dispatcher ← tenancy, dlq ← tasks, config, worker ← metrics, http ← cli, dev, ui
+ *   core ← store ← dispatcher ← tracing ← tenancy, dlq ← tasks, config, worker ← metrics, http, ui ← cli, dev
  * The composition roots (worker/start.ts, worker/main.ts, index.ts) attach the outer parts.
  */
 const layer = (name, mayNotImport, extra = {}) => ({
@@ -16,9 +16,10 @@ const OUTER = ['metrics', 'http', 'cli', 'dev', 'ui'];
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'import cycles between files', from: {}, to: { circular: true } },
-    layer('core', ['store', 'dispatcher', 'tenancy', 'dlq', 'tasks', 'config', 'worker', ...OUTER]),
-    layer('store', ['dispatcher', 'tenancy', 'dlq', 'tasks', 'config', 'worker', ...OUTER]),
-    layer('dispatcher', ['tenancy', 'dlq', 'tasks', 'config', 'worker', ...OUTER]),
+    layer('core', ['store', 'dispatcher', 'tracing', 'tenancy', 'dlq', 'tasks', 'config', 'worker', ...OUTER]),
+    layer('store', ['dispatcher', 'tracing', 'tenancy', 'dlq', 'tasks', 'config', 'worker', ...OUTER]),
+    layer('dispatcher', ['tracing', 'tenancy', 'dlq', 'tasks', 'config', 'worker', ...OUTER]),
+    layer('tracing', ['tenancy', 'dlq', 'tasks', 'config', 'worker', ...OUTER]),
     layer('tenancy', ['dlq', 'tasks', 'config', 'worker', ...OUTER]),
     layer('dlq', ['tasks', 'config', 'worker', ...OUTER]),
     layer('tasks', ['config', 'worker', ...OUTER]),
@@ -27,6 +28,7 @@ module.exports = {
     layer('metrics', ['http', 'cli', 'dev', 'ui']),
     layer('http', ['metrics', 'cli', 'dev', 'ui']),
     layer('dev', ['cli', 'ui']),
+    layer('ui', ['cli', 'dev']),
   ],
   options: {
     tsConfig: { fileName: 'tsconfig.json' },

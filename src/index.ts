@@ -28,7 +28,7 @@ export { AsyncResult } from './tasks/result.js';
 export { task, getDefaultApp, closeDefaultApp } from './tasks/default-app.js';
 export type { AnyHandler, ApplyOptions, ArgsOf, BackoffOptions, ResultOf, TaskContext, TaskOptions, TaskStatus } from './tasks/types.js';
 export type { Placement } from './dispatcher/admission.js';
-export type { RejectionReason } from './tasks/rejection.js';
+export type { RejectionReason } from './core/rejection.js';
 export { WorkerRuntime } from './worker/runtime.js';
 export { startWorker } from './worker/start.js';
 export type { StartWorkerOptions } from './worker/runtime.js';

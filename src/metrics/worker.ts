@@ -7,7 +7,7 @@ import { applySnapshot, clearRedisGauges } from './redis-gauges.js';
 import { GaugeRefresher } from './refresher.js';
 import { readSnapshot } from './snapshot.js';
 import { TaskEventRecorder } from './task-events.js';
-import { TURBINE_VERSION } from './version.js';
+import { TURBINE_VERSION } from '../core/version.js';
 
 const registries = new WeakMap<ObservedWorker, Registry>();
 

@@ -7,7 +7,7 @@ import { createWorkerClient } from '../store/connection.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { KeyLayout } from '../core/keys.js';
 import { assertQueueName, assertTaskLookupId, assertTenantId } from '../tenancy/validation.js';
-import { rejectionReason, type RejectionReason } from './rejection.js';
+import { rejectionReason, type RejectionReason } from '../core/rejection.js';
 import { AsyncResult } from './result.js';
 import type { TaskHost } from './ports.js';
 import { TaskDefinition } from './task.js';

@@ -2,6 +2,7 @@ import { admitTasks, type AdmissionRequest } from '../dispatcher/admission.js';
 import { encodeTask } from '../core/envelope.js';
 import { assertIntegerInRange } from '../core/integers.js';
 import { InvalidArgumentError, TenantMismatchError, type TurbineError } from '../core/errors.js';
+import { traceSubmissions } from '../tracing/submit.js';
 import { assertQueueName, assertTaskId, assertTaskName, assertTenantId } from '../tenancy/validation.js';
 import type { TaskHost } from './ports.js';
 import { AsyncResult } from './result.js';
@@ -58,7 +59,7 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
    */
   async applyBulk(items: readonly ApplyOptions<A>[]): Promise<BulkItemResult<R>[]> {
     const requests = items.map((item) => this.toRequest(item));
-    const outcomes = await admitTasks(await this.app.client(), this.app.keys, requests);
+    const outcomes = await traceSubmissions(requests, async () => admitTasks(await this.app.client(), this.app.keys, requests));
     return outcomes.map((outcome, i): BulkItemResult<R> => {
       const request = requests[i]!;
       if (!outcome.ok) {

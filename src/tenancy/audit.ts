@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { JsonValue } from './tenant.js';
 
-export type AuditAction = 'create' | 'update' | 'enable' | 'disable' | 'delete';
+/** `dlq_replay` and `dlq_purge` record work on the tenant's dead letters (from the web console). */
+export type AuditAction = 'create' | 'update' | 'enable' | 'disable' | 'delete' | 'dlq_replay' | 'dlq_purge';
+
+/** Entries kept per trail; the same cap as the Lua writer's (`includes/audit.lua`). */
+const AUDIT_MAXLEN = 1000;
 
 export interface AuditEntry {
   /** Stream entry id. */
@@ -19,6 +23,19 @@ export interface AuditEntryJson {
   actor: string;
   action: AuditAction;
   changes: JsonValue;
+}
+
+/**
+ * Appends an entry to a tenant's trail, in the Lua writer's format, for actions that are not a
+ * tenant change (so no change is announced on the change channel).
+ */
+export async function appendAuditEntry(
+  client: Redis,
+  key: string,
+  entry: { actor: string; action: AuditAction; changes: JsonValue },
+): Promise<void> {
+  await client.xadd(key, 'MAXLEN', '~', AUDIT_MAXLEN, '*', 'time', new Date().toISOString(), 'actor', entry.actor,
+    'action', entry.action, 'changes', JSON.stringify(entry.changes));
 }
 
 export async function readAuditLog(client: Redis, key: string, limit: number): Promise<AuditEntry[]> {

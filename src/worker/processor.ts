@@ -8,6 +8,7 @@ import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
+import { traceRun } from '../tracing/run.js';
 import { HandlerTimeoutError, TimeoutWatchdog } from './timeout.js';
 
 export interface ProcessorDeps {
@@ -85,7 +86,11 @@ export class TaskProcessor {
     this.timeouts.stop();
   }
 
-  async process(job: Job, token: string): Promise<unknown> {
+  process(job: Job, token: string): Promise<unknown> {
+    return traceRun(job, () => this.processJob(job, token));
+  }
+
+  private async processJob(job: Job, token: string): Promise<unknown> {
     const ended = await this.run(job, token);
     if (!ended) return completeInBullmq({ kind: 'requeued' }, undefined, null);
     const decision = await this.deps.slots.settle(ended.ref, ended.outcome, token);

@@ -616,6 +616,43 @@ describe('scenario: NetworkPolicy (ci/networkpolicy-values.yaml)', () => {
   });
 });
 
+describe('web console (ui.enabled)', () => {
+  it('runs `turbine ui` in its own Deployment and Service, with the Redis Secret, prefix and token, apart from the workers', async () => {
+    const manifests = await render([], ['ui.enabled=true', 'ui.tokenSecret=console-token']);
+    for (const manifest of manifests) validate(manifest);
+    const deployments = ofKind<IDeployment>(manifests, 'Deployment');
+    const ui = deployments.find((d) => d.metadata.name === `${FULLNAME}-ui`)!;
+    const worker = deployments.find((d) => d.metadata.name === FULLNAME)!;
+    const container = ui.spec!.template.spec!.containers[0]!;
+    expect([...container.command!, ...container.args!]).toEqual(['/usr/bin/tini', '--', 'turbine', 'ui', '--host', '0.0.0.0', '--port', '9470', '--refresh-ms', '2000']);
+    expect(container.env).toEqual([
+      ...workerContainer(worker).env!.filter((e) => e.name.startsWith('TURBINE_')),
+      { name: 'TURBINE_UI_TOKEN', valueFrom: { secretKeyRef: { name: 'console-token', key: 'token' } } },
+    ]);
+    expect(container.readinessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http-ui' });
+    expect(container.securityContext?.readOnlyRootFilesystem).toBe(true);
+    const uiLabels = ui.spec!.template.metadata!.labels;
+    expect(selects(ui.spec!.selector.matchLabels, uiLabels)).toBe(true);
+    // Neither selects the other's pods.
+    expect(selects(ui.spec!.selector.matchLabels, worker.spec!.template.metadata!.labels)).toBe(false);
+    expect(selects(worker.spec!.selector.matchLabels, uiLabels)).toBe(false);
+    const services = ofKind<IService>(manifests, 'Service');
+    const uiService = services.find((s) => s.metadata.name === `${FULLNAME}-ui`)!;
+    expect(selects(uiService.spec!.selector, uiLabels)).toBe(true);
+    expect(uiService.spec!.ports).toEqual([{ name: 'http-ui', port: 9470, targetPort: 'http-ui', protocol: 'TCP' }]);
+    expect(selects(services.find((s) => s.metadata.name === FULLNAME)!.spec!.selector, uiLabels)).toBe(false);
+  });
+
+  it('is read-only without a token Secret, and the NetworkPolicy lets browsers reach it', async () => {
+    const manifests = await render([ci('networkpolicy')], ['ui.enabled=true']);
+    const ui = ofKind<IDeployment>(manifests, 'Deployment').find((d) => d.metadata.name === `${FULLNAME}-ui`)!;
+    expect(ui.spec!.template.spec!.containers[0]!.env!.map((e) => e.name)).not.toContain('TURBINE_UI_TOKEN');
+    const policy = one<INetworkPolicy>(manifests, 'NetworkPolicy');
+    expect(selects(policy.spec!.podSelector.matchLabels, ui.spec!.template.metadata!.labels)).toBe(true);
+    expect(policy.spec!.ingress).toContainEqual({ ports: [{ port: 'http-ui', protocol: 'TCP' }] });
+  });
+});
+
 describe('names', () => {
   it('stay DNS labels of at most 63 characters for a long release name', async () => {
     // 53 characters, the longest release name Helm accepts.

@@ -1,0 +1,163 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DeadLetterEntry } from '../dlq/entry.js';
+import type { DeadLetterQueue } from '../dlq/queue.js';
+import { TenantNotFoundError } from '../core/errors.js';
+import type { AuditEntry } from '../tenancy/audit.js';
+import type { KeyLayout } from '../core/keys.js';
+import type { TenantManager } from '../tenancy/manager.js';
+import type { TenantStats } from '../tenancy/stats.js';
+import type { Tenant } from '../tenancy/tenant.js';
+
+/**
+ * What the console shows, read through the library's own classes (TenantManager, the
+ * dead-letter queue, BullMQ's Queue): the figures are the ones `turbine tenant stats` and
+ * `turbine dlq list` print, by construction.
+ */
+
+export interface TenantRow {
+  tenant: Tenant;
+  stats: TenantStats;
+  deadLetters: number;
+}
+
+export interface Overview {
+  readAt: Date;
+  tenants: TenantRow[];
+}
+
+export interface HeldTask {
+  queue: string;
+  taskId: string;
+}
+
+export interface TenantDetail {
+  row: TenantRow;
+  held: HeldTask[];
+  failures: DeadLetterEntry[];
+  audit: AuditEntry[];
+}
+
+export interface TenantDepth {
+  tenantId: string;
+  held: number;
+  waiting: number;
+  running: number;
+}
+
+export interface QueueView {
+  queue: string;
+  counts: Record<string, number>;
+  byTenant: TenantDepth[];
+  workers: WorkerLease[];
+  /** Redis connections BullMQ registered for the queue (Queue.getWorkers), or null when CLIENT LIST is not allowed. */
+  connections: number | null;
+}
+
+/** A worker's announcement of its capacity on a queue (it renews it every reconciler pass). */
+export interface WorkerLease {
+  workerId: string;
+  host: string;
+  pid: string;
+  queue: string;
+  concurrency: number;
+  expiresAt: Date;
+}
+
+export interface ConsoleSources {
+  client: Redis;
+  keys: KeyLayout;
+  manager: TenantManager;
+  deadLetters: DeadLetterQueue;
+  /** BullMQ's Queue of a name, opened once on the console's connection. */
+  queue: (name: string) => Queue;
+}
+
+/** Held entries shown per queue on a tenant's page. */
+const HELD_SHOWN = 20;
+
+export async function readOverview({ manager, deadLetters }: ConsoleSources): Promise<Overview> {
+  const tenants = await manager.listTenants();
+  const rows = await Promise.all(
+    tenants.map(async (tenant): Promise<TenantRow | null> => {
+      try {
+        const [stats, count] = await Promise.all([
+          manager.getTenantStats(tenant.tenantId),
+          deadLetters.count({ tenantId: tenant.tenantId }),
+        ]);
+        return { tenant, stats, deadLetters: count };
+      } catch (error) {
+        // Deleted between the listing and its stats: it is simply gone from this reading.
+        if (error instanceof TenantNotFoundError) return null;
+        throw error;
+      }
+    }),
+  );
+  return { readAt: new Date(), tenants: rows.filter((row): row is TenantRow => row !== null) };
+}
+
+export async function readTenantDetail(sources: ConsoleSources, row: TenantRow): Promise<TenantDetail> {
+  const { client, keys, manager, deadLetters } = sources;
+  const tenantId = row.tenant.tenantId;
+  const queues = (await client.smembers(keys.tenantQueues(tenantId))).sort();
+  const [heldLists, failures, audit] = await Promise.all([
+    Promise.all(queues.map((queue) => client.lrange(keys.held(tenantId, queue), 0, HELD_SHOWN - 1))),
+    deadLetters.list({ tenantId, limit: 10 }),
+    manager.getAuditLog(tenantId, { limit: 20 }),
+  ]);
+  const held = queues.flatMap((queue, i) =>
+    // A held entry is the job id, or `<jobId>:<priority>` for a prioritized task.
+    heldLists[i]!.map((entry) => ({ queue, taskId: entry.replace(/:\d+$/, '') })),
+  );
+  return { row, held, failures, audit };
+}
+
+export async function readQueues(sources: ConsoleSources, overview: Overview): Promise<QueueView[]> {
+  const { client, keys } = sources;
+  const names = (await client.smembers(keys.queues())).sort();
+  return Promise.all(
+    names.map(async (name): Promise<QueueView> => {
+      const queue = sources.queue(name);
+      const depth = client.pipeline();
+      for (const { tenant } of overview.tenants) {
+        depth
+          .llen(keys.held(tenant.tenantId, name))
+          .zcount(keys.slots(tenant.tenantId, name), '-inf', 0)
+          .zcount(keys.slots(tenant.tenantId, name), '(0', '+inf');
+      }
+      const [counts, replies, leases, connections] = await Promise.all([
+        queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed', 'completed'),
+        depth.exec(),
+        readLeases(client, keys, name),
+        queue.getWorkers().then(
+          (workers) => workers.length,
+          () => null,
+        ),
+      ]);
+      const n = (i: number): number => Number(replies?.[i]?.[1] ?? 0);
+      const byTenant = overview.tenants
+        .map(({ tenant }, t) => ({ tenantId: tenant.tenantId, held: n(t * 3), waiting: n(t * 3 + 1), running: n(t * 3 + 2) }))
+        .filter((d) => d.held + d.waiting + d.running > 0);
+      return { queue: name, counts, byTenant, workers: leases, connections };
+    }),
+  );
+}
+
+async function readLeases(client: Redis, keys: KeyLayout, queue: string): Promise<WorkerLease[]> {
+  const entries = await client.hgetall(keys.capacity(queue));
+  return Object.entries(entries)
+    .map(([workerId, value]) => {
+      const [concurrency, expiresAt] = value.split(':').map(Number);
+      // Worker ids are `<host>:<pid>:<random>`.
+      const parts = workerId.split(':');
+      return {
+        workerId,
+        host: parts.slice(0, -2).join(':') || workerId,
+        pid: parts.at(-2) ?? '',
+        queue,
+        concurrency: concurrency ?? 0,
+        expiresAt: new Date(expiresAt ?? 0),
+      };
+    })
+    .sort((a, b) => a.workerId.localeCompare(b.workerId));
+}

@@ -1,0 +1,210 @@
+/// <reference lib="dom" />
+// The page.evaluate callbacks run in the browser, where the DOM types apply.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskDefinition } from '../../src/tasks/task.js';
+import { cleanEnv, runBinary } from '../helpers/cli.js';
+import { pollUntil } from '../helpers/context.js';
+import { WorkerProcess } from '../helpers/processes.js';
+import { ConsoleProcess, launchChromium } from '../helpers/ui.js';
+import { TestWorld } from '../helpers/worker.js';
+
+/**
+ * The web console in a real browser (Debian's chromium driven by playwright-core), served by
+ * the real `turbine ui` binary, against a real Redis and a real `turbine-worker` process.
+ * Screenshots go to UI_SCREENSHOT_DIR (docs/images to refresh the docs), else a temporary dir.
+ */
+
+const TOKEN = 'test-console-token';
+const SHOTS = process.env.UI_SCREENSHOT_DIR ?? mkdtempSync(path.join(tmpdir(), 'turbine-ui-'));
+
+let world: TestWorld;
+let worker: WorkerProcess;
+let web: ConsoleProcess;
+let browser: Browser;
+
+interface StatsJson {
+  tasks_hour: number;
+  concurrent_tasks: number;
+  held_tasks: number;
+  waiting_tasks: number;
+  deferred_tasks: number;
+}
+
+async function cli(...args: string[]): Promise<unknown> {
+  const result = await runBinary([...args, '--json', '--backend-url', world.url, '--prefix', world.prefix], cleanEnv());
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+const cell = (page: Page, tenant: string, field: string): Promise<string> =>
+  page.locator(`tr[data-tenant="${tenant}"] [data-field="${field}"]`).innerText();
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `ui-${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  world = new TestWorld();
+  await world.manager.createTenant({ tenantId: 'acme', name: 'ACME Corporation', quotas: { maxConcurrentTasks: 2, maxTasksPerHour: 1000 } });
+  await world.manager.createTenant({ tenantId: 'globex', name: 'Globex', quotas: { maxTasksPerHour: 300 } });
+  worker = await WorkerProcess.start({ url: world.url, prefix: world.prefix, args: ['--concurrency', '10'] });
+  // The fixture's task sleeps for a minute: acme runs 2 (its cap) and holds 6, steadily.
+  const record = world.app.task({ name: 'record', queue: 'work', retries: 0 }, async (id: string, _ms: number) => id) as TaskDefinition<[string, number], string>;
+  await record.applyBulk(Array.from({ length: 8 }, (_, i) => ({ args: [`a${i}`, 60_000] as [string, number], tenantId: 'acme' })));
+  await record.applyBulk(Array.from({ length: 3 }, (_, i) => ({ args: [`g${i}`, 10] as [string, number], tenantId: 'globex' })));
+  // No worker has a task of this name: it is dead-lettered as unknown_task.
+  await world.app.task({ name: 'unheard-of', queue: 'work', retries: 0 }, async () => null).applyAsync({ args: [], tenantId: 'globex' });
+  await pollUntil(
+    async () => [(await cli('tenant', 'stats', 'acme')) as StatsJson, (await cli('dlq', 'list', '--tenant', 'globex')) as unknown[]] as const,
+    ([stats, dead]) => stats.concurrent_tasks === 2 && stats.held_tasks === 6 && dead.length === 1,
+    { what: 'acme running 2 and holding 6, one dead letter of globex', timeoutMs: 30_000 },
+  );
+  web = await ConsoleProcess.start({ url: world.url, prefix: world.prefix, token: TOKEN, refreshMs: 500 });
+  browser = await launchChromium();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+  worker?.kill('SIGKILL');
+  await worker?.exited;
+  await world?.close();
+});
+
+describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
+  it('shows on the Tenants page the numbers `turbine tenant stats` prints, and sorts by a column', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(`${web.url}/`);
+    const stats = (await cli('tenant', 'stats', 'acme')) as StatsJson;
+    expect(await cell(page, 'acme', 'running')).toBe(`${stats.concurrent_tasks} / 2`);
+    expect(await cell(page, 'acme', 'held')).toBe(String(stats.held_tasks));
+    expect(await cell(page, 'acme', 'waiting')).toBe(String(stats.waiting_tasks));
+    expect(await cell(page, 'acme', 'delayed')).toBe(String(stats.deferred_tasks));
+    expect(await cell(page, 'acme', 'hour')).toBe(`${stats.tasks_hour} / 1000`);
+    expect(await cell(page, 'globex', 'dlq')).toBe('1');
+    expect(await cell(page, 'acme', 'enabled')).toBe('yes');
+
+    await page.getByRole('link', { name: 'Held' }).click();
+    await expect.poll(() => page.locator('th[aria-sort="descending"]').innerText()).toContain('Held');
+    expect(await page.locator('tbody tr').first().getAttribute('data-tenant')).toBe('acme');
+    await shot(page, 'tenants');
+    await page.close();
+  });
+
+  it('shows a tenant: quota usage, held tasks with their reason, the audit trail', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(`${web.url}/`);
+    await page.getByRole('link', { name: 'acme', exact: true }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText()).toContain('Tenant acme');
+    const meter = page.getByRole('meter', { name: 'Running at once: 2 of 2' });
+    expect(await meter.getAttribute('value')).toBe('2');
+    expect(await page.locator('[data-live="held"]').innerText()).toContain('6 held because the tenant runs 2 of its cap of 2');
+    expect(await page.locator('[data-audit-action="create"]').count()).toBe(1);
+    await shot(page, 'tenant');
+    await page.close();
+  });
+
+  it('shows queues by tenant and the worker that serves them', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(`${web.url}/queues`);
+    const queue = page.getByRole('region', { name: 'work' });
+    expect(await queue.getByRole('row', { name: /^acme/ }).innerText()).toMatch(/acme\s+6\s+0\s+2/);
+    await shot(page, 'queues');
+    await page.getByRole('link', { name: 'Workers' }).click();
+    const rows = page.locator('[data-live="workers"] tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().innerText()).toContain(String(worker.pid));
+    await page.close();
+  });
+
+  it('lists, filters by reason and shows dead letters', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(`${web.url}/dead-letters`);
+    await page.getByLabel('Reason').fill('unknown_task');
+    await page.getByLabel('Reason').press('Enter');
+    const [entry] = (await cli('dlq', 'list', '--tenant', 'globex')) as { entry_id: string }[];
+    await page.getByRole('link', { name: entry!.entry_id }).click();
+    expect(await page.locator('dl.fields').innerText()).toContain('unknown_task');
+    await page.goto(`${web.url}/dead-letters?reason=timeout`);
+    expect(await page.locator('[data-live="dead-letters"]').innerText()).toContain('No dead letters');
+    await page.goto(`${web.url}/dead-letters?tenant=globex`);
+    await shot(page, 'dead-letters');
+    await page.close();
+  });
+
+  it('refuses actions without the token', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${web.url}/tenants/acme`);
+    expect(await page.getByRole('button', { name: /Disable tenant/ }).count()).toBe(0);
+    const status = await page.evaluate(async () => {
+      const response = await fetch('/actions/disable', { method: 'POST', body: new URLSearchParams({ tenant: 'acme', confirmed: 'yes' }) });
+      return response.status;
+    });
+    expect(status).toBe(403);
+    expect(((await cli('tenant', 'get', 'acme')) as { enabled: boolean }).enabled).toBe(true);
+    await page.close();
+  });
+
+  it('disables a tenant after sign-in and confirmation, by keyboard; another open page follows; the audit trail names the operator', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const watcher = await context.newPage();
+    await watcher.goto(`${web.url}/`);
+    const page = await context.newPage();
+    await page.goto(`${web.url}/tenants/acme`);
+    await page.getByRole('link', { name: 'Sign in to make changes' }).click();
+    await page.getByLabel('Your name, for the audit trail').fill('dana');
+    await page.getByLabel('Console token').fill(TOKEN);
+    await page.getByLabel('Console token').press('Enter');
+    expect(await page.getByRole('status').first().innerText()).toContain('Signed in as ui:dana');
+
+    await page.getByRole('button', { name: 'Disable tenant…' }).focus();
+    await page.keyboard.press('Enter');
+    // The confirmation page says what will happen and focuses Confirm: Enter confirms.
+    expect(await page.locator('#what').innerText()).toContain('Disable tenant acme');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Confirm');
+    await page.keyboard.press('Enter');
+    expect(await page.getByRole('status').first().innerText()).toContain('Disabled tenant acme.');
+
+    expect(((await cli('tenant', 'get', 'acme')) as { enabled: boolean }).enabled).toBe(false);
+    const [latest] = (await cli('tenant', 'audit', 'acme')) as { actor: string; action: string }[];
+    expect(latest).toMatchObject({ actor: 'ui:dana', action: 'disable' });
+    const auditRow = page.locator('[data-audit-action="disable"]');
+    expect(await auditRow.innerText()).toContain('ui:dana');
+    await shot(page, 'tenant-disabled');
+
+    // The page opened before the change shows it without a reload.
+    await watcher.waitForFunction(
+      () => document.querySelector('tr[data-tenant="acme"] [data-field="enabled"]')?.textContent === 'no',
+      undefined,
+      { timeout: 10_000 },
+    );
+    await context.close();
+  });
+
+  it('is usable by keyboard and every control has a label', async () => {
+    const page = await browser.newPage();
+    for (const pathName of ['/', '/tenants/acme', '/queues', '/dead-letters', '/workers', '/sign-in']) {
+      await page.goto(`${web.url}${pathName}`);
+      const unlabeled = await page.evaluate(() =>
+        [...document.querySelectorAll('input:not([type=hidden]), select, button, meter')]
+          .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label') && !el.textContent?.trim())
+          .map((el) => el.outerHTML),
+      );
+      expect(unlabeled, pathName).toEqual([]);
+      expect(await page.locator('html').getAttribute('lang')).toBe('en');
+      expect(await page.locator('h1').count()).toBe(1);
+    }
+    await page.goto(`${web.url}/`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Tenants');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/queues$/);
+    await page.close();
+  });
+});
