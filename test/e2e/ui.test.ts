@@ -210,4 +210,11 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
     await page.waitForURL(/\/queues$/);
     await page.close();
   });
+
+  it('refuses a bad port as bad usage (exit 2), and stops on SIGTERM with exit 0', async () => {
+    const bad = await runBinary(['ui', '--port', '99999'], cleanEnv());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Invalid --port 99999: expected a port number from 0 to 65535');
+    expect(await web.stop()).toBe(0);
+  });
 });
