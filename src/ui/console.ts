@@ -39,7 +39,7 @@ export interface TurbineConsole {
   close(): Promise<void>;
 }
 
-/** Dead letters read for the Dead letters page before the reason filter (which has no index). */
+/** Dead letters read for the Dead letters page before the reason and task filters (which have no index). */
 const DLQ_PAGE = 200;
 const FORM_LIMIT = 16 * 1024;
 
@@ -127,14 +127,15 @@ export function createConsole(options: ConsoleOptions = {}): TurbineConsole {
     const tenant = query.get('tenant')?.trim() ?? '';
     const queue = query.get('queue')?.trim() ?? '';
     const reason = query.get('reason')?.trim() ?? '';
+    const task = query.get('task')?.trim() ?? '';
     const filter = { ...(tenant ? { tenantId: tenant } : {}), ...(queue ? { queue } : {}) };
     const { entries, total } = await reads.get(`dlq:${tenant}\n${queue}`, async () => {
       const { deadLetters: dlq } = await connect();
       const [list, count] = await Promise.all([dlq.list({ ...filter, limit: DLQ_PAGE }), dlq.count(filter)]);
       return { entries: list, total: count };
     });
-    const shown = reason ? entries.filter((e) => e.reason === reason) : entries;
-    return deadLettersPage(ctx, shown, { tenant, queue, reason, scanned: entries.length, total });
+    const shown = entries.filter((e) => (!reason || e.reason === reason) && (!task || e.task === task));
+    return deadLettersPage(ctx, shown, { tenant, queue, reason, task, scanned: entries.length, total });
   }
 
   async function post(req: IncomingMessage, res: ServerResponse, ctx: PageContext, path: string): Promise<Html | null> {
@@ -204,7 +205,7 @@ export function createConsole(options: ConsoleOptions = {}): TurbineConsole {
 /** Turbine's refusals are the operator's to fix (400/409); anything else is the console's (500). */
 function statusOf(error: Error): number {
   if (!(error instanceof TurbineError)) return 500;
-  if (error.code === 'TENANT_NOT_FOUND' || error.code.endsWith('NOT_FOUND')) return 404;
+  if (error.code.endsWith('_NOT_FOUND')) return 404;
   return error.code.startsWith('INVALID_') ? 400 : 409;
 }
 

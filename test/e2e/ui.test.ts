@@ -122,16 +122,19 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
     await page.close();
   });
 
-  it('lists, filters by reason and shows dead letters', async () => {
+  it('lists, filters by task and reason, and shows dead letters', async () => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     await page.goto(`${web.url}/dead-letters`);
+    await page.getByLabel('Task').fill('unheard-of');
     await page.getByLabel('Reason').fill('unknown_task');
     await page.getByLabel('Reason').press('Enter');
     const [entry] = (await cli('dlq', 'list', '--tenant', 'globex')) as { entry_id: string }[];
     await page.getByRole('link', { name: entry!.entry_id }).click();
     expect(await page.locator('dl.fields').innerText()).toContain('unknown_task');
-    await page.goto(`${web.url}/dead-letters?reason=timeout`);
-    expect(await page.locator('[data-live="dead-letters"]').innerText()).toContain('No dead letters');
+    for (const filter of ['reason=timeout', 'task=record']) {
+      await page.goto(`${web.url}/dead-letters?${filter}`);
+      expect(await page.locator('[data-live="dead-letters"]').innerText()).toContain('No dead letters');
+    }
     await page.goto(`${web.url}/dead-letters?tenant=globex`);
     await shot(page, 'dead-letters');
     await page.close();
@@ -206,5 +209,12 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/queues$/);
     await page.close();
+  });
+
+  it('refuses a bad port as bad usage (exit 2), and stops on SIGTERM with exit 0', async () => {
+    const bad = await runBinary(['ui', '--port', '99999'], cleanEnv());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Invalid --port 99999: expected a port number from 0 to 65535');
+    expect(await web.stop()).toBe(0);
   });
 });

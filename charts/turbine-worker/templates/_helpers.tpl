@@ -165,3 +165,10 @@ worker that is still putting its tasks back). Takes (dict "root" $ "group" $grou
 {{- int64 $set }}
 {{- end }}
 {{- end }}
+
+{{/*
+Name of the web console's Deployment and Service.
+*/}}
+{{- define "turbine-worker.uiName" -}}
+{{- printf "%s-ui" (include "turbine-worker.fullname" . | trunc 60 | trimSuffix "-") }}
+{{- end }}

@@ -2,7 +2,6 @@ import { once as eventOnce } from 'node:events';
 import { createServer } from 'node:http';
 import type { CommandModule } from 'yargs';
 import { redactUrl, resolveBackendUrl } from '../../store/connection.js';
-import { createConsole } from '../../ui/console.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { once } from '../options.js';
 import { print, printNotice } from '../output.js';
@@ -49,6 +48,8 @@ export const uiCommand: CommandModule<object, UiArgs> = {
     if (!Number.isInteger(argv.refreshMs) || argv.refreshMs < 250) {
       throw new UsageError(`Invalid --refresh-ms ${argv.refreshMs}: expected at least 250`);
     }
+    // Loaded here, not with the CLI: other commands do not pay for the console's modules.
+    const { createConsole } = await import('../../ui/console.js');
     const web = createConsole({ backendUrl: argv.backendUrl, prefix: argv.prefix, refreshMs: argv.refreshMs });
     const server = createServer(web);
     server.listen(argv.port, argv.host);

@@ -7,22 +7,23 @@ export interface DeadLetterFilterView {
   tenant: string;
   queue: string;
   reason: string;
-  /** Entries read (newest first) before the reason filter, which has no index. */
+  task: string;
+  /** Entries read (newest first) before the reason and task filters, which have no index. */
   scanned: number;
   total: number;
 }
 
 /** The Dead letters page: filter, then inspect, replay or purge. */
 export function deadLettersPage(ctx: PageContext, entries: DeadLetterEntry[], filter: DeadLetterFilterView): Html {
-  const field = (name: 'tenant' | 'queue' | 'reason', label: string): Html =>
+  const field = (name: 'tenant' | 'queue' | 'reason' | 'task', label: string): Html =>
     html`<label>${label} <input name="${name}" value="${filter[name]}"></label>`;
   const body = html`<h1>Dead letters</h1>
 <form class="row" method="get" action="${ctx.base}/dead-letters" role="search" aria-label="Filter dead letters">
-${field('tenant', 'Tenant')}${field('queue', 'Queue')}${field('reason', 'Reason')}
+${field('tenant', 'Tenant')}${field('queue', 'Queue')}${field('task', 'Task')}${field('reason', 'Reason')}
 <button type="submit">Filter</button> <a href="${ctx.base}/dead-letters">Clear</a>
 </form>
 <div data-live="dead-letters">
-<p>${filter.total} entries match${filter.tenant || filter.queue ? ' the tenant and queue' : ''}${filter.reason ? html`; of the newest ${filter.scanned}, ${entries.length} have reason <code>${filter.reason}</code>` : ''}.</p>
+<p>${filter.total} entries match${filter.tenant || filter.queue ? ' the tenant and queue' : ''}${filter.reason || filter.task ? html`; of the newest ${filter.scanned}, ${entries.length} match the task and reason` : ''}.</p>
 ${failuresTable(ctx, entries, 'Dead letters, newest first')}
 </div>
 ${ctx.viewer.canAct && filter.tenant ? purgeForm(ctx, filter) : ''}
