@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
 // The built package, as users run it: src/ through tsx would add the loader's transform to every call.
-import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from 'turbine';
+import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from 'turbine-tasks';
 
 /**
  * Job options of the peer's jobs: those Turbine gives a task by default (3 retries, exponential

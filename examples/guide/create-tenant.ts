@@ -1,5 +1,5 @@
 // Guide: Tenant Configuration → "Creating Tenants with Quotas".
-import type { TenantManager, TenantQuotas } from '../../src/index.js';
+import type { TenantManager, TenantQuotas } from 'turbine-tasks';
 
 /** The guide's quotas, with TypeScript names (the guide's snake_case names are accepted too). */
 export const ACME_QUOTAS: TenantQuotas = {

@@ -1,5 +1,5 @@
 // Guide: Best Practices → "4. Graceful Degradation".
-import { QuotaExceededError, type TaskDefinition, type TenantManager } from '../../src/index.js';
+import { QuotaExceededError, type TaskDefinition, type TenantManager } from 'turbine-tasks';
 
 export type SubmitAnswer = { task_id: string } | { error: string; code: 'QUOTA_EXCEEDED' };
 

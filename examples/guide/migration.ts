@@ -1,5 +1,5 @@
 // Guide: Migration → "Migrating to Multi-Tenancy".
-import type { TenantManager, Turbine } from '../../src/index.js';
+import type { TenantManager, Turbine } from 'turbine-tasks';
 
 /** Step 1: `turbine tenant create default "Default Tenant"`. */
 export function createDefaultTenant(manager: TenantManager) {

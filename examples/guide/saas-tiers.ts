@@ -1,5 +1,5 @@
 // Guide: Examples → "SaaS Application with Tenant Tiers".
-import { QuotaExceededError, type TenantManager, type TenantQuotas, type Turbine } from '../../src/index.js';
+import { QuotaExceededError, type TenantManager, type TenantQuotas, type Turbine } from 'turbine-tasks';
 
 export const SAAS_TIER_QUOTAS = {
   free: { maxTasksPerHour: 100, maxConcurrentTasks: 2 },

@@ -1,5 +1,5 @@
 // Guide: Usage Tracking.
-import { statsToJson, type TenantManager } from '../../src/index.js';
+import { statsToJson, type TenantManager } from 'turbine-tasks';
 
 /** The guide's four counters, and whether one more task fits this hour. */
 export async function usageReport(manager: TenantManager, tenantId: string) {

@@ -1,4 +1,4 @@
-import type { TaskContext, Turbine } from '../../src/index.js';
+import type { TaskContext, Turbine } from 'turbine-tasks';
 
 /** Input of `process_request`: whatever JSON the client posted. */
 export type RequestData = Record<string, unknown>;
