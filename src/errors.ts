@@ -39,7 +39,10 @@ export class TurbineError extends Error {
 
 export class TenantNotFoundError extends TurbineError {
   constructor(readonly tenantId: string) {
-    super('TENANT_NOT_FOUND', `Tenant '${tenantId}' not found`);
+    super(
+      'TENANT_NOT_FOUND',
+      `Tenant '${tenantId}' not found; see 'turbine tenant list', or create it with 'turbine tenant create ${tenantId} <name>'`,
+    );
     this.name = 'TenantNotFoundError';
   }
 }

@@ -85,7 +85,11 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     this.queues = this.config.queues.length ? [...new Set(this.config.queues)] : taskQueues;
     const idle = this.queues.filter((q) => !taskQueues.includes(q));
     if (idle.length) {
-      this.logger.warn({ queues: idle }, 'no task of the app uses these queues; their tasks will be dead-lettered as unknown');
+      // A worker on such a queue could only dead-letter its tasks as unknown, so it is refused.
+      throw new ConfigError(
+        `No task of the app uses the queue${idle.length > 1 ? 's' : ''} ${idle.map((q) => `'${q}'`).join(', ')} ` +
+          `given in --queues (or TURBINE_QUEUES); the app's queues are: ${taskQueues.join(', ')}`,
+      );
     }
     this.health = new HealthServer(() => this.readinessProblems());
   }

@@ -53,7 +53,7 @@ async function expectRefusedWithoutWrites(submit: () => Promise<unknown>, error:
 
 describe('admission: each rule accepted at the limit, refused one past it', () => {
   it('refuses an unknown tenant', async () => {
-    await expectRefusedWithoutWrites(() => sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme-corp' }), TenantNotFoundError, /^Tenant 'acme-corp' not found$/);
+    await expectRefusedWithoutWrites(() => sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme-corp' }), TenantNotFoundError, /^Tenant 'acme-corp' not found; see 'turbine tenant list'/);
   });
 
   it('refuses a disabled tenant and accepts again once enabled', async () => {

@@ -198,7 +198,10 @@ describe('TenantManager: quota checks (advisory, as in the guide)', () => {
     await manager.createTenant({ tenantId: 'acme', name: 'A', quotas: { maxTaskSizeBytes: 100 } });
     expect(await manager.checkQuota('acme', 'task_size_bytes', 100)).toEqual([true, null]);
     expect((await manager.checkQuota('acme', 'task_size_bytes', 101))[0]).toBe(false);
-    expect(await manager.checkQuota('nobody', 'tasks_per_hour')).toEqual([false, "Tenant 'nobody' not found"]);
+    expect(await manager.checkQuota('nobody', 'tasks_per_hour')).toEqual([
+      false,
+      "Tenant 'nobody' not found; see 'turbine tenant list', or create it with 'turbine tenant create nobody <name>'",
+    ]);
     await manager.updateTenant('acme', { enabled: false });
     expect((await manager.checkQuota('acme', 'tasks_per_hour'))[1]).toMatch(/is disabled/);
   });
