@@ -41,7 +41,7 @@ export interface TaskView {
 }
 
 /**
- * The guide's FastAPI endpoint as an Express service: `POST /process` submits a task for the
+ * The Python SDK's FastAPI endpoint as an Express service: `POST /process` submits a task for the
  * request's tenant, `GET /tasks/:id` reads it back (only for that tenant), and every Turbine
  * refusal becomes an HTTP answer (404, 403, 413, 429 with Retry-After).
  */

@@ -234,7 +234,7 @@ describe('turbine tenant get', () => {
     expect(out).toMatch(/^Metadata\n {2}plan: +enterprise$/m);
   });
 
-  it('prints the guide-named JSON with --json', async () => {
+  it('prints the Python SDK-named JSON with --json', async () => {
     await createAcme(...ALL_QUOTA_FLAGS, '--metadata', 'plan=enterprise');
     const tenant = json<Record<string, unknown>>(await turbine('tenant', 'get', 'acme-corp', '--json'));
     const hash = await raw.hgetall(tenantKey('acme-corp'));
@@ -258,7 +258,7 @@ describe('turbine tenant get', () => {
     });
   });
 
-  it("reports an absent tenant with the guide's message, exit 1", async () => {
+  it("reports an absent tenant with the Python SDK's message, exit 1", async () => {
     expectFailure(await turbine('tenant', 'get', 'acme-corp'), 1, /^Error: Tenant 'acme-corp' not found; see 'turbine tenant list'/);
     expectFailure(await turbine('tenant', 'get', 'acme-corp', '--json'), 1, /^Error: Tenant 'acme-corp' not found; see 'turbine tenant list'/);
   });
@@ -272,7 +272,7 @@ describe('turbine tenant get', () => {
 });
 
 describe('turbine tenant update', () => {
-  it('changes the name, as the guide shows', async () => {
+  it("changes the name, as the Python SDK's docs show", async () => {
     await createAcme();
     const result = await turbine('tenant', 'update', 'acme-corp', '--name', 'ACME Inc.');
     expect(result.code, result.stderr).toBe(0);
@@ -336,7 +336,7 @@ describe('turbine tenant update', () => {
 });
 
 describe('turbine tenant stats', () => {
-  it("prints the guide's counters and the pending breakdown", async () => {
+  it("prints the Python SDK's counters and the pending breakdown", async () => {
     await createAcme('--max-tasks-per-hour', '1000');
     await raw.set(`${tenantKey('acme-corp')}:usage:tasks_hour`, '523', 'PX', 3_600_000);
     await raw.set(`${tenantKey('acme-corp')}:usage:tasks_day`, '8734', 'PX', 86_400_000);
@@ -454,7 +454,7 @@ describe('turbine tenant delete', () => {
     expect(await raw.exists(tenantKey('acme-corp'))).toBe(1);
   });
 
-  it("reports an absent tenant with the guide's message, exit 1", async () => {
+  it("reports an absent tenant with the Python SDK's message, exit 1", async () => {
     expectFailure(await turbine('tenant', 'delete', 'acme-corp', '--force'), 1, /^Error: Tenant 'acme-corp' not found; see 'turbine tenant list'/);
   });
 
