@@ -210,12 +210,17 @@ export class TaskNotFoundError extends TurbineError {
   }
 }
 
-/** Rethrown by `AsyncResult.get()` when the task ended in failure. */
+/**
+ * Rethrown by `AsyncResult.get()` when the task's handler failed: `remoteName` and `remoteCode`
+ * are the `name` and `code` of the error the handler threw (`'TypeError'`, `'ECONNRESET'`).
+ */
 export class TaskFailedError extends TurbineError {
   constructor(
     readonly taskId: string,
     readonly reason: string,
     readonly remoteStack?: string,
+    readonly remoteName = 'Error',
+    readonly remoteCode?: string,
   ) {
     super('TASK_FAILED', `Task '${taskId}' failed: ${reason}`);
     this.name = 'TaskFailedError';

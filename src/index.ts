@@ -28,6 +28,7 @@ export type { AnyHandler, ApplyOptions, ArgsOf, BackoffOptions, ResultOf, TaskCo
 export type { Placement } from './dispatcher/admission.js';
 export type { RejectionReason } from './tasks/rejection.js';
 export { startWorker, WorkerRuntime } from './worker/runtime.js';
+export { HandlerTimeoutError } from './worker/timeout.js';
 export type { StartWorkerOptions } from './worker/runtime.js';
 export type { WorkerEvents, TaskOutcome, ReconcileSummary } from './worker/events.js';
 export type { DeadLetterReason } from './dispatcher/slots.js';

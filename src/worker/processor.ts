@@ -7,6 +7,7 @@ import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
+import { withCodeLine } from '../tasks/remote-failure.js';
 import { HandlerTimeoutError, TimeoutWatchdog } from './timeout.js';
 
 export interface ProcessorDeps {
@@ -210,6 +211,7 @@ export class TaskProcessor {
 
 function unrecoverable(error: Error): UnrecoverableError {
   const wrapped = new UnrecoverableError(error.message);
-  wrapped.stack = error.stack ?? wrapped.stack;
+  // The error's own stack (so its name) and code, for AsyncResult.get() to rethrow it by class.
+  wrapped.stack = withCodeLine(error) ?? wrapped.stack;
   return wrapped;
 }

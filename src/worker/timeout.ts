@@ -1,7 +1,12 @@
-/** A handler ran longer than its task's `timeoutMs`. */
-export class HandlerTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`Task timed out after ${timeoutMs} ms`);
+import { TurbineError } from '../errors.js';
+
+/**
+ * A handler ran longer than its task's `timeoutMs`: raised in the worker, and again by
+ * `AsyncResult.get()` on the producer's side.
+ */
+export class HandlerTimeoutError extends TurbineError {
+  constructor(readonly timeoutMs: number) {
+    super('TIMEOUT', `Task timed out after ${timeoutMs} ms`);
     this.name = 'HandlerTimeoutError';
   }
 }
