@@ -291,21 +291,36 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
 
   private watchRedis(client: Redis, url: string): void {
     this.redisReady = client.status === 'ready';
+    // An outage logs one line per change of state: down, retrying, back. Errors of the queues'
+    // own connections meanwhile say the same thing again, so reportError leaves them out.
+    let lost = false;
+    let retrying = false;
     client.on('ready', () => {
-      if (!this.redisReady) this.logger.info({ backend: redactUrl(url) }, 'connected to Redis');
+      if (!this.redisReady) {
+        this.logger.info({ backend: redactUrl(url) }, lost ? 'Redis is back; consuming again' : 'connected to Redis');
+      }
       this.redisReady = true;
+      lost = false;
+      retrying = false;
       this.safeEmit('redis:status', { ready: true });
     });
     const down = (): void => {
       if (!this.redisReady || this.closing) return;
       this.redisReady = false;
+      lost = true;
       this.logger.warn({ backend: redactUrl(url) }, 'lost the connection to Redis; reconnecting with backoff');
       this.safeEmit('redis:status', { ready: false });
     };
     client.on('close', down);
-    client.on('reconnecting', down);
+    client.on('reconnecting', (delayMs: number) => {
+      down();
+      if (!lost || retrying || this.closing) return;
+      retrying = true;
+      this.logger.info({ backend: redactUrl(url), delayMs }, 'Redis still down; retrying until it answers');
+    });
     client.on('error', (error: Error) => {
-      if (this.redisReady || !this.firstTimeIn('waiting-for-redis')) return;
+      // Before the first connection only: an outage after it has its own lines.
+      if (this.redisReady || lost || !this.firstTimeIn('waiting-for-redis')) return;
       this.logger.warn({ backend: redactUrl(url), reason: describeConnectError(error) }, 'waiting for Redis; reconnecting with backoff');
     });
   }
@@ -333,7 +348,12 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   /** Logs an error at most once per 5 s per message, so an outage does not flood the logs. */
   private reportError(error: Error, queue?: string): void {
     this.safeEmit('worker:error', { error, queue });
-    if (this.firstTimeIn(`${queue ?? ''}:${error.message}`)) this.logger.error({ queue, err: error }, 'worker error');
+    const connection = isConnectionError(error);
+    if (connection && !this.redisReady) return;
+    if (!this.firstTimeIn(`${queue ?? ''}:${error.message}`)) return;
+    // A connection error is a state, not a bug: one line with its reason, no stack.
+    if (connection) this.logger.warn({ queue, reason: describeConnectError(error) }, 'Redis connection error');
+    else this.logger.error({ queue, err: error }, 'worker error');
   }
 
   /** True at most once per 5 s for a key. */
@@ -346,6 +366,13 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
 }
 
 /** Starts a worker; `await handle.ready()` to wait until it consumes, `handle.close()` to stop. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
+
+function isConnectionError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code !== undefined && CONNECTION_CODES.has(code)) || /Connection is closed|connect ECONN|Stream isn't writeable/.test(error.message);
+}
+
 export async function startWorker(options: StartWorkerOptions): Promise<WorkerRuntime> {
   const runtime = new WorkerRuntime(options);
   await runtime.start();

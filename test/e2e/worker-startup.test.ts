@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from '../helpers/context.js';
 import { PROBE_APP, WORKER_BIN, WorkerProcess } from '../helpers/processes.js';
+import { RedisServer } from '../helpers/redis-server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -129,5 +130,28 @@ describe('turbine-worker start', { timeout: 60_000 }, () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Health port 9464 (from --health-port) is already in use');
     expect(result.stderr).toContain('pass a free port with --health-port');
+  });
+
+  it('logs a Redis outage as one line per change of state (down, retrying, back), without stacks', async () => {
+    const server = await RedisServer.start();
+    try {
+      const worker = await start({ url: server.url });
+      await server.stop();
+      await worker.waitForLog((l) => l.msg === 'Redis still down; retrying until it answers');
+      // Redis stays down for several reconnect rounds (not a wait for a state: the outage's
+      // length), during which the queues' own connections fail again and again.
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      await server.launch();
+      await worker.waitForLog((l) => l.msg === 'Redis is back; consuming again');
+      const outage = worker.logs.slice(worker.logs.findIndex((l) => l.msg === 'consuming') + 1);
+      expect(outage.map((l) => l.msg)).toEqual([
+        'lost the connection to Redis; reconnecting with backoff',
+        'Redis still down; retrying until it answers',
+        'Redis is back; consuming again',
+      ]);
+      expect(outage.some((l) => 'err' in l || 'stack' in l)).toBe(false);
+    } finally {
+      await server.close();
+    }
   });
 });
