@@ -3,7 +3,7 @@ import { Queue, Worker, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 // The built package, as users run it: src/ through tsx would add the loader's transform to every call.
-import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from 'turbine';
+import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from 'turbine-tasks';
 
 /**
  * Job options of the peer's jobs: those Turbine gives a task by default (3 retries, exponential

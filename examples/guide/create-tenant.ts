@@ -1,7 +1,7 @@
 // Guide: Tenant Configuration → "Creating Tenants with Quotas".
-import type { TenantManager, TenantQuotas } from '../../src/index.js';
+import type { TenantManager, TenantQuotas } from 'turbine-tasks';
 
-/** The guide's quotas, with TypeScript names (the guide's snake_case names are accepted too). */
+/** The Python SDK's quotas, with TypeScript names (the Python SDK's snake_case names are accepted too). */
 export const ACME_QUOTAS: TenantQuotas = {
   maxTasksPerHour: 1000,
   maxTasksPerDay: 10000,

@@ -1,5 +1,5 @@
 // Guide: Best Practices → "4. Graceful Degradation".
-import { QuotaExceededError, type TaskDefinition, type TenantManager } from '../../src/index.js';
+import { QuotaExceededError, type TaskDefinition, type TenantManager } from 'turbine-tasks';
 
 export type SubmitAnswer = { task_id: string } | { error: string; code: 'QUOTA_EXCEEDED' };
 
@@ -23,7 +23,7 @@ export async function submitGracefully<D>(
 }
 
 /**
- * The guide's `check_quota` before submitting, now advisory: useful to skip preparing an
+ * The Python SDK's `check_quota` before submitting, now advisory: useful to skip preparing an
  * expensive payload, but another producer can take the last slot between this check and
  * the submission, so `submitGracefully` still handles the refusal.
  */

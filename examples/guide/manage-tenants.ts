@@ -1,5 +1,5 @@
 // Guide: Tenant Management (updating, disabling, deleting) and Troubleshooting.
-import type { TenantManager } from '../../src/index.js';
+import type { TenantManager } from 'turbine-tasks';
 
 /** "Update quotas": the quotas given change, the others keep their value. */
 export function raiseQuotas(manager: TenantManager, tenantId: string) {

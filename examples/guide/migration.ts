@@ -1,5 +1,5 @@
 // Guide: Migration → "Migrating to Multi-Tenancy".
-import type { TenantManager, Turbine } from '../../src/index.js';
+import type { TenantManager, Turbine } from 'turbine-tasks';
 
 /** Step 1: `turbine tenant create default "Default Tenant"`. */
 export function createDefaultTenant(manager: TenantManager) {
@@ -16,7 +16,7 @@ export function defineSendEmail(app: Turbine) {
 }
 
 /**
- * Step 2, after, as the guide writes it. Unlike the Python SDK, Turbine refuses to submit a
+ * Step 2, after, as the Python SDK's docs write it. Unlike the Python SDK, Turbine refuses to submit a
  * pinned task for another tenant, so leave tasks unpinned (as above) if step 3 routes them
  * to new customers' tenants.
  */

@@ -1,5 +1,5 @@
 // Guide: Best Practices → "3. Monitoring".
-import type { TenantManager } from '../../src/index.js';
+import type { TenantManager } from 'turbine-tasks';
 
 /** The alert to send when a tenant has used more than `thresholdPct` of its hourly quota, else null. */
 export async function hourlyQuotaAlert(manager: TenantManager, tenantId: string, thresholdPct = 80): Promise<string | null> {

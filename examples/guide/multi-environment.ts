@@ -1,5 +1,5 @@
 // Guide: Examples → "Multi-Environment Setup", and Django Integration → "Settings Configuration".
-import { InvalidArgumentError, Turbine, type TurbineOptions } from '../../src/index.js';
+import { InvalidArgumentError, Turbine, type TurbineOptions } from 'turbine-tasks';
 
 /** Different tenants for different environments. */
 export const TENANTS = {

@@ -1,5 +1,5 @@
 // Guide: Quick Start → "Defining Tenant-Specific Tasks".
-import { getDefaultApp, type TaskContext, type Turbine } from '../../src/index.js';
+import { getDefaultApp, type TaskContext, type Turbine } from 'turbine-tasks';
 
 /**
  * Defines the quick start's two tasks. Without an app they go on the default app, like the

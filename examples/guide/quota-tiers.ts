@@ -1,5 +1,5 @@
 // Guide: Best Practices → "2. Quota Planning".
-import type { TenantQuotas } from '../../src/index.js';
+import type { TenantQuotas } from 'turbine-tasks';
 
 export const FREE_QUOTAS: TenantQuotas = {
   maxTasksPerHour: 100,

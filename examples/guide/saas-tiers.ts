@@ -1,5 +1,5 @@
 // Guide: Examples → "SaaS Application with Tenant Tiers".
-import { QuotaExceededError, type TenantManager, type TenantQuotas, type Turbine } from '../../src/index.js';
+import { QuotaExceededError, type TenantManager, type TenantQuotas, type Turbine } from 'turbine-tasks';
 
 export const SAAS_TIER_QUOTAS = {
   free: { maxTasksPerHour: 100, maxConcurrentTasks: 2 },
@@ -21,7 +21,7 @@ export function createSaasApp(app: Turbine, tenantMgr: TenantManager) {
   }
 
   /**
-   * The guide checked the quota, incremented `tasks_hour` and `tasks_day` by hand, then
+   * The Python SDK's docs checked the quota, incremented `tasks_hour` and `tasks_day` by hand, then
    * submitted. Turbine's admission does all three in one atomic step, so doing them here
    * would count each task twice and let racing submissions pass the check together.
    */

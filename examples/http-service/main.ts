@@ -3,7 +3,7 @@
 //   turbine tenant create acme "ACME"
 //   curl -XPOST -H 'X-Tenant-ID: acme' -H 'content-type: application/json' -d '{"a":1}' localhost:3000/process
 // In production run the worker as its own process (turbine-worker) from the same task module.
-import { TenantManager, Turbine, startWorker } from '../../src/index.js';
+import { TenantManager, Turbine, startWorker } from 'turbine-tasks';
 import { createService } from './service.js';
 
 const app = new Turbine();

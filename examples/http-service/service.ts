@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';
-import { TaskFailedError, TaskNotFoundError, type TenantManager, type Turbine } from '../../src/index.js';
-import { expressErrorHandler, expressTenant, tenantOf, type TenantStrategy } from '../../src/http/index.js';
+import { TaskFailedError, TaskNotFoundError, type TenantManager, type Turbine } from 'turbine-tasks';
+import { expressErrorHandler, expressTenant, tenantOf, type TenantStrategy } from 'turbine-tasks/http';
 import { defineServiceTasks, type RequestData, type ServiceTasks } from './tasks.js';
 
 export interface ServiceOptions {
@@ -41,7 +41,7 @@ export interface TaskView {
 }
 
 /**
- * The guide's FastAPI endpoint as an Express service: `POST /process` submits a task for the
+ * The Python SDK's FastAPI endpoint as an Express service: `POST /process` submits a task for the
  * request's tenant, `GET /tasks/:id` reads it back (only for that tenant), and every Turbine
  * refusal becomes an HTTP answer (404, 403, 413, 429 with Retry-After).
  */

@@ -1,9 +1,9 @@
-import type { TaskContext, Turbine } from '../../src/index.js';
+import type { TaskContext, Turbine } from 'turbine-tasks';
 
 /** Input of `process_request`: whatever JSON the client posted. */
 export type RequestData = Record<string, unknown>;
 
-/** The guide's FastAPI task, on the `api-tasks` queue. */
+/** The Python SDK's FastAPI task, on the `api-tasks` queue. */
 export function defineServiceTasks(app: Turbine) {
   const processRequest = app.task(
     { name: 'process_request', queue: 'api-tasks' },

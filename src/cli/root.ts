@@ -5,6 +5,7 @@ import { tenantCommand } from './commands/tenant.js';
 import { dlqCommand } from './commands/dlq/dlq.js';
 import { uiCommand } from './commands/ui.js';
 import { errorLine, exitCodeFor, usageErrorFrom } from './exit.js';
+import { knownFlags, suggestFlags } from './flag-suggestion.js';
 import { CliRun, runContext } from './run.js';
 
 /**
@@ -28,11 +29,11 @@ export async function runCli(argv: string[]): Promise<number> {
     // Return to the caller after --help or --version instead of exiting, so that runCli stays testable.
     .exitProcess(false)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .fail((message, error) => {
+    .fail((message, error, context) => {
       // yargs calls this for its own usage errors (a message, or a YError for a flag missing its
       // value) and for errors thrown by handlers, which pass through unchanged.
       if (error && error.name !== 'YError') throw error;
-      throw usageErrorFrom(error?.message ?? message);
+      throw usageErrorFrom(suggestFlags(error?.message ?? message, knownFlags(context), argv));
     });
   try {
     await parser.parseAsync(argv, runContext(run));

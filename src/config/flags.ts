@@ -10,13 +10,20 @@ export function configFlagOptions(): Record<string, Options> {
   for (const option of listOptions()) {
     const name = option.flag.slice(2);
     const describe = `${option.description} [env ${option.envVar}]`;
-    if (option.type === 'number') out[name] = { type: 'number', describe, group: 'Configuration:' };
-    else if (option.type === 'boolean') out[name] = { type: 'boolean', describe, group: 'Configuration:' };
-    else if (option.type === 'list') {
-      out[name] = { type: 'string', describe, group: 'Configuration:', coerce: (v: string | string[]) => splitList(v) };
-    } else out[name] = { type: 'string', describe, group: 'Configuration:' };
+    // Shown in --help only: a yargs default would count as a flag and hide the file and environment.
+    const shown = { describe, group: 'Configuration:', defaultDescription: defaultShown(option.defaultValue) };
+    if (option.type === 'number') out[name] = { type: 'number', ...shown };
+    else if (option.type === 'boolean') out[name] = { type: 'boolean', ...shown };
+    else if (option.type === 'list') out[name] = { type: 'string', ...shown, coerce: (v: string | string[]) => splitList(v) };
+    else out[name] = { type: 'string', ...shown };
   }
   return out;
+}
+
+function defaultShown(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) return value.length ? value.join(',') : undefined;
+  return String(value);
 }
 
 function splitList(value: string | string[]): string[] {

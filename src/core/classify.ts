@@ -30,6 +30,7 @@ const CATEGORY: Record<TurbineErrorCode, ErrorCategory> = {
   DEAD_LETTER_NOT_FOUND: 'refused',
   DEAD_LETTER_NOT_REPLAYABLE: 'refused',
   TASK_FAILED: 'refused',
+  HANDLER_TIMEOUT: 'refused',
   TIMEOUT: 'unavailable',
   REDIS_UNAVAILABLE: 'unavailable',
   INTERNAL: 'internal',

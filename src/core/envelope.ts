@@ -2,7 +2,7 @@ import { InvalidArgumentError } from './errors.js';
 import type { JsonValue } from './json.js';
 
 /**
- * The data of every Turbine job: the tenant and the task's arguments, with the guide's names
+ * The data of every Turbine job: the tenant and the task's arguments, with the Python SDK's names
  * ("the tenant_id is stored in task metadata and headers"), so that the worker, the metrics
  * and the dead-letter queue all see the tenant without a lookup.
  */

@@ -25,6 +25,7 @@ export type TurbineErrorCode =
   | 'DEAD_LETTER_NOT_REPLAYABLE'
   | 'TASK_FAILED'
   | 'TIMEOUT'
+  | 'HANDLER_TIMEOUT'
   | 'CONFIG_INVALID'
   | 'REDIS_UNAVAILABLE'
   | 'INTERNAL';
@@ -41,7 +42,10 @@ export class TurbineError extends Error {
 
 export class TenantNotFoundError extends TurbineError {
   constructor(readonly tenantId: string) {
-    super('TENANT_NOT_FOUND', `Tenant '${tenantId}' not found`);
+    super(
+      'TENANT_NOT_FOUND',
+      `Tenant '${tenantId}' not found; see 'turbine tenant list', or create it with 'turbine tenant create ${tenantId} <name>'`,
+    );
     this.name = 'TenantNotFoundError';
   }
 }
@@ -209,12 +213,17 @@ export class TaskNotFoundError extends TurbineError {
   }
 }
 
-/** Rethrown by `AsyncResult.get()` when the task ended in failure. */
+/**
+ * Rethrown by `AsyncResult.get()` when the task's handler failed: `remoteName` and `remoteCode`
+ * are the `name` and `code` of the error the handler threw (`'TypeError'`, `'ECONNRESET'`).
+ */
 export class TaskFailedError extends TurbineError {
   constructor(
     readonly taskId: string,
     readonly reason: string,
     readonly remoteStack?: string,
+    readonly remoteName = 'Error',
+    readonly remoteCode?: string,
   ) {
     super('TASK_FAILED', `Task '${taskId}' failed: ${reason}`);
     this.name = 'TaskFailedError';
@@ -243,6 +252,17 @@ export class RedisUnavailableError extends TurbineError {
       options,
     );
     this.name = 'RedisUnavailableError';
+  }
+}
+
+/**
+ * A handler ran longer than its task's `timeoutMs`: raised in the worker, and again by
+ * `AsyncResult.get()` on the producer's side.
+ */
+export class HandlerTimeoutError extends TurbineError {
+  constructor(readonly timeoutMs: number) {
+    super('HANDLER_TIMEOUT', `Task timed out after ${timeoutMs} ms`);
+    this.name = 'HandlerTimeoutError';
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The Redis key layout, in one place. The guide's keys come first and are kept exactly
+ * The Redis key layout, in one place. The Python SDK's keys come first and are kept exactly
  * (`turbine:tenant:<id>` and its `usage:*` counters, with the default prefix `turbine`); the
  * rest are Turbine's own bookkeeping under the same prefix. `src/core/lua/includes/keys.lua`
  * builds the same names inside scripts; a test holds the two in step.
@@ -10,7 +10,7 @@
 
 export const DEFAULT_PREFIX = 'turbine';
 
-/** The guide's usage counters (`turbine:tenant:<id>:usage:<metric>`). */
+/** The Python SDK's usage counters (`turbine:tenant:<id>:usage:<metric>`). */
 export const USAGE_METRICS = ['tasks_hour', 'tasks_day', 'concurrent', 'total'] as const;
 export type UsageMetric = (typeof USAGE_METRICS)[number];
 

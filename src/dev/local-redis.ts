@@ -42,7 +42,9 @@ export async function findOrStartRedis(port: number, dataRoot: string): Promise<
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction'],
-    { stdio: 'ignore' },
+    // Its own process group: Ctrl-C in the terminal reaches `turbine dev` only, which stops
+    // redis-server itself once the worker has drained.
+    { stdio: 'ignore', detached: true },
   );
   await waitForRedis(url, child);
   return { url, started: true, stop: () => stopChild(child) };

@@ -4,6 +4,7 @@ import {
   InvalidArgumentError,
   QuotaExceededError,
   TenantDisabledError,
+  TenantNotFoundError,
   TurbineError,
   type TurbineErrorCode,
 } from '../core/errors.js';
@@ -75,6 +76,9 @@ function forTurbineError(error: TurbineError, options: HttpErrorOptions): HttpEr
       const message = error instanceof TenantDisabledError ? `Tenant '${error.tenantId}' is disabled` : 'Tenant is disabled';
       return answer(403, error.code, message);
     }
+    case 'TENANT_NOT_FOUND':
+      // As for a disabled tenant: the operator's hint is not for API clients.
+      return answer(404, error.code, error instanceof TenantNotFoundError ? `Tenant '${error.tenantId}' not found` : 'Tenant not found');
     case 'TASK_NOT_FOUND':
       // Another tenant's task is reported as not found too (AsyncResult), with the same
       // message, so that a client cannot learn which task ids other tenants have.

@@ -13,7 +13,7 @@ export interface TenantResolverOptions<R = TenantRequest> {
    */
   strategies?: readonly TenantStrategy<R>[];
   /**
-   * Tenant of requests where no strategy finds one (the guide's `'default'` fallback).
+   * Tenant of requests where no strategy finds one (the Python SDK's `'default'` fallback).
    * Without it such requests are refused (400, `TENANT_REQUIRED`).
    */
   defaultTenant?: string;

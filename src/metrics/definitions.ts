@@ -120,7 +120,7 @@ export function createRedisGauges(registry: Registry) {
     }),
     quotaLimit: new Gauge({
       name: 'turbine_tenant_quota_limit',
-      help: "The tenant's quotas that are set (unlimited ones have no series), by the guide's quota name.",
+      help: "The tenant's quotas that are set (unlimited ones have no series), by the Python SDK's quota name.",
       labelNames: ['tenant', 'quota'] as const,
       registers,
     }),

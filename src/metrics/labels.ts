@@ -1,5 +1,5 @@
 /**
- * Bounded label values (ARCHITECTURE decision 10). Every distinct label value is a time series
+ * Bounded label values. Every distinct label value is a time series
  * in Prometheus for as long as the process lives, so a label fed by data (tenant ids, task
  * names from jobs added by hand) must not grow without limit: the first `max` distinct values
  * keep their own label, later ones share {@link OTHER_LABEL}. A value once given its own label

@@ -37,7 +37,7 @@ export interface TenantFigures {
   deferred: number;
   /** Submission time (ms) of the oldest held task, or null when none is held. */
   oldestHeldAt: number | null;
-  /** The quotas that are set, by the guide's name (`max_tasks_per_hour`, …). */
+  /** The quotas that are set, by the Python SDK's name (`max_tasks_per_hour`, …). */
   quotas: Map<string, number>;
   /** Dead-letter entries by queue. */
   dlq: Map<string, number>;

@@ -3,7 +3,7 @@ import { InvalidArgumentError, RedisUnavailableError } from '../core/errors.js';
 
 export const DEFAULT_BACKEND_URL = 'redis://localhost:6379';
 
-/** `TURBINE_BACKEND_URL`, else the guide's default. */
+/** `TURBINE_BACKEND_URL`, else the Python SDK's default. */
 export function resolveBackendUrl(explicit?: string): string {
   return explicit ?? process.env.TURBINE_BACKEND_URL ?? DEFAULT_BACKEND_URL;
 }

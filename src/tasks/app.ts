@@ -14,7 +14,7 @@ import { TaskDefinition } from './task.js';
 import type { AnyHandler, ArgsOf, ResultOf, TaskOptions } from './types.js';
 
 export interface TurbineOptions extends RedisClientOptions {
-  /** Default tenant of this app's submissions (the guide's TURBINE_TENANT_ID setting). */
+  /** Default tenant of this app's submissions (the Python SDK's TURBINE_TENANT_ID setting). */
   tenantId?: string;
   /** How long results stay readable by `AsyncResult.get()`. */
   results?: { keepCompletedSeconds?: number; keepFailedSeconds?: number };

@@ -6,7 +6,7 @@ let defaultApp: Turbine | undefined;
 
 /**
  * The app behind the module-level {@link task}, configured from the environment
- * (`TURBINE_BACKEND_URL`, `TURBINE_TENANT_ID`, `TURBINE_PREFIX`), like the guide's Django setting.
+ * (`TURBINE_BACKEND_URL`, `TURBINE_TENANT_ID`, `TURBINE_PREFIX`), like the Python SDK's Django setting.
  */
 export function getDefaultApp(): Turbine {
   defaultApp ??= new Turbine({ tenantId: process.env.TURBINE_TENANT_ID || undefined });

@@ -3,6 +3,7 @@ import type { Placement } from '../dispatcher/admission.js';
 import { TaskFailedError, TaskNotFoundError, TimeoutError } from '../core/errors.js';
 import { heldEntry } from '../core/held-entry.js';
 import type { ResultSource } from './ports.js';
+import { remoteFailure } from './remote-failure.js';
 import type { TaskStatus } from './types.js';
 
 /** A submitted task: ask where it is, or wait for its result. */
@@ -42,8 +43,9 @@ export class AsyncResult<R = unknown> {
   }
 
   /**
-   * Waits for the task to finish and returns its result, or throws {@link TaskFailedError}
-   * with the task's error. Waiting is event-driven (BullMQ's event stream), not polling.
+   * Waits for the task to finish and returns its result, or rejects with the failure: a
+   * `ResultTooLargeError`, a `HandlerTimeoutError`, or a {@link TaskFailedError}
+   * carrying the name and code of the error the handler threw. Waiting is event-driven (BullMQ's event stream), not polling.
    */
   async get({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<R> {
     const job = await this.app.getJob(this.queue, this.taskId, this.tenantId);
@@ -65,8 +67,6 @@ export class AsyncResult<R = unknown> {
 }
 
 async function settled<R>(job: Job): Promise<R> {
-  if (await job.isFailed()) {
-    throw new TaskFailedError(job.id ?? '', job.failedReason ?? 'failed', job.stacktrace?.at(-1));
-  }
+  if (await job.isFailed()) throw remoteFailure(job);
   return job.returnvalue as R;
 }

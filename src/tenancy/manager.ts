@@ -184,7 +184,7 @@ export class TenantManager {
   }
 
   /**
-   * The guide's advisory check: would one more of `quotaType` be allowed now? Returns
+   * The Python SDK's advisory check: would one more of `quotaType` be allowed now? Returns
    * `[true, null]` or `[false, reason]`; Turbine enforces the same limits itself on submission.
    * `currentValue` replaces the stored usage (and is required for size and retry checks).
    */
@@ -208,7 +208,7 @@ export class TenantManager {
   }
 
   /**
-   * A usage counter. `concurrent` is the running count, read from the tasks' slots (the guide's
+   * A usage counter. `concurrent` is the running count, read from the tasks' slots (the Python SDK's
    * `usage:concurrent` key mirrors it and is rewritten by the reconciler every few seconds).
    */
   async getUsage(tenantId: string, metric: UsageMetric): Promise<number> {

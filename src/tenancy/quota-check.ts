@@ -9,7 +9,7 @@ import {
 import type { TenantStats } from './stats.js';
 import type { Tenant } from './tenant.js';
 
-/** The guide's quota types for `checkQuota`. */
+/** The Python SDK's quota types for `checkQuota`. */
 export const QUOTA_TYPES = [
   'tasks_per_hour',
   'tasks_per_day',
@@ -21,7 +21,7 @@ export const QUOTA_TYPES = [
 ] as const;
 export type QuotaType = (typeof QUOTA_TYPES)[number];
 
-/** `[allowed, reason]`, mirroring the guide's `allowed, error = check_quota(...)`. */
+/** `[allowed, reason]`, mirroring the Python SDK's `allowed, error = check_quota(...)`. */
 export type QuotaCheckResult = [allowed: true, error: null] | [allowed: false, error: string];
 
 const OK: QuotaCheckResult = [true, null];

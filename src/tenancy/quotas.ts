@@ -3,8 +3,8 @@ import { InvalidQuotaError } from '../core/errors.js';
 import { isValidQueueName } from './validation.js';
 
 /**
- * A tenant's quotas: the guide's eight. An unset (or `null`) quota means unlimited, so an
- * empty object is the guide's "Enterprise tier (no limits)".
+ * A tenant's quotas: the Python SDK's eight. An unset (or `null`) quota means unlimited, so an
+ * empty object is the Python SDK's "Enterprise tier (no limits)".
  */
 export interface TenantQuotas {
   /** Tasks accepted per hour; more are refused with `QuotaExceededError`. */
@@ -27,7 +27,7 @@ export interface TenantQuotas {
 
 export type QuotaName = keyof TenantQuotas;
 
-/** The guide's snake_case name of each quota, used on the wire, in Redis and in JSON output. */
+/** The Python SDK's snake_case name of each quota, used on the wire, in Redis and in JSON output. */
 export const QUOTA_WIRE_NAMES = {
   maxTasksPerHour: 'max_tasks_per_hour',
   maxTasksPerDay: 'max_tasks_per_day',
@@ -64,8 +64,8 @@ const quotasSchema = z.strictObject({
 });
 
 /**
- * Validates quotas given in TypeScript (camelCase). Accepts the guide's snake_case names too,
- * so that configuration written for the guide keeps working. Raises {@link InvalidQuotaError}
+ * Validates quotas given in TypeScript (camelCase). Accepts the Python SDK's snake_case names too,
+ * so that configuration written for the Python SDK keeps working. Raises {@link InvalidQuotaError}
  * naming the first bad quota; nothing is written when this throws.
  */
 export function parseQuotas(input: unknown): TenantQuotas {
@@ -104,7 +104,7 @@ function fromWireNames(input: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
-/** The quotas with the guide's names; unlimited ones are `null`, so every quota is listed. */
+/** The quotas with the Python SDK's names; unlimited ones are `null`, so every quota is listed. */
 export function quotasToWire(quotas: TenantQuotas): Record<QuotaWireName, number | string[] | null> {
   const out = {} as Record<QuotaWireName, number | string[] | null>;
   for (const name of QUOTA_NAMES) out[QUOTA_WIRE_NAMES[name]] = quotas[name] ?? null;

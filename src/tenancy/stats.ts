@@ -1,4 +1,4 @@
-/** A tenant's usage: the guide's four counters and what Turbine's dispatcher adds. */
+/** A tenant's usage: the Python SDK's four counters and what Turbine's dispatcher adds. */
 export interface TenantStats {
   /** Tasks accepted in the current hourly window. */
   tasksHour: number;

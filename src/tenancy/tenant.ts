@@ -24,7 +24,7 @@ export interface Tenant {
   updatedAt: Date;
 }
 
-/** A tenant as JSON, with the guide's snake_case names (CLI `--json`, audit entries). */
+/** A tenant as JSON, with the Python SDK's snake_case names (CLI `--json`, audit entries). */
 export interface TenantJson {
   tenant_id: string;
   name: string;

@@ -1,4 +1,5 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
+import { withCodeLine } from '../core/failure-stack.js';
 import type { ReleaseDecision } from '../dispatcher/release.js';
 
 /**
@@ -22,6 +23,7 @@ export function completeInBullmq(decision: ReleaseDecision, result: unknown, err
 
 function unrecoverable(error: Error): UnrecoverableError {
   const wrapped = new UnrecoverableError(error.message);
-  wrapped.stack = error.stack ?? wrapped.stack;
+  // The error's own stack (so its name) and code, for AsyncResult.get() to rethrow it by class.
+  wrapped.stack = withCodeLine(error) ?? wrapped.stack;
   return wrapped;
 }

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { decodeTask, type TaskEnvelope } from '../core/envelope.js';
-import { ResultTooLargeError, coerceError } from '../core/errors.js';
+import { HandlerTimeoutError, ResultTooLargeError, coerceError } from '../core/errors.js';
 import type { DeadLetterReason, ReleaseDecision, RunOutcome, SlotClient, SlotRef } from '../dispatcher/release.js';
 import { completeInBullmq } from './bullmq-outcome.js';
 import type { TaskDefinition } from '../tasks/task.js';
@@ -9,7 +9,7 @@ import type { TaskOutcome, WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
 import { traceRun } from '../tracing/run.js';
-import { HandlerTimeoutError, TimeoutWatchdog } from './timeout.js';
+import { TimeoutWatchdog } from './timeout.js';
 
 export interface ProcessorDeps {
   tasks: ReadonlyMap<string, TaskDefinition>;

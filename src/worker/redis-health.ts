@@ -8,7 +8,8 @@ const PING_TIMEOUT_MS = 2000;
 /**
  * Whether the worker's Redis is usable: connected (the client's events) and answering (a PING
  * every second; a frozen Redis keeps its sockets open, so the connection state alone is not
- * enough). Logs one line per change of state, not one per failed command.
+ * enough). An outage logs one line per change of state (down, still down, back), not one per
+ * failed command, and no stacks.
  */
 export class RedisHealth {
   private connected: boolean;
@@ -16,6 +17,10 @@ export class RedisHealth {
   private pinger: NodeJS.Timeout | null = null;
   private stopped = false;
   private waitingLogged = false;
+  /** The connection was up once and went down: the next 'ready' says Redis is back. */
+  private lost = false;
+  /** The outage's "still down" line was logged. */
+  private retrying = false;
 
   constructor(
     private readonly client: Redis,
@@ -27,9 +32,14 @@ export class RedisHealth {
     this.connected = client.status === 'ready';
     client.on('ready', () => this.setConnected(true));
     client.on('close', () => this.setConnected(false));
-    client.on('reconnecting', () => this.setConnected(false));
+    client.on('reconnecting', (delayMs: number) => {
+      this.setConnected(false);
+      if (!this.lost || this.retrying || this.stopped) return;
+      this.retrying = true;
+      this.logger.info({ backend: redactUrl(url), delayMs }, 'Redis still down; retrying until it answers');
+    });
     client.on('error', (error: Error) => {
-      if (this.connected || this.waitingLogged || this.stopped) return;
+      if (this.connected || this.lost || this.waitingLogged || this.stopped) return;
       // Before the first connection: say once what is wrong, then wait quietly.
       this.waitingLogged = true;
       this.logger.warn({ backend: redactUrl(url), reason: describeConnectError(error) }, 'waiting for Redis; reconnecting with backoff');
@@ -70,8 +80,14 @@ export class RedisHealth {
   private setConnected(ready: boolean): void {
     if (ready === this.connected || this.stopped) return;
     this.connected = ready;
-    if (ready) this.logger.info({ backend: redactUrl(this.url) }, 'connected to Redis');
-    else this.logger.warn({ backend: redactUrl(this.url) }, 'lost the connection to Redis; reconnecting with backoff');
+    if (ready) {
+      this.logger.info({ backend: redactUrl(this.url) }, this.lost ? 'Redis is back; consuming again' : 'connected to Redis');
+      this.lost = false;
+      this.retrying = false;
+    } else {
+      this.lost = true;
+      this.logger.warn({ backend: redactUrl(this.url) }, 'lost the connection to Redis; reconnecting with backoff');
+    }
     this.onStatus(ready);
   }
 }

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { configSchema, type TurbineConfig, type TurbineConfigInput } from '../config/schema.js';
+import { isConnectionError } from '../core/classify.js';
 import { settledWithin } from '../core/deadline.js';
 import { ConfigError, coerceError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
 import { KeyLayout } from '../core/keys.js';
 import { Reconciler } from '../dispatcher/reconciler.js';
 import { SlotClient } from '../dispatcher/release.js';
-import { createWorkerClient, redactUrl } from '../store/connection.js';
+import { createWorkerClient, describeConnectError, redactUrl } from '../store/connection.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import { startConsumer, type Consumer } from './consumers.js';
@@ -84,7 +85,11 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
     this.queues = this.config.queues.length ? [...new Set(this.config.queues)] : taskQueues;
     const idle = this.queues.filter((q) => !taskQueues.includes(q));
     if (idle.length) {
-      this.logger.warn({ queues: idle }, 'no task of the app uses these queues; their tasks will be dead-lettered as unknown');
+      // A worker on such a queue could only dead-letter its tasks as unknown, so it is refused.
+      throw new ConfigError(
+        `No task of the app uses the queue${idle.length > 1 ? 's' : ''} ${idle.map((q) => `'${q}'`).join(', ')} ` +
+          `given in --queues (or TURBINE_QUEUES); the app's queues are: ${taskQueues.join(', ')}`,
+      );
     }
     this.health = new HealthServer(() => this.readinessProblems());
   }
@@ -235,9 +240,18 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
     return reconciler;
   }
 
-  /** Reports an error; logs it at most once per 5 s per message, so an outage does not flood the logs. */
+  /**
+   * Reports an error; logs it at most once per 5 s per message, so an outage does not flood the
+   * logs. During an outage the queues' connections fail too, saying what Redis health has
+   * already said: those are left out.
+   */
   private reportError(error: Error, queue?: string): void {
     this.safeEmit('worker:error', { error, queue });
-    if (this.errors.firstTimeIn(`${queue ?? ''}:${error.message}`)) this.logger.error({ queue, err: error }, 'worker error');
+    const connection = isConnectionError(error);
+    if (connection && !this.redisHealth?.ready) return;
+    if (!this.errors.firstTimeIn(`${queue ?? ''}:${error.message}`)) return;
+    // A connection error is a state, not a bug: one line with its reason, no stack.
+    if (connection) this.logger.warn({ queue, reason: describeConnectError(error) }, 'Redis connection error');
+    else this.logger.error({ queue, err: error }, 'worker error');
   }
 }

@@ -1,10 +1,4 @@
-/** A handler ran longer than its task's `timeoutMs`. */
-export class HandlerTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`Task timed out after ${timeoutMs} ms`);
-    this.name = 'HandlerTimeoutError';
-  }
-}
+import { HandlerTimeoutError } from '../core/errors.js';
 
 interface Deadline {
   at: number;

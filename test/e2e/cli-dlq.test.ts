@@ -144,7 +144,7 @@ describe('turbine dlq list', () => {
     expectFailure(await turbine('list', '--offset', 'x'), 2, 'Invalid --offset "x"');
     expectFailure(await turbine('list', '--tenant', 'bad:id'), 2, 'Invalid tenant id "bad:id"');
     expectFailure(await turbine('list', '--queue', 'a b'), 2, 'Invalid queue name "a b"');
-    expectFailure(await turbine('list', '--bogus'), 2, 'Unknown argument');
+    expectFailure(await turbine('list', '--bogus'), 2, 'Unknown flag --bogus');
   });
 });
 

@@ -234,7 +234,7 @@ describe('turbine tenant get', () => {
     expect(out).toMatch(/^Metadata\n {2}plan: +enterprise$/m);
   });
 
-  it('prints the guide-named JSON with --json', async () => {
+  it('prints the Python SDK-named JSON with --json', async () => {
     await createAcme(...ALL_QUOTA_FLAGS, '--metadata', 'plan=enterprise');
     const tenant = json<Record<string, unknown>>(await turbine('tenant', 'get', 'acme-corp', '--json'));
     const hash = await raw.hgetall(tenantKey('acme-corp'));
@@ -258,9 +258,9 @@ describe('turbine tenant get', () => {
     });
   });
 
-  it("reports an absent tenant with the guide's message, exit 1", async () => {
-    expectFailure(await turbine('tenant', 'get', 'acme-corp'), 1, /^Error: Tenant 'acme-corp' not found$/);
-    expectFailure(await turbine('tenant', 'get', 'acme-corp', '--json'), 1, /^Error: Tenant 'acme-corp' not found$/);
+  it("reports an absent tenant with the Python SDK's message, exit 1", async () => {
+    expectFailure(await turbine('tenant', 'get', 'acme-corp'), 1, /^Error: Tenant 'acme-corp' not found; see 'turbine tenant list'/);
+    expectFailure(await turbine('tenant', 'get', 'acme-corp', '--json'), 1, /^Error: Tenant 'acme-corp' not found; see 'turbine tenant list'/);
   });
 
   it('shows control characters in names escaped, so they cannot redraw the terminal', async () => {
@@ -272,7 +272,7 @@ describe('turbine tenant get', () => {
 });
 
 describe('turbine tenant update', () => {
-  it('changes the name, as the guide shows', async () => {
+  it("changes the name, as the Python SDK's docs show", async () => {
     await createAcme();
     const result = await turbine('tenant', 'update', 'acme-corp', '--name', 'ACME Inc.');
     expect(result.code, result.stderr).toBe(0);
@@ -331,12 +331,12 @@ describe('turbine tenant update', () => {
     expectFailure(await turbine('tenant', 'update', 'acme-corp', '--max-tasks-per-hour', '-1'), 2, 'Invalid quota max_tasks_per_hour');
     expectFailure(await turbine('tenant', 'update', 'bad id', '--name', 'x'), 2, 'Invalid tenant id "bad id"');
     expect(await raw.hget(tenantKey('acme-corp'), 'max_tasks_per_hour')).toBe('1000');
-    expectFailure(await turbine('tenant', 'update', 'nobody', '--name', 'x'), 1, /^Error: Tenant 'nobody' not found$/);
+    expectFailure(await turbine('tenant', 'update', 'nobody', '--name', 'x'), 1, /^Error: Tenant 'nobody' not found; see 'turbine tenant list'/);
   });
 });
 
 describe('turbine tenant stats', () => {
-  it("prints the guide's counters and the pending breakdown", async () => {
+  it("prints the Python SDK's counters and the pending breakdown", async () => {
     await createAcme('--max-tasks-per-hour', '1000');
     await raw.set(`${tenantKey('acme-corp')}:usage:tasks_hour`, '523', 'PX', 3_600_000);
     await raw.set(`${tenantKey('acme-corp')}:usage:tasks_day`, '8734', 'PX', 86_400_000);
@@ -388,7 +388,7 @@ describe('turbine tenant stats', () => {
   });
 
   it('reports an absent tenant with exit 1', async () => {
-    expectFailure(await turbine('tenant', 'stats', 'acme-corp'), 1, /^Error: Tenant 'acme-corp' not found$/);
+    expectFailure(await turbine('tenant', 'stats', 'acme-corp'), 1, /^Error: Tenant 'acme-corp' not found; see 'turbine tenant list'/);
   });
 });
 
@@ -454,8 +454,8 @@ describe('turbine tenant delete', () => {
     expect(await raw.exists(tenantKey('acme-corp'))).toBe(1);
   });
 
-  it("reports an absent tenant with the guide's message, exit 1", async () => {
-    expectFailure(await turbine('tenant', 'delete', 'acme-corp', '--force'), 1, /^Error: Tenant 'acme-corp' not found$/);
+  it("reports an absent tenant with the Python SDK's message, exit 1", async () => {
+    expectFailure(await turbine('tenant', 'delete', 'acme-corp', '--force'), 1, /^Error: Tenant 'acme-corp' not found; see 'turbine tenant list'/);
   });
 
   it('deletes a tenant with queued tasks only with --force', async () => {
@@ -480,7 +480,7 @@ describe('usage errors and exit codes', () => {
     expectFailure(await turbine('tenant', 'lst'), 2, 'Unknown command; did you mean list?');
     expectFailure(await runBinary(['tenants']), 2, 'Unknown command; did you mean tenant?');
     expectFailure(await runBinary(['frobnicate']), 2, /^Error: Unknown argument: frobnicate \(see --help\)$/);
-    expectFailure(await turbine('tenant', 'list', '--verbose'), 2, 'Unknown argument: verbose');
+    expectFailure(await turbine('tenant', 'list', '--verbose'), 2, 'Unknown flag --verbose');
     expectFailure(await turbine('tenant', 'get'), 2, 'Not enough non-option arguments');
     expectFailure(await turbine('tenant', 'create', 'acme-corp'), 2, 'Not enough non-option arguments');
     expectFailure(await turbine('tenant', 'get', 'a', 'b'), 2, 'Unknown argument: b');

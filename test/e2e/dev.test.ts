@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,6 +47,57 @@ describe('turbine dev', { timeout: 90_000 }, () => {
     expect(Math.max(...heldCounts(stdout, 'acme-corp'))).toBeGreaterThan(0);
     expect(existsSync(path.join(cwd, '.turbine', `redis-${port}`))).toBe(true);
     expect(await answersPing(`redis://127.0.0.1:${port}`)).toBe(false);
+    // Not a terminal: each table printed after the last, no cursor movement.
+    expect(stdout).not.toContain('\x1b[');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('Stopped (the worker drained, then redis-server).');
+  });
+
+  it('on Ctrl-C (SIGINT to its process group) drains the worker, then stops its redis-server, and says so once', async () => {
+    const port = await freePort();
+    cwd = mkdtempSync(path.join(tmpdir(), 'turbine-dev-'));
+    // A process group of its own, as a terminal's foreground job: the signal goes to the group.
+    const child = spawn(process.execPath, [CLI_BIN, 'dev', '--health-port', '0', '--redis-port', String(port), '--rate', '60'], {
+      cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no status table within 60 s:\n${stdout}\n${stderr}`)), 60_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (!stdout.includes('TASKS THIS HOUR')) return;
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('Stopped (the worker drained, then redis-server).');
+    expect(lines.filter((l) => l.startsWith('Stopped'))).toHaveLength(1);
+    expect(stdout).not.toMatch(/ECONNREFUSED|Error/);
+    expect(await answersPing(`redis://127.0.0.1:${port}`)).toBe(false);
+  });
+
+  it('redraws its status table in place on a terminal', async () => {
+    const port = await freePort();
+    cwd = mkdtempSync(path.join(tmpdir(), 'turbine-dev-'));
+    const command = [process.execPath, CLI_BIN, 'dev', '--health-port', '0', '--redis-port', String(port), '--duration', '5'].join(' ');
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.once('error', reject);
+      child.once('exit', () => resolve(text));
+    });
+    // The second table moves the cursor up over the first (header, three tenants: 4 lines) and clears.
+    expect(output).toContain('\x1b[4A\x1b[0J');
+    expect(output.split('TASKS THIS HOUR').length - 1).toBeGreaterThan(1);
   });
 
   it('uses a given Redis and leaves it running, with the demo tenants and their quotas', async () => {

@@ -33,7 +33,7 @@ const RULES = path.join(ROOT, 'charts/turbine-worker/rules/turbine-alerts.yaml')
 const RULE_TESTS = path.join(ROOT, 'charts/turbine-worker/rules/turbine-alerts.test.yaml');
 const INSTALL_HINT =
   'The Prometheus end-to-end test needs the `prometheus` and `promtool` binaries: install them with ' +
-  '`apt-get update && apt-get install -y prometheus` (Debian/Ubuntu; .ci/run does it in CI) or put the ' +
+  '`apt-get update && apt-get install -y prometheus` (Debian/Ubuntu; scripts/setup-test-tools.sh, which npm test runs first, does it) or put the ' +
   'binaries of a release from https://prometheus.io/download/ on PATH.';
 
 // ---------------------------------------------------------------------------------------------

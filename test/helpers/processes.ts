@@ -14,6 +14,9 @@ export interface WorkerProcessOptions {
   timeoutMs?: number;
   /** Extra environment, e.g. NODE_EXTRA_CA_CERTS. */
   env?: Record<string, string>;
+  /** Leave the health port at its default (9464) instead of passing `--health-port 0`. */
+  defaultHealthPort?: boolean;
+  cwd?: string;
   /** Called as soon as the process exists, before it is ready: lets a caller always stop it. */
   onSpawn?: (worker: WorkerProcess) => void;
 }
@@ -47,8 +50,17 @@ export class WorkerProcess {
   static spawnOnly(options: WorkerProcessOptions): WorkerProcess {
     const proc = spawn(
       process.execPath,
-      [WORKER_BIN, '--app', options.app ?? PROBE_APP, '--health-port', '0', '--health-host', '127.0.0.1', ...(options.args ?? [])],
+      [
+        WORKER_BIN,
+        '--app',
+        options.app ?? PROBE_APP,
+        ...(options.defaultHealthPort ? [] : ['--health-port', '0']),
+        '--health-host',
+        '127.0.0.1',
+        ...(options.args ?? []),
+      ],
       {
+        cwd: options.cwd,
         env: { ...process.env, TURBINE_BACKEND_URL: options.url, TURBINE_PREFIX: options.prefix, TURBINE_LOG_LEVEL: 'info', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

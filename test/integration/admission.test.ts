@@ -53,7 +53,7 @@ async function expectRefusedWithoutWrites(submit: () => Promise<unknown>, error:
 
 describe('admission: each rule accepted at the limit, refused one past it', () => {
   it('refuses an unknown tenant', async () => {
-    await expectRefusedWithoutWrites(() => sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme-corp' }), TenantNotFoundError, /^Tenant 'acme-corp' not found$/);
+    await expectRefusedWithoutWrites(() => sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme-corp' }), TenantNotFoundError, /^Tenant 'acme-corp' not found; see 'turbine tenant list'/);
   });
 
   it('refuses a disabled tenant and accepts again once enabled', async () => {
@@ -87,7 +87,7 @@ describe('admission: each rule accepted at the limit, refused one past it', () =
     );
   });
 
-  it('enforces the hourly quota with the guide message and the reset time, and resets with the window', async () => {
+  it('enforces the hourly quota with the Python SDK message and the reset time, and resets with the window', async () => {
     await tenant({ maxTasksPerHour: 3 });
     for (let i = 0; i < 3; i++) await sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme' });
     const refused = sendEmail.applyAsync({ args: ['a', 'b'], tenantId: 'acme' });
@@ -126,7 +126,7 @@ describe('admission: each rule accepted at the limit, refused one past it', () =
 });
 
 describe('admission: counting and placement', () => {
-  it('counts in the guide keys: tasks_hour (1 h), tasks_day (24 h), total', async () => {
+  it('counts in the Python SDK keys: tasks_hour (1 h), tasks_day (24 h), total', async () => {
     await tenant();
     await sendEmail.applyBulk(Array.from({ length: 5 }, () => ({ args: ['a', 'b'] as [string, string], tenantId: 'acme' })));
     const base = `${prefix}:tenant:acme:usage`;

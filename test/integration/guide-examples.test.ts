@@ -1,5 +1,5 @@
 // Runs every example of the multi-tenancy guide that submits tasks (examples/guide/), against a
-// real Redis. The guide's Django and FastAPI request examples are examples/http-service,
+// real Redis. The Python SDK's Django and FastAPI request examples are examples/http-service,
 // exercised by http.test.ts.
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -38,7 +38,7 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
     ]);
   });
 
-  it("keeps the guide's exact layout with the default prefix", async () => {
+  it("keeps the Python SDK's exact layout with the default prefix", async () => {
     // A database of its own: the default prefix is shared by nothing else in the tests.
     const url = `${redisUrl()}/13`;
     const db = new Redis(url);

@@ -55,7 +55,7 @@ describe('TenantManager: create, read, list', () => {
     expect(read?.createdAt.getTime()).toBe(created.createdAt.getTime());
   });
 
-  it('stores the configuration under the guide key, one field per set quota', async () => {
+  it('stores the configuration under the Python SDK key, one field per set quota', async () => {
     await manager.createTenant({ tenantId: 'acme-corp', name: 'ACME', quotas: { maxTasksPerHour: 1000 } });
     const hash = await raw.hgetall(`${prefix}:tenant:acme-corp`);
     expect(hash).toMatchObject({ tenant_id: 'acme-corp', name: 'ACME', enabled: 'true', max_tasks_per_hour: '1000' });
@@ -100,7 +100,7 @@ describe('TenantManager: validation writes nothing', () => {
     expect(await raw.keys(`${prefix}:*`)).toEqual([]);
   });
 
-  it('accepts the guide snake_case quota names too', async () => {
+  it('accepts the Python SDK snake_case quota names too', async () => {
     const tenant = await manager.createTenant({
       tenantId: 'acme',
       name: 'X',
@@ -133,7 +133,7 @@ describe('TenantManager: update and delete', () => {
     expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
   });
 
-  it('raises TenantNotFoundError with the guide message', async () => {
+  it('raises TenantNotFoundError with the Python SDK message', async () => {
     await expect(manager.updateTenant('acme-corp', { name: 'X' })).rejects.toThrow("Tenant 'acme-corp' not found");
     await expect(manager.getTenantStats('acme-corp')).rejects.toThrow(TenantNotFoundError);
   });
@@ -165,7 +165,7 @@ describe('TenantManager: usage', () => {
     expect(await manager.decrementUsage('acme', 'tasks_hour', 5)).toBe(0);
   });
 
-  it('reports the guide stats keys', async () => {
+  it('reports the Python SDK stats keys', async () => {
     await manager.incrementUsage('acme', 'tasks_hour', 523, 3600);
     await manager.incrementUsage('acme', 'tasks_day', 8734, 86400);
     await manager.incrementUsage('acme', 'total', 125403);
@@ -184,7 +184,7 @@ describe('TenantManager: usage', () => {
   });
 });
 
-describe('TenantManager: quota checks (advisory, as in the guide)', () => {
+describe('TenantManager: quota checks (advisory, as in the Python SDK)', () => {
   it('allows until the hourly limit and then says why', async () => {
     await manager.createTenant({ tenantId: 'acme', name: 'A', quotas: { maxTasksPerHour: 1000 } });
     expect(await manager.checkQuota('acme', 'tasks_per_hour')).toEqual([true, null]);
@@ -198,7 +198,10 @@ describe('TenantManager: quota checks (advisory, as in the guide)', () => {
     await manager.createTenant({ tenantId: 'acme', name: 'A', quotas: { maxTaskSizeBytes: 100 } });
     expect(await manager.checkQuota('acme', 'task_size_bytes', 100)).toEqual([true, null]);
     expect((await manager.checkQuota('acme', 'task_size_bytes', 101))[0]).toBe(false);
-    expect(await manager.checkQuota('nobody', 'tasks_per_hour')).toEqual([false, "Tenant 'nobody' not found"]);
+    expect(await manager.checkQuota('nobody', 'tasks_per_hour')).toEqual([
+      false,
+      "Tenant 'nobody' not found; see 'turbine tenant list', or create it with 'turbine tenant create nobody <name>'",
+    ]);
     await manager.updateTenant('acme', { enabled: false });
     expect((await manager.checkQuota('acme', 'tasks_per_hour'))[1]).toMatch(/is disabled/);
   });

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { createDemoApp } from '../../dev/demo-app.js';
 import { DEMO_TENANTS, ensureDemoTenants, startTraffic } from '../../dev/demo.js';
+import { StatusView } from '../../dev/status-view.js';
 import { findOrStartRedis, type LocalRedis } from '../../dev/local-redis.js';
 import { redactUrl } from '../../store/connection.js';
 import { DEFAULT_PREFIX } from '../../core/keys.js';
@@ -62,17 +63,21 @@ export const devCommand: CommandModule<object, DevArgs> = {
         health: { port: argv.healthPort, host: '127.0.0.1' },
         log: { level: 'error' },
       });
-      worker.on('task:finished', (e) => done.set(e.tenantId, (done.get(e.tenantId) ?? 0) + 1));
+      // A retried run is not done: each task counts once, when it succeeds or is dead-lettered.
+      worker.on('task:finished', (e) => {
+        if (e.outcome !== 'retried') done.set(e.tenantId, (done.get(e.tenantId) ?? 0) + 1);
+      });
       await worker.ready();
       printWhereToLook(worker.healthPort ?? argv.healthPort, explicitUrl ? redis.url : undefined, argv.prefix);
       const traffic = startTraffic(app, argv.rate);
+      const view = new StatusView();
       await runUntilStopped(argv.duration, async () => {
         const rows = [];
         for (const t of DEMO_TENANTS) {
           const stats = statsToJson(await manager.getTenantStats(t.tenantId));
           rows.push({ tenant: t.tenantId, ...stats, done: done.get(t.tenantId) ?? 0, rejected: rejected.get(t.tenantId) ?? 0 });
         }
-        print(
+        view.show(
           renderTable(rows, [
             { header: 'TENANT', value: (r) => r.tenant },
             { header: 'RUNNING', value: (r) => String(r.concurrent_tasks) },
@@ -84,15 +89,17 @@ export const devCommand: CommandModule<object, DevArgs> = {
           ]),
         );
       });
+      view.release();
       print('Stopping: no more traffic, the worker drains…');
       await traffic.stop();
       await worker.close();
-      return ExitCode.Ok;
     } finally {
       await app.close();
       await manager.close();
       await redis.stop();
     }
+    print(redis.started ? 'Stopped (the worker drained, then redis-server).' : 'Stopped (the worker drained).');
+    return ExitCode.Ok;
   }),
 };
 

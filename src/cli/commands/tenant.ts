@@ -7,7 +7,7 @@ import { listCommand } from './tenant/list.js';
 import { statsCommand } from './tenant/stats.js';
 import { updateCommand } from './tenant/update.js';
 
-/** `turbine tenant …`: the guide's tenant management commands, plus `audit`. */
+/** `turbine tenant …`: the Python SDK's tenant management commands, plus `audit`. */
 export const tenantCommand: CommandModule = {
   command: 'tenant',
   describe: 'Manage tenants: create, list, get, update, delete, stats, audit',

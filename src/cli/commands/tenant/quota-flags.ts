@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../../../core/errors.js';
 import { QUOTA_NAMES, QUOTA_WIRE_NAMES, type QuotaName, type TenantQuotas } from '../../../tenancy/quotas.js';
 import { once } from '../../options.js';
 
-/** One flag per quota of the guide, its snake_case name in kebab-case: `--max-tasks-per-hour`. */
+/** One flag per quota of the Python SDK, its snake_case name in kebab-case: `--max-tasks-per-hour`. */
 export function quotaFlag(name: QuotaName): string {
   return QUOTA_WIRE_NAMES[name].replaceAll('_', '-');
 }

@@ -26,7 +26,7 @@ function showReset(at: Date | null, now: number): string {
   return `in ${formatDuration(seconds)} (${at.toISOString()})`;
 }
 
-/** The guide's four counters, then the pending tasks broken down, each beside its quota. */
+/** The Python SDK's four counters, then the pending tasks broken down, each beside its quota. */
 export function renderStats(stats: TenantStats, tenant: Tenant | null, now = Date.now()): string {
   const q = tenant?.quotas;
   const limit = (value: number | null | undefined): string | undefined => (q ? showQuota(value) : undefined);

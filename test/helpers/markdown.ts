@@ -1,0 +1,46 @@
+/** Fenced code blocks of a Markdown file, for the tests that run the docs as written. */
+
+export interface CodeBlock {
+  lang: string;
+  code: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+  /** The HTML comment right above the block (`<!-- excerpt -->` → `excerpt`), if any. */
+  marker: string | null;
+}
+
+export function codeBlocks(markdown: string): CodeBlock[] {
+  const lines = markdown.split('\n');
+  const blocks: CodeBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)```(\S*)\s*$/.exec(lines[i]!);
+    if (!open) continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i]!); i++) body.push(lines[i]!.slice(open[1]!.length));
+    let above = start - 1;
+    while (above >= 0 && lines[above]!.trim() === '') above--;
+    const marker = above >= 0 ? /^<!--\s*(.+?)\s*-->$/.exec(lines[above]!.trim())?.[1] ?? null : null;
+    blocks.push({ lang: open[2]!, code: `${body.join('\n')}\n`, line: start + 1, marker });
+  }
+  return blocks;
+}
+
+/** The text under a `## heading`, up to the next heading of the same or a higher level. */
+export function section(markdown: string, heading: string): string {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => l.trim() === heading);
+  if (start < 0) throw new Error(`No section '${heading}'`);
+  const level = heading.indexOf(' ');
+  const end = lines.findIndex((l, i) => i > start && /^#+ /.test(l) && l.indexOf(' ') <= level);
+  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
+}
+
+/** A shell block as commands: comments and blank lines dropped, `\` continuations joined. */
+export function shellCommands(code: string): string[] {
+  return code
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
