@@ -25,7 +25,8 @@ export type TurbineErrorCode =
   | 'TASK_FAILED'
   | 'TIMEOUT'
   | 'CONFIG_INVALID'
-  | 'REDIS_UNAVAILABLE';
+  | 'REDIS_UNAVAILABLE'
+  | 'REDIS_MEMORY_PRESSURE';
 
 export class TurbineError extends Error {
   readonly code: TurbineErrorCode;

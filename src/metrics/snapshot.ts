@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { readRedisMemory, type RedisMemory } from '../dispatcher/memory-pressure.js';
 import { runScript } from '../redis/scripts.js';
 import type { KeyLayout, UsageMetric } from '../tenancy/keys.js';
 
@@ -39,11 +40,15 @@ export interface TenantFigures {
   quotas: Map<string, number>;
   /** Dead-letter entries by queue. */
   dlq: Map<string, number>;
+  /** Finished tasks whose result or failure is stored. */
+  storedResults: number;
 }
 
 export interface MetricsSnapshot {
   queues: QueueFigures[];
   tenants: TenantFigures[];
+  /** Redis's memory, read with the snapshot (INFO memory). */
+  memory?: RedisMemory;
 }
 
 /**
@@ -60,7 +65,9 @@ export async function readSnapshot(client: Redis, keys: KeyLayout, workerId: str
     workerId,
     DLQ_READ_LIMIT,
   ]);
-  return parseSnapshot(reply);
+  const snapshot = parseSnapshot(reply);
+  if (snapshot) snapshot.memory = await readRedisMemory(client);
+  return snapshot;
 }
 
 export function parseSnapshot(reply: unknown): MetricsSnapshot | null {
@@ -93,6 +100,7 @@ function parseTenant(raw: unknown): TenantFigures {
     oldestHeldAt: oldest > 0 ? oldest : null,
     quotas: pairs(row[11]),
     dlq: pairs(row[12]),
+    storedResults: num(row[13]),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isOutOfMemoryReply } from '../dispatcher/memory-pressure.js';
 import { buildFunctionLibrary, type FunctionLibrary } from './function-library.js';
 import { BULLMQ_VERSION, evalScript, loadScript, type ScriptArg, type ScriptName } from './scripts.js';
 
@@ -6,7 +7,9 @@ import { BULLMQ_VERSION, evalScript, loadScript, type ScriptArg, type ScriptName
 const OVERRIDES = ['moveToActive', 'moveToFinished'] as const satisfies readonly ScriptName[];
 
 let library: FunctionLibrary | undefined;
-const turbineLibrary = (): FunctionLibrary => (library ??= buildFunctionLibrary(OVERRIDES));
+// A worker keeps fetching and finishing tasks when Redis is full: finishing is what frees
+// memory (retention removes old results), while producers are refused.
+const turbineLibrary = (): FunctionLibrary => (library ??= buildFunctionLibrary(OVERRIDES, OVERRIDES));
 
 type Mode = 'functions' | 'scripts';
 
@@ -57,8 +60,15 @@ async function loadLibrary(client: Redis): Promise<Mode> {
     await client.call('FUNCTION', 'LOAD', 'REPLACE', turbineLibrary().code);
     return 'functions';
   } catch (error) {
+    // A full Redis refuses FUNCTION LOAD; a worker started then still runs if the library is there.
+    if (isOutOfMemoryReply(error) && (await libraryLoaded(client))) return 'functions';
     // Redis before 7, or an account or service that does not allow FUNCTION: EVAL does the same.
     if (error instanceof Error && /unknown command|NOPERM|unknown subcommand|not allowed/i.test(error.message)) return 'scripts';
     throw error;
   }
+}
+
+async function libraryLoaded(client: Redis): Promise<boolean> {
+  const libraries = (await client.call('FUNCTION', 'LIST', 'LIBRARYNAME', turbineLibrary().name)) as unknown[];
+  return libraries.length > 0;
 }

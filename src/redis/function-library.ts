@@ -29,7 +29,11 @@ export interface FunctionLibrary {
  * Library code may not touch Redis, so the library's `rcall` is set when each call starts. A
  * command body keeps per-call state only through `beginCall()`.
  */
-export function buildFunctionLibrary(commands: readonly ScriptName[]): FunctionLibrary {
+export function buildFunctionLibrary(
+  commands: readonly ScriptName[],
+  /** Commands that still run when Redis is out of memory (Redis's `allow-oom` flag). */
+  allowOom: readonly ScriptName[] = [],
+): FunctionLibrary {
   const seen = new Set<string>();
   const shared: string[] = ['local rcall'];
   const registered: string[] = [];
@@ -49,7 +53,10 @@ export function buildFunctionLibrary(commands: readonly ScriptName[]): FunctionL
         return '';
       })
       .replace(/^local rcall = redis\.call\s*$/m, '');
-    registered.push(`redis.register_function('@@LIB@@_${command}', function(KEYS, ARGV)\nrcall = redis.call\n${body}\nend)`);
+    const flags = allowOom.includes(command) ? "{'allow-oom'}" : '{}';
+    registered.push(
+      `redis.register_function{function_name='@@LIB@@_${command}', flags=${flags}, callback=function(KEYS, ARGV)\nrcall = redis.call\n${body}\nend}`,
+    );
   }
   const template = `${shared.join('\n')}\n${registered.join('\n')}\n`;
   const name = `turbine_${createHash('sha1').update(template).digest('hex').slice(0, 16)}`;

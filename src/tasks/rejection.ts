@@ -8,6 +8,7 @@ export type RejectionReason =
   | 'too_large'
   | 'queue_not_allowed'
   | 'disabled'
+  | 'memory_pressure'
   | 'not_found';
 
 export function rejectionReason(error: TurbineError): RejectionReason {
@@ -22,6 +23,8 @@ export function rejectionReason(error: TurbineError): RejectionReason {
       return 'queue_not_allowed';
     case 'TENANT_DISABLED':
       return 'disabled';
+    case 'REDIS_MEMORY_PRESSURE':
+      return 'memory_pressure';
     default:
       return 'not_found';
   }

@@ -4,6 +4,7 @@ import { InvalidArgumentError, TenantMismatchError, type TurbineError } from '..
 import { assertQueueName, assertTaskId, assertTaskName, assertTenantId } from '../tenancy/validation.js';
 import type { Turbine } from './app.js';
 import { AsyncResult } from './result.js';
+import { checkRetention, retentionJobOptions, type TaskRetention } from './retention.js';
 import type { AnyHandler, ApplyOptions, BackoffOptions, TaskOptions } from './types.js';
 
 export type BulkItemResult<R> = { ok: true; result: AsyncResult<R> } | { ok: false; error: TurbineError };
@@ -23,6 +24,7 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
   readonly retries: number;
   readonly backoff: BackoffOptions;
   readonly timeoutMs: number;
+  readonly retention: TaskRetention;
 
   constructor(
     readonly app: Turbine,
@@ -37,11 +39,16 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
     this.retries = checkInteger('retries', options.retries ?? DEFAULT_RETRIES, 0, 1000);
     this.backoff = normalizeBackoff(options.backoff ?? DEFAULT_BACKOFF);
     this.timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, 2 ** 31 - 1);
+    this.retention = {
+      ignoreResult: options.ignoreResult === true,
+      keepResultSeconds:
+        options.keepResultSeconds === undefined ? undefined : checkRetention('keepResultSeconds', options.keepResultSeconds),
+    };
   }
 
   /**
    * Submits the task. Refused submissions throw the reason (`QuotaExceededError`,
-   * `TenantDisabledError`, …) and leave nothing behind. A task its tenant cannot run yet is
+   * `TenantDisabledError`, `RedisMemoryPressureError`, …) and leave nothing behind. A task its tenant cannot run yet is
    * accepted and held back (`result.placement === 'held'`).
    */
   async applyAsync(options: ApplyOptions<A>): Promise<AsyncResult<R>> {
@@ -57,7 +64,11 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
    */
   async applyBulk(items: readonly ApplyOptions<A>[]): Promise<BulkItemResult<R>[]> {
     const requests = items.map((item) => this.toRequest(item));
-    const outcomes = await admitTasks(await this.app.client(), this.app.keys, requests);
+    const client = await this.app.client();
+    const pressure = await this.app.memoryPressure();
+    const outcomes = pressure
+      ? requests.map(() => ({ ok: false as const, error: pressure }))
+      : await admitTasks(client, this.app.keys, requests);
     return outcomes.map((outcome, i): BulkItemResult<R> => {
       const request = requests[i]!;
       if (!outcome.ok) {
@@ -93,8 +104,7 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
     const jobOptions: Record<string, unknown> = {
       attempts: this.retries + 1,
       backoff: { type: this.backoff.type, delay: this.backoff.delayMs, jitter: this.backoff.jitter ?? 0 },
-      removeOnComplete: { age: this.app.results.keepCompletedSeconds },
-      removeOnFail: { age: this.app.results.keepFailedSeconds },
+      ...retentionJobOptions(this.app.results, this.retention),
     };
     if (item.delayMs !== undefined && checkInteger('delayMs', item.delayMs, 0, 2 ** 40) > 0) {
       jobOptions.delay = item.delayMs;
