@@ -255,6 +255,9 @@ const PANEL_EXPECTATIONS: Record<string, Expect> = {
   'Workers up / ready / Redis connected / B': ANY,
   'Workers up / ready / Redis connected / C': ANY,
   'Task handlers running per worker / A': ANY,
+  'Redis memory vs maxmemory / A': ANY,
+  'Redis memory vs maxmemory / B': ANY,
+  'Stored results by tenant / A': BOTH,
 };
 
 /** Alerts while the workload runs and Redis is reachable. */
@@ -265,6 +268,8 @@ const ALERTS_HEALTHY: Record<string, Expect> = {
   TurbineDeadLetterQueueGrowing: { label: 'tenant', values: ['beta'], exact: true },
   TurbineNoWorkerReady: { none: true },
   TurbineRedisUnreachable: { none: true },
+  // The test's Redis has no maxmemory: there is nothing to be near.
+  TurbineRedisMemoryHigh: { none: true },
 };
 
 /** Alerts while the worker cannot reach Redis. */
