@@ -12,7 +12,7 @@ const jobKey = (queue: string, id: string): string => `${world.app.keys.bullPref
 
 /** The ids BullMQ keeps in a queue's completed or failed set, oldest first. */
 const kept = (queue: string, state: 'completed' | 'failed'): Promise<string[]> =>
-  world.raw.zrange(`${world.app.keys.bullPrefix()}:${queue}:${state}`, 0, -1);
+  world.raw.zrange(`${world.app.keys.bullPrefix()}:${queue}:${state}`, '0', '-1');
 
 /** Waits for a task's outcome: its result, or its failure's message. */
 async function outcome(result: AsyncResult): Promise<unknown> {
