@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { BULLMQ_VERSION } from '../src/redis/scripts.js';
 import { cap } from './cap.js';
 import { commands } from './commands.js';
+import { footprint } from './footprint.js';
 import type { Benchmark, BenchContext } from './lib/bench.js';
 import { BenchRedis } from './lib/redis.js';
 import { judge, renderTable, type MetricResult } from './lib/report.js';
@@ -18,7 +19,7 @@ import { throughput } from './throughput.js';
  * Turbine against plain BullMQ on a redis-server of its own, each benchmark in alternating
  * rounds; prints one table with min/median/max over rounds and PASS/MISS per target.
  */
-const BENCHMARKS: Benchmark[] = [throughput, submission, noisy, release, cap, memory, commands];
+const BENCHMARKS: Benchmark[] = [throughput, submission, noisy, release, cap, memory, commands, footprint];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--json file] [--strict]`;
 
