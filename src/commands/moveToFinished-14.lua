@@ -25,12 +25,19 @@ local T = tenantInOpts(rcall("HGET", KEYS[12], "opts")) or tenantInData(rcall("H
 
 local result = bullmqMoveToFinished(KEYS, ARGV)
 if type(result) == "number" and result < 0 then return result end
+local opts = cmsgpack.unpack(ARGV[8])
 if T then
-  releaseFinished(P, T, Q, jobId, now)
-  recordStoredResult(P, T, Q, jobId, ARGV[5], now)
+  -- One read of the tenant for both steps.
+  local tenant = rcall("HMGET", tenantKey(P, T), "tenant_id", "max_concurrent_tasks", "max_stored_results")
+  releaseFinished(P, T, Q, jobId, now, tenant[2])
+  -- BullMQ keeps the job unless its keepJobs count is 0 (removeOnComplete: true); a deleted
+  -- tenant's results are BullMQ's alone to expire.
+  if tenant[1] and opts["keepJobs"]["count"] ~= 0 then
+    recordStoredResult(P, T, Q, jobId, ARGV[5], now, tonumber(tenant[3]))
+  end
 end
 if type(result) == "table" and result[2] and result[2] ~= 0 then
-  local lease = tonumber(cmsgpack.unpack(ARGV[8])["lockDuration"]) or 30000
+  local lease = tonumber(opts["lockDuration"]) or 30000
   if claimFetched(P, Q, result[2], result[1], now, lease) ~= "run" then
     addBaseMarkerIfNeeded(KEYS[14], false)
     return {0, 0, 0, 0}

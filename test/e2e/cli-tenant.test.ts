@@ -349,8 +349,11 @@ describe('turbine tenant stats', () => {
     const leases = Array.from({ length: 12 }, (_, i) => [Date.now() + 60_000, `job-${i}`]).flat();
     await raw.zadd(`${tenantKey('acme-corp')}:slots:emails`, ...leases);
     await raw.sadd(`${tenantKey('acme-corp')}:queues`, 'emails');
-    await raw.zadd(`${tenantKey('acme-corp')}:stored:emails:completed`, 1, 'job-a', 2, 'job-b');
+    // Stored results count the tenant's entries as old as BullMQ's oldest kept job or newer.
+    await raw.zadd(`${tenantKey('acme-corp')}:stored:emails:completed`, 1, 'job-z', 2, 'job-a', 3, 'job-b');
     await raw.zadd(`${tenantKey('acme-corp')}:stored:emails:failed`, 3, 'job-c');
+    await raw.zadd(`${prefix}:q:emails:completed`, 2, 'job-a', 3, 'job-b');
+    await raw.zadd(`${prefix}:q:emails:failed`, 3, 'job-c');
 
     const before = Date.now();
     const stats = json<Record<string, unknown>>(await turbine('tenant', 'stats', 'acme-corp', '--json'));

@@ -29,7 +29,7 @@ describe('result retention', () => {
     world = new TestWorld(undefined, undefined, { results: { keepCompletedCount: 5 } });
     const echo = world.app.task({ name: 'echo' }, async (n: number) => n);
     await world.tenant('acme');
-    await world.startWorker({ concurrency: 1 });
+    await world.startWorker({ concurrency: 1, reconciler: { intervalMs: 100 } });
     const results: AsyncResult<number>[] = [];
     // One at a time, so that finish order is submission order.
     for (let n = 0; n < 12; n++) {
@@ -42,6 +42,10 @@ describe('result retention', () => {
     await expect(results[0]!.get()).rejects.toBeInstanceOf(TaskNotFoundError);
     expect(await results[11]!.get()).toBe(11);
     expect(await world.manager.getTenantStats('acme')).toMatchObject({ storedResults: 5 });
+    // The tenant's index forgets the jobs BullMQ removed at the reconciler's next pass.
+    const index = world.app.keys.storedResults('acme', 'default', 'completed');
+    await pollUntil(() => world.raw.zrange(index, '0', '-1'), (ids) => ids.length === 5, { what: 'index pruned' });
+    expect(await world.raw.zrange(index, '0', '-1')).toEqual(results.slice(7).map((r) => r.taskId));
   });
 
   it('stores nothing for a task with ignoreResult, while a waiting get() still receives its result', async () => {
