@@ -153,7 +153,7 @@ async function peerRound(ctx: BenchContext): Promise<Figures> {
     const raw = ctx.redis.raw;
     const wait = `${side.prefix}:work:wait`;
     const active = `${side.prefix}:work:active`;
-    const opts = { ...PEER_JOB_OPTIONS, attempts: 1, removeOnComplete: { age: DEFAULT_RETENTION.keepCompletedSeconds, count: DEFAULT_RETENTION.keepCompletedCount } };
+    const opts = { ...PEER_JOB_OPTIONS, attempts: 1 };
     let added = 0;
     return await soakRun(
       ctx,
