@@ -24,6 +24,7 @@ interface Figures {
   delayed: number;
   running: number;
   completed: number;
+  completedOneTenant: number;
   ignored: number;
   deadLettered: number;
   dlqEntry: number;
@@ -82,13 +83,14 @@ async function turbineRound(ctx: BenchContext): Promise<Figures> {
       if (options.fail) throw new Error('failed on purpose');
       return RESULT;
     });
-  const finishAll = (state: 'completed' | 'failed', ignoreResult = false, fail = false) =>
-    turbinePhase(ctx, async (side, tenants) => {
+  const finishAll = (state: 'completed' | 'failed', ignoreResult = false, fail = false, oneTenant = false) =>
+    turbinePhase(ctx, async (side, all) => {
+      const tenants = oneTenant ? all.slice(0, 1) : all;
       const task = submitted(side, 'work', { ignoreResult, fail });
       await side.startWorker(50);
       return perTask(ctx, async () => {
         await task.applyBulk(spreadOver(tenants));
-        if (ignoreResult) await until(async () => (await side.manager.getTenantStats(tenants[0]!)).totalTasks === N / TENANTS && (await ctx.redis.raw.llen(`${side.prefix}:q:work:wait`)) === 0 && (await ctx.redis.raw.llen(`${side.prefix}:q:work:active`)) === 0, 'ignored tasks');
+        if (ignoreResult) await until(async () => (await side.manager.getTenantStats(tenants[0]!)).totalTasks === N / tenants.length && (await ctx.redis.raw.llen(`${side.prefix}:q:work:wait`)) === 0 && (await ctx.redis.raw.llen(`${side.prefix}:q:work:active`)) === 0, 'ignored tasks');
         else await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:${state}`, N, 120_000);
       });
     });
@@ -129,6 +131,7 @@ async function turbineRound(ctx: BenchContext): Promise<Figures> {
     return bytes;
   });
   const completed = await finishAll('completed');
+  const completedOneTenant = await finishAll('completed', false, false, true);
   const ignored = await finishAll('completed', true);
   const deadLettered = await finishAll('failed', false, true);
   // The DLQ entry alone: dead-letter N tasks, then remove BullMQ's failed jobs.
@@ -148,7 +151,7 @@ async function turbineRound(ctx: BenchContext): Promise<Figures> {
     }
   });
   const streams = await measured(ctx.redis.raw);
-  return { waiting, held, delayed, running, completed, ignored, deadLettered, dlqEntry, eventEntry: streams.streamBytes / Math.max(1, streams.streamEntries) };
+  return { waiting, held, delayed, running, completed, completedOneTenant, ignored, deadLettered, dlqEntry, eventEntry: streams.streamBytes / Math.max(1, streams.streamEntries) };
 }
 
 async function peerPhase(ctx: BenchContext, run: (side: PeerSide) => Promise<number>): Promise<number> {
@@ -206,7 +209,7 @@ async function peerRound(ctx: BenchContext): Promise<Figures> {
   const ignored = await finishAll('completed', { removeOnComplete: true });
   const deadLettered = await finishAll('failed');
   const streams = await measured(ctx.redis.raw);
-  return { waiting, held: Number.NaN, delayed, running, completed, ignored, deadLettered, dlqEntry: Number.NaN, eventEntry: streams.streamBytes / Math.max(1, streams.streamEntries) };
+  return { waiting, held: Number.NaN, delayed, running, completed, completedOneTenant: completed, ignored, deadLettered, dlqEntry: Number.NaN, eventEntry: streams.streamBytes / Math.max(1, streams.streamEntries) };
 }
 
 export const footprint: Benchmark = {
@@ -219,7 +222,8 @@ export const footprint: Benchmark = {
       ['held', row('held (B/task; peer n/a)')],
       ['delayed', row('delayed (B/task)')],
       ['running', row('running (B/task, 500 at once)')],
-      ['completed', row('completed, result stored (B/task)')],
+      ['completed', row('completed, result stored, 100 per tenant (B/task)')],
+      ['completedOneTenant', row('completed, result stored, 2 000 of one tenant (B/task)')],
       ['ignored', row('completed, ignoreResult / removeOnComplete (B/task)')],
       ['deadLettered', row('dead-lettered: failed job + DLQ entry (peer: failed job) (B/task)')],
       ['dlqEntry', row('DLQ entry alone (B/task; peer n/a)')],
