@@ -4,31 +4,42 @@ import { parseArgs } from 'node:util';
 import { BULLMQ_VERSION } from '../src/store/scripts.js';
 import { cap } from './cap.js';
 import { commands } from './commands.js';
+import { footprint } from './footprint.js';
 import type { Benchmark, BenchContext } from './lib/bench.js';
 import { BenchRedis } from './lib/redis.js';
 import { judge, renderTable, type MetricResult } from './lib/report.js';
 import { memory } from './memory.js';
 import { noisy } from './noisy.js';
 import { release } from './release.js';
+import { soak } from './soak.js';
 import { submission } from './submission.js';
 import { throughput, throughputInfo } from './throughput.js';
 
 /**
- * `npm run bench [-- --quick] [--rounds N] [--only a,b] [--held N] [--json file] [--strict]`:
+ * `npm run bench [-- --quick] [--rounds N] [--only a,b] [--held N] [--soak-seconds N] [--json file] [--strict]`:
  * Turbine against plain BullMQ on a redis-server of its own, each benchmark in alternating
  * rounds; prints one table with min/median/max over rounds and PASS/MISS per target.
  */
-const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands];
+const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak];
 
-const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--json file] [--strict]`;
+const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--soak-seconds N] [--json file] [--strict]`;
 
-function options(): { quick: boolean; rounds: number; only: string[] | null; held: number; json: string | null; strict: boolean } {
+function options(): {
+  quick: boolean;
+  rounds: number;
+  only: string[] | null;
+  held: number;
+  soakSeconds: number;
+  json: string | null;
+  strict: boolean;
+} {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
       rounds: { type: 'string' },
       only: { type: 'string' },
       held: { type: 'string' },
+      'soak-seconds': { type: 'string' },
       json: { type: 'string' },
       strict: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -52,6 +63,7 @@ function options(): { quick: boolean; rounds: number; only: string[] | null; hel
     rounds: int('rounds', values.rounds, quick ? 1 : 3),
     only,
     held: int('held', values.held, quick ? 20_000 : 1_000_000),
+    soakSeconds: int('soak-seconds', values['soak-seconds'], quick ? 60 : 600),
     json: values.json ?? null,
     strict: values.strict ?? false,
   };
@@ -65,7 +77,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
   const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), Node ${process.versions.node}, Redis ${await redis.version()}, BullMQ ${BULLMQ_VERSION}`;
   console.error(`${machine}; ${opts.rounds} round(s)${opts.quick ? ', quick sizes' : ''}`);
-  const ctx: BenchContext = { redis, rounds: opts.rounds, quick: opts.quick, held: opts.held, log: (l) => console.error(`  ${l}`) };
+  const ctx: BenchContext = { redis, rounds: opts.rounds, quick: opts.quick, held: opts.held, soakSeconds: opts.soakSeconds, log: (l) => console.error(`  ${l}`) };
   const results: MetricResult[] = [];
   const started = Date.now();
   try {

@@ -9,6 +9,8 @@ export interface BenchContext {
   quick: boolean;
   /** Held tasks of the memory benchmark. */
   held: number;
+  /** How long the soak benchmark runs each side. */
+  soakSeconds: number;
   log: (line: string) => void;
 }
 

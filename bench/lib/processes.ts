@@ -112,8 +112,10 @@ export async function startPeerWorker(options: {
   prefix: string;
   concurrency: number;
   globalConcurrency?: number;
+  /** The worker script in test/fixtures. @defaultValue bullmq-probe-worker.mjs */
+  script?: string;
 }): Promise<Child> {
-  const proc = spawn(process.execPath, [path.join(FIXTURES, 'bullmq-probe-worker.mjs')], {
+  const proc = spawn(process.execPath, [path.join(FIXTURES, options.script ?? 'bullmq-probe-worker.mjs')], {
     env: {
       ...process.env,
       BENCH_REDIS_URL: options.url,

@@ -3,18 +3,20 @@ import { Queue, Worker, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 // The built package, as users run it: src/ through tsx would add the loader's transform to every call.
+import { DEFAULT_RETENTION } from '../../src/tasks/retention.js';
 import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from 'turbine-tasks';
 
 /**
  * Job options of the peer's jobs: those Turbine gives a task by default (3 retries, exponential
- * backoff, results kept a day, failures a week; src/tasks/task.ts), so that both sides store and
- * retire the same jobs and only Turbine's own bookkeeping differs.
+ * backoff, results kept a day or 10 000 per queue, failures a week or 10 000; src/tasks/task.ts
+ * and retention.ts), so that both sides store and retire the same jobs and only Turbine's own
+ * bookkeeping differs.
  */
 export const PEER_JOB_OPTIONS = {
   attempts: 4,
   backoff: { type: 'exponential', delay: 1000, jitter: 0.2 },
-  removeOnComplete: { age: 24 * 3600 },
-  removeOnFail: { age: 7 * 24 * 3600 },
+  removeOnComplete: { age: DEFAULT_RETENTION.keepCompletedSeconds, count: DEFAULT_RETENTION.keepCompletedCount },
+  removeOnFail: { age: DEFAULT_RETENTION.keepFailedSeconds, count: DEFAULT_RETENTION.keepFailedCount },
 };
 
 export const uniqueName = (what: string): string => `${what}-${randomUUID().slice(0, 8)}`;

@@ -3,7 +3,7 @@ import { getDefaultApp, type TaskContext, type Turbine } from 'turbine-tasks';
 
 /**
  * Defines the quick start's two tasks. Without an app they go on the default app, like the
- * guide's module-level `@task` (configured by TURBINE_BACKEND_URL and TURBINE_TENANT_ID).
+ * Python SDK's module-level `@task` (configured by TURBINE_BACKEND_URL and TURBINE_TENANT_ID).
  */
 export function defineQuickStartTasks(app: Turbine = getDefaultApp()) {
   // Always runs for acme-corp: submitting it for another tenant is refused.

@@ -33,6 +33,7 @@ const CATEGORY: Record<TurbineErrorCode, ErrorCategory> = {
   HANDLER_TIMEOUT: 'refused',
   TIMEOUT: 'unavailable',
   REDIS_UNAVAILABLE: 'unavailable',
+  REDIS_MEMORY_PRESSURE: 'unavailable',
   INTERNAL: 'internal',
 };
 
@@ -50,4 +51,9 @@ export function isConnectionError(error: unknown): boolean {
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH'].includes(code) ||
     /Connection is closed|Stream isn't writeable|max retries per request|Reached the max retries/i.test(error.message)
   );
+}
+
+/** An `OOM command not allowed …` reply: Redis refused a write (a whole script) for memory. */
+export function isOutOfMemoryReply(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('OOM ');
 }

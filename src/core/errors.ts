@@ -28,7 +28,8 @@ export type TurbineErrorCode =
   | 'HANDLER_TIMEOUT'
   | 'CONFIG_INVALID'
   | 'REDIS_UNAVAILABLE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'REDIS_MEMORY_PRESSURE';
 
 export class TurbineError extends Error {
   readonly code: TurbineErrorCode;

@@ -36,6 +36,11 @@ export class KeyLayout {
     return `${this.tenant(tenantId)}:held:${queue}`;
   }
 
+  /** Finished tasks of the tenant that BullMQ keeps in a queue's `state` set: job id → finish time. */
+  storedResults(tenantId: string, queue: string, state: 'completed' | 'failed'): string {
+    return `${this.tenant(tenantId)}:stored:${queue}:${state}`;
+  }
+
   /** Queues the tenant has submitted to. */
   tenantQueues(tenantId: string): string {
     return `${this.tenant(tenantId)}:queues`;

@@ -1,4 +1,4 @@
-import { QuotaExceededError, type TurbineError } from '../core/errors.js';
+import { QuotaExceededError, type TurbineError } from './errors.js';
 
 /** Why a submission was refused, as the `reason` label of `turbine_tasks_rejected_total`. */
 export type RejectionReason =
@@ -8,6 +8,7 @@ export type RejectionReason =
   | 'too_large'
   | 'queue_not_allowed'
   | 'disabled'
+  | 'memory_pressure'
   | 'not_found'
   | 'internal';
 
@@ -23,6 +24,8 @@ export function rejectionReason(error: TurbineError): RejectionReason {
       return 'queue_not_allowed';
     case 'TENANT_DISABLED':
       return 'disabled';
+    case 'REDIS_MEMORY_PRESSURE':
+      return 'memory_pressure';
     case 'TENANT_NOT_FOUND':
       return 'not_found';
     default:

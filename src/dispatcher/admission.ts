@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { TurbineError } from '../core/errors.js';
 import { errorFromScript } from '../core/script-errors.js';
+import { isOutOfMemoryReply, RedisMemoryPressureError } from './memory-pressure.js';
 import { dispatcherScripts } from './scripts.js';
 import type { KeyLayout } from '../core/keys.js';
 
@@ -32,7 +33,8 @@ export const ADMISSION_CHUNK = 500;
 /**
  * Admits tasks through `admitTasks-1.lua`: each task is checked against its tenant's quotas,
  * counted and stored (dispatched or held back) in one atomic step, so concurrent producers can
- * never overshoot a quota and a refused task writes nothing.
+ * never overshoot a quota and a refused task writes nothing. A chunk Redis refuses for lack
+ * of memory (`OOM`) is refused as a whole with `RedisMemoryPressureError`.
  */
 export async function admitTasks(
   client: Redis,
@@ -46,7 +48,16 @@ export async function admitTasks(
     for (const r of chunk) {
       args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, r.taskId ?? '');
     }
-    const reply = (await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args)) as (string | number)[];
+    let reply: (string | number)[];
+    try {
+      reply = (await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args)) as (string | number)[];
+    } catch (error) {
+      // Redis refused the whole script before its first write: nothing of this chunk was stored.
+      if (!isOutOfMemoryReply(error)) throw error;
+      const refusal = new RedisMemoryPressureError(null, null, 1);
+      for (let i = 0; i < chunk.length; i++) outcomes.push({ ok: false, error: refusal });
+      continue;
+    }
     chunk.forEach((request, i) => {
       const code = Number(reply[i * 3]);
       const a = reply[i * 3 + 1]!;

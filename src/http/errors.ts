@@ -8,6 +8,7 @@ import {
   TurbineError,
   type TurbineErrorCode,
 } from '../core/errors.js';
+import { RedisMemoryPressureError } from '../dispatcher/memory-pressure.js';
 
 /** What an HTTP server answers for an error: status, JSON body and extra headers. */
 export interface HttpErrorResponse {
@@ -88,6 +89,10 @@ function forTurbineError(error: TurbineError, options: HttpErrorOptions): HttpEr
       return answer(400, error.code, error.message);
     case 'TIMEOUT':
       return answer(504, error.code, error.message);
+    case 'REDIS_MEMORY_PRESSURE': {
+      const seconds = error instanceof RedisMemoryPressureError ? error.retryAfterSeconds : 1;
+      return answer(503, error.code, 'The task service is low on storage; try again shortly', { 'retry-after': String(seconds) });
+    }
     default: {
       const status = CLIENT_STATUS[error.code];
       if (status !== undefined) return answer(status, error.code, error.message);

@@ -148,6 +148,22 @@ export function createRedisGauges(registry: Registry) {
       labelNames: ['queue', 'state'] as const,
       registers,
     }),
+    storedResults: new Gauge({
+      name: 'turbine_tenant_stored_results',
+      help: "Finished tasks of the tenant whose result or failure is stored (what max_stored_results bounds).",
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    redisMemory: new Gauge({
+      name: 'turbine_redis_memory_bytes',
+      help: "Memory Redis uses (INFO memory's used_memory).",
+      registers,
+    }),
+    redisMemoryLimit: new Gauge({
+      name: 'turbine_redis_memory_limit_bytes',
+      help: "Redis's maxmemory; 0 when none is set (then producers cannot be refused before Redis runs out).",
+      registers,
+    }),
     tenants: new Gauge({
       name: 'turbine_tenants',
       help: 'Tenants that exist, by state (enabled, disabled), those counted under tenant="__other__" included.',

@@ -35,6 +35,10 @@ export function applySnapshot(gauges: RedisGaugeSet, labels: MetricLabels, snaps
     const label = labels.queue.label(queue);
     for (const state of QUEUE_STATES) gauges.queueTasks.inc({ queue: label, state }, states[state]);
   }
+  if (snapshot.memory) {
+    gauges.redisMemory.set(snapshot.memory.usedBytes);
+    gauges.redisMemoryLimit.set(snapshot.memory.limitBytes);
+  }
   const disabled = snapshot.tenants.filter((t) => !t.enabled).length;
   gauges.tenants.set({ state: 'enabled' }, snapshot.tenants.length - disabled);
   gauges.tenants.set({ state: 'disabled' }, disabled);
@@ -43,6 +47,7 @@ export function applySnapshot(gauges: RedisGaugeSet, labels: MetricLabels, snaps
     gauges.running.set(tenant, figures.running);
     gauges.held.set(tenant, figures.held);
     gauges.pending.set(tenant, figures.held + figures.waiting + figures.deferred);
+    gauges.storedResults.set(tenant, figures.storedResults);
     gauges.oldestHeldAge.set(tenant, figures.oldestHeldAt === null ? 0 : Math.max(0, (now - figures.oldestHeldAt) / 1000));
     for (const metric of USAGE_METRICS) gauges.usage.set({ tenant: label, metric }, figures.usage[metric]);
     for (const [queue, count] of figures.dlq) gauges.dlq.inc({ tenant: label, queue: labels.queue.label(queue) }, count);
@@ -73,6 +78,7 @@ function empty(): TenantFigures {
     oldestHeldAt: null,
     quotas: new Map(),
     dlq: new Map(),
+    storedResults: 0,
   };
 }
 
@@ -83,6 +89,7 @@ function merge(into: TenantFigures, from: TenantFigures): TenantFigures {
   into.waiting += from.waiting;
   into.running += from.running;
   into.deferred += from.deferred;
+  into.storedResults += from.storedResults;
   if (from.oldestHeldAt !== null && (into.oldestHeldAt === null || from.oldestHeldAt < into.oldestHeldAt)) {
     into.oldestHeldAt = from.oldestHeldAt;
   }

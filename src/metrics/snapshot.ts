@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { readRedisMemory, type RedisMemory } from '../dispatcher/memory-pressure.js';
 import { LuaScript } from '../store/scripts.js';
 import type { KeyLayout, UsageMetric } from '../core/keys.js';
 
@@ -41,11 +42,15 @@ export interface TenantFigures {
   quotas: Map<string, number>;
   /** Dead-letter entries by queue. */
   dlq: Map<string, number>;
+  /** Finished tasks whose result or failure is stored. */
+  storedResults: number;
 }
 
 export interface MetricsSnapshot {
   queues: QueueFigures[];
   tenants: TenantFigures[];
+  /** Redis's memory, read with the snapshot (INFO memory). */
+  memory?: RedisMemory;
 }
 
 /**
@@ -62,7 +67,9 @@ export async function readSnapshot(client: Redis, keys: KeyLayout, workerId: str
     workerId,
     DLQ_READ_LIMIT,
   ]);
-  return parseSnapshot(reply);
+  const snapshot = parseSnapshot(reply);
+  if (snapshot) snapshot.memory = await readRedisMemory(client);
+  return snapshot;
 }
 
 export function parseSnapshot(reply: unknown): MetricsSnapshot | null {
@@ -83,7 +90,7 @@ function parseQueue(raw: unknown): QueueFigures {
 
 /** A tenant's row, in the order `metricsSnapshot-1.lua` writes it (see its header). */
 function parseTenant(raw: unknown): TenantFigures {
-  const [tenantId, enabled, tasksHour, tasksDay, concurrent, total, held, waiting, running, deferred, oldestHeld, quotas, dlq] =
+  const [tenantId, enabled, tasksHour, tasksDay, concurrent, total, held, waiting, running, deferred, oldestHeld, quotas, dlq, storedResults] =
     list(raw);
   const oldest = num(oldestHeld);
   return {
@@ -97,6 +104,7 @@ function parseTenant(raw: unknown): TenantFigures {
     oldestHeldAt: oldest > 0 ? oldest : null,
     quotas: pairs(quotas),
     dlq: pairs(dlq),
+    storedResults: num(storedResults),
   };
 }
 

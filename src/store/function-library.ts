@@ -19,7 +19,11 @@ export interface FunctionLibrary {
  * Library code may not touch Redis, so the library's `rcall` is set when each call starts. A
  * command body keeps per-call state only through `beginCall()`.
  */
-export function buildFunctionLibrary(scripts: readonly LuaScript[]): FunctionLibrary {
+export function buildFunctionLibrary(
+  scripts: readonly LuaScript[],
+  /** Scripts that still run when Redis is out of memory (Redis's `allow-oom` flag). */
+  allowOom: readonly LuaScript[] = [],
+): FunctionLibrary {
   const seen = new Set<string>();
   const shared: string[] = ['local rcall'];
   const registered: string[] = [];
@@ -36,7 +40,10 @@ export function buildFunctionLibrary(scripts: readonly LuaScript[]): FunctionLib
         return '';
       })
       .replace(/^local rcall = redis\.call\s*$/m, '');
-    registered.push(`redis.register_function('@@LIB@@_${script.name}', function(KEYS, ARGV)\nrcall = redis.call\n${body}\nend)`);
+    const flags = allowOom.includes(script) ? "{'allow-oom'}" : '{}';
+    registered.push(
+      `redis.register_function{function_name='@@LIB@@_${script.name}', flags=${flags}, callback=function(KEYS, ARGV)\nrcall = redis.call\n${body}\nend}`,
+    );
   }
   const template = `${shared.join('\n')}\n${registered.join('\n')}\n`;
   const name = `turbine_${createHash('sha1').update(template).digest('hex').slice(0, 16)}`;

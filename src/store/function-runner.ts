@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isOutOfMemoryReply } from '../core/classify.js';
 import { buildFunctionLibrary, type FunctionLibrary } from './function-library.js';
 import type { LuaScript, ScriptArg } from './scripts.js';
 
@@ -16,6 +17,11 @@ export class FunctionRunner {
   /** Once known, read without awaiting: these scripts run once per task. */
   private known: Mode | null = null;
 
+  /**
+   * `scripts` are registered with Redis's `allow-oom` flag: a worker keeps fetching and
+   * finishing tasks when Redis is full, since finishing is what frees memory (retention removes
+   * old results), while producers are refused.
+   */
   constructor(
     private readonly client: Redis,
     scripts: readonly LuaScript[],
@@ -53,9 +59,17 @@ export class FunctionRunner {
       await this.client.call('FUNCTION', 'LOAD', 'REPLACE', this.library.code);
       return 'functions';
     } catch (error) {
+      // A full Redis refuses FUNCTION LOAD; a worker started then still runs if the library is there.
+      if (isOutOfMemoryReply(error) && (await this.libraryLoaded())) return 'functions';
+      // Redis before 7, or an account or service that does not allow FUNCTION: EVAL does the same.
       if (error instanceof Error && /unknown command|NOPERM|unknown subcommand|not allowed/i.test(error.message)) return 'scripts';
       throw error;
     }
+  }
+
+  private async libraryLoaded(): Promise<boolean> {
+    const libraries = (await this.client.call('FUNCTION', 'LIST', 'LIBRARYNAME', this.library.name)) as unknown[];
+    return libraries.length > 0;
   }
 }
 
@@ -64,6 +78,6 @@ const libraries = new Map<string, FunctionLibrary>();
 function libraryFor(scripts: readonly LuaScript[]): FunctionLibrary {
   const id = scripts.map((s) => `${s.area}/${s.name}`).join(',');
   let library = libraries.get(id);
-  if (!library) libraries.set(id, (library = buildFunctionLibrary(scripts)));
+  if (!library) libraries.set(id, (library = buildFunctionLibrary(scripts, scripts)));
   return library;
 }

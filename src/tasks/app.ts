@@ -1,6 +1,12 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
+import {
+  RedisMemoryGuard,
+  readRedisMemory,
+  type MemoryGuardOptions,
+  type RedisMemoryPressureError,
+} from '../dispatcher/memory-pressure.js';
 import { InvalidArgumentError, type TurbineError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
 import { createWorkerClient } from '../store/connection.js';
@@ -10,14 +16,21 @@ import { assertQueueName, assertTaskLookupId, assertTenantId } from '../tenancy/
 import { rejectionReason, type RejectionReason } from '../core/rejection.js';
 import { AsyncResult } from './result.js';
 import type { TaskHost } from './ports.js';
+import { resolveRetention, type ResultRetention } from './retention.js';
 import { TaskDefinition } from './task.js';
 import type { AnyHandler, ArgsOf, ResultOf, TaskOptions } from './types.js';
 
 export interface TurbineOptions extends RedisClientOptions {
   /** Default tenant of this app's submissions (the Python SDK's TURBINE_TENANT_ID setting). */
   tenantId?: string;
-  /** How long results stay readable by `AsyncResult.get()`. */
-  results?: { keepCompletedSeconds?: number; keepFailedSeconds?: number };
+  /** How long and how many finished tasks stay readable by `AsyncResult.get()` (per queue). */
+  results?: Partial<ResultRetention>;
+  /**
+   * Backpressure: submissions are refused with `RedisMemoryPressureError` while Redis's
+   * used memory is past `highWaterMark` of its `maxmemory` (read at most once per
+   * `refreshIntervalMs`). `false` turns the check off. @defaultValue `{ highWaterMark: 0.9, refreshIntervalMs: 1000 }`
+   */
+  memory?: MemoryGuardOptions | false;
 }
 
 /** Events of the producer side (`area:verb`). */
@@ -36,8 +49,9 @@ export interface ProducerEvents {
 export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
   readonly keys: KeyLayout;
   readonly tenantId: string | undefined;
-  readonly results: { keepCompletedSeconds: number; keepFailedSeconds: number };
+  readonly results: ResultRetention;
   private readonly redis: RedisClientHolder;
+  private readonly memoryGuard: RedisMemoryGuard | null;
   private readonly registry = new Map<string, TaskDefinition>();
   private readonly queues = new Map<string, Queue>();
   private readonly events = new Map<string, { ready: Promise<QueueEvents>; close: () => Promise<void> }>();
@@ -47,10 +61,9 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
     this.redis = new RedisClientHolder(options);
     this.keys = new KeyLayout(this.redis.prefix);
     this.tenantId = options.tenantId === undefined ? undefined : assertTenantId(options.tenantId);
-    this.results = {
-      keepCompletedSeconds: options.results?.keepCompletedSeconds ?? 24 * 3600,
-      keepFailedSeconds: options.results?.keepFailedSeconds ?? 7 * 24 * 3600,
-    };
+    this.results = resolveRetention(options.results);
+    this.memoryGuard =
+      options.memory === false ? null : new RedisMemoryGuard(async () => readRedisMemory(await this.client()), options.memory);
   }
 
   get backendUrl(): string {
@@ -84,6 +97,11 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
       throw new InvalidArgumentError('Pass the tenantId whose task this is (this app is not bound to a tenant)');
     }
     return new AsyncResult<R>(this, taskId, assertQueueName(options.queue ?? 'default'), assertTenantId(tenantId));
+  }
+
+  /** @internal The refusal for submissions while Redis is past its memory high-water mark, else null. */
+  memoryPressure(): Promise<RedisMemoryPressureError | null> {
+    return this.memoryGuard ? this.memoryGuard.check() : Promise.resolve(null);
   }
 
   /** The Redis client, connecting on first use. */

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import type { TurbineError } from '../core/errors.js';
 import type { KeyLayout } from '../core/keys.js';
 import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
+import type { RedisMemoryPressureError } from '../dispatcher/memory-pressure.js';
+import type { ResultRetention } from './retention.js';
 
 /**
  * What the SDK's parts need of their app ({@link Turbine} implements both), so that task
@@ -21,7 +23,9 @@ export interface ResultSource {
 /** What a task definition submits through. */
 export interface TaskHost extends ResultSource {
   readonly tenantId: string | undefined;
-  readonly results: { keepCompletedSeconds: number; keepFailedSeconds: number };
+  readonly results: ResultRetention;
+  /** The refusal to give every submission while Redis is near `maxmemory`, else null. */
+  memoryPressure(): Promise<RedisMemoryPressureError | null>;
   reportSubmitted(request: AdmissionRequest, taskId: string, placement: Placement): void;
   reportRejected(request: AdmissionRequest, error: TurbineError): void;
 }

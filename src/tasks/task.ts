@@ -6,6 +6,7 @@ import { traceSubmissions } from '../tracing/submit.js';
 import { assertQueueName, assertTaskId, assertTaskName, assertTenantId } from '../tenancy/validation.js';
 import type { TaskHost } from './ports.js';
 import { AsyncResult } from './result.js';
+import { checkRetention, retentionJobOptions, type TaskRetention } from './retention.js';
 import type { AnyHandler, ApplyOptions, BackoffOptions, TaskOptions } from './types.js';
 
 export type BulkItemResult<R> = { ok: true; result: AsyncResult<R> } | { ok: false; error: TurbineError };
@@ -25,6 +26,7 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
   readonly retries: number;
   readonly backoff: BackoffOptions;
   readonly timeoutMs: number;
+  readonly retention: TaskRetention;
 
   constructor(
     readonly app: TaskHost,
@@ -39,11 +41,16 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
     this.retries = assertIntegerInRange('retries', options.retries ?? DEFAULT_RETRIES, 0, 1000);
     this.backoff = normalizeBackoff(options.backoff ?? DEFAULT_BACKOFF);
     this.timeoutMs = assertIntegerInRange('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, 2 ** 31 - 1);
+    this.retention = {
+      ignoreResult: options.ignoreResult === true,
+      keepResultSeconds:
+        options.keepResultSeconds === undefined ? undefined : checkRetention('keepResultSeconds', options.keepResultSeconds),
+    };
   }
 
   /**
    * Submits the task. Refused submissions throw the reason (`QuotaExceededError`,
-   * `TenantDisabledError`, …) and leave nothing behind. A task its tenant cannot run yet is
+   * `TenantDisabledError`, `RedisMemoryPressureError`, …) and leave nothing behind. A task its tenant cannot run yet is
    * accepted and held back (`result.placement === 'held'`).
    */
   async applyAsync(options: ApplyOptions<A>): Promise<AsyncResult<R>> {
@@ -59,7 +66,11 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
    */
   async applyBulk(items: readonly ApplyOptions<A>[]): Promise<BulkItemResult<R>[]> {
     const requests = items.map((item) => this.toRequest(item));
-    const outcomes = await traceSubmissions(requests, async () => admitTasks(await this.app.client(), this.app.keys, requests));
+    const client = await this.app.client();
+    const pressure = await this.app.memoryPressure();
+    const outcomes = pressure
+      ? requests.map(() => ({ ok: false as const, error: pressure }))
+      : await traceSubmissions(requests, () => admitTasks(client, this.app.keys, requests));
     return outcomes.map((outcome, i): BulkItemResult<R> => {
       const request = requests[i]!;
       if (!outcome.ok) {
@@ -95,8 +106,7 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
     const jobOptions: Record<string, unknown> = {
       attempts: this.retries + 1,
       backoff: { type: this.backoff.type, delay: this.backoff.delayMs, jitter: this.backoff.jitter ?? 0 },
-      removeOnComplete: { age: this.app.results.keepCompletedSeconds },
-      removeOnFail: { age: this.app.results.keepFailedSeconds },
+      ...retentionJobOptions(this.app.results, this.retention),
     };
     if (item.delayMs !== undefined && assertIntegerInRange('delayMs', item.delayMs, 0, 2 ** 40) > 0) {
       jobOptions.delay = item.delayMs;

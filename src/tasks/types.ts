@@ -50,6 +50,14 @@ export interface TaskOptions {
   backoff?: BackoffOptions | number;
   /** A run taking longer fails with a timeout (and its signal is aborted). @defaultValue 900000 (15 min) */
   timeoutMs?: number;
+  /**
+   * Store no result (Celery's `ignore_result`): the task is removed as it completes, so it
+   * costs Redis nothing afterwards. `get()` still answers a caller already waiting. Failures
+   * are kept as usual. @defaultValue false
+   */
+  ignoreResult?: boolean;
+  /** How long this task's results stay readable. @defaultValue the app's `results.keepCompletedSeconds` */
+  keepResultSeconds?: number;
 }
 
 export interface ApplyOptions<A extends unknown[]> {

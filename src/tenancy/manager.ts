@@ -52,7 +52,7 @@ const DELETE_BATCH = 1000;
 
 /**
  * Creates, reads, updates and deletes tenants, and reads and changes their usage: the
- * guide's `TenantManager`. Every change is atomic, written to the tenant's audit trail and
+ * Python SDK's `TenantManager`. Every change is atomic, written to the tenant's audit trail and
  * announced on the change channel.
  */
 export class TenantManager {

@@ -3,7 +3,7 @@ import { InvalidQuotaError } from '../core/errors.js';
 import { isValidQueueName } from './validation.js';
 
 /**
- * A tenant's quotas: the Python SDK's eight. An unset (or `null`) quota means unlimited, so an
+ * A tenant's quotas: the Python SDK's eight, and `maxStoredResults`. An unset (or `null`) quota means unlimited, so an
  * empty object is the Python SDK's "Enterprise tier (no limits)".
  */
 export interface TenantQuotas {
@@ -23,6 +23,11 @@ export interface TenantQuotas {
   allowedQueues?: string[] | null;
   /** Retries allowed per task; the smaller of this and the task's own `retries` applies. */
   maxRetryCount?: number | null;
+  /**
+   * Finished tasks whose result (or failure) stays stored; past it the tenant's oldest go
+   * first. Unset: only the app's retention (per queue count and age) bounds them.
+   */
+  maxStoredResults?: number | null;
 }
 
 export type QuotaName = keyof TenantQuotas;
@@ -37,6 +42,7 @@ export const QUOTA_WIRE_NAMES = {
   maxResultSizeBytes: 'max_result_size_bytes',
   allowedQueues: 'allowed_queues',
   maxRetryCount: 'max_retry_count',
+  maxStoredResults: 'max_stored_results',
 } as const satisfies Record<QuotaName, string>;
 
 export type QuotaWireName = (typeof QUOTA_WIRE_NAMES)[QuotaName];
@@ -61,6 +67,7 @@ const quotasSchema = z.strictObject({
     .nullable()
     .optional(),
   maxRetryCount: count,
+  maxStoredResults: count,
 });
 
 /**

@@ -16,6 +16,8 @@ export interface TenantStats {
   waitingTasks: number;
   /** Tasks delayed on submission or waiting to be retried. */
   deferredTasks: number;
+  /** Finished tasks whose result or failure is stored (what `max_stored_results` bounds). */
+  storedResults: number;
   /** When the hourly and daily counters reset; null while no task was counted in the window. */
   hourResetsAt: Date | null;
   dayResetsAt: Date | null;
@@ -30,6 +32,7 @@ export interface TenantStatsJson {
   held_tasks: number;
   waiting_tasks: number;
   deferred_tasks: number;
+  stored_results: number;
   hour_resets_at: string | null;
   day_resets_at: string | null;
 }
@@ -50,6 +53,7 @@ export function parseTenantStats(reply: readonly (string | number)[]): TenantSta
     heldTasks: held,
     waitingTasks: waiting,
     deferredTasks: deferred,
+    storedResults: n(11),
     hourResetsAt: resetAt(n(2)),
     dayResetsAt: resetAt(n(4)),
   };
@@ -65,6 +69,7 @@ export function statsToJson(stats: TenantStats): TenantStatsJson {
     held_tasks: stats.heldTasks,
     waiting_tasks: stats.waitingTasks,
     deferred_tasks: stats.deferredTasks,
+    stored_results: stats.storedResults,
     hour_resets_at: stats.hourResetsAt?.toISOString() ?? null,
     day_resets_at: stats.dayResetsAt?.toISOString() ?? null,
   };

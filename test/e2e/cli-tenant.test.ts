@@ -37,6 +37,7 @@ const ALL_QUOTA_FLAGS = [
   '--max-result-size-bytes', '5242880',
   '--allowed-queues', 'default,emails,processing',
   '--max-retry-count', '5',
+  '--max-stored-results', '20000',
 ];
 
 async function createAcme(...extra: string[]): Promise<void> {
@@ -89,6 +90,7 @@ describe('turbine tenant create', () => {
       max_result_size_bytes: '5242880',
       allowed_queues: '["default","emails","processing"]',
       max_retry_count: '5',
+      max_stored_results: '20000',
     });
     expect(JSON.parse(hash.metadata!)).toEqual({
       plan: 'enterprise',
@@ -251,6 +253,7 @@ describe('turbine tenant get', () => {
         max_result_size_bytes: 5242880,
         allowed_queues: ['default', 'emails', 'processing'],
         max_retry_count: 5,
+        max_stored_results: 20000,
       },
       metadata: { plan: 'enterprise' },
       created_at: hash.created_at,
@@ -310,6 +313,7 @@ describe('turbine tenant update', () => {
       max_result_size_bytes: 5242880,
       allowed_queues: null,
       max_retry_count: 5,
+      max_stored_results: 20000,
     });
     expect(await raw.hget(tenantKey('acme-corp'), 'max_tasks_per_hour')).toBe('2000');
     expect(await raw.hexists(tenantKey('acme-corp'), 'max_queue_length')).toBe(0);
@@ -337,7 +341,7 @@ describe('turbine tenant update', () => {
 
 describe('turbine tenant stats', () => {
   it("prints the Python SDK's counters and the pending breakdown", async () => {
-    await createAcme('--max-tasks-per-hour', '1000');
+    await createAcme('--max-tasks-per-hour', '1000', '--max-stored-results', '500');
     await raw.set(`${tenantKey('acme-corp')}:usage:tasks_hour`, '523', 'PX', 3_600_000);
     await raw.set(`${tenantKey('acme-corp')}:usage:tasks_day`, '8734', 'PX', 86_400_000);
     await raw.set(`${tenantKey('acme-corp')}:usage:total`, '125403');
@@ -345,6 +349,11 @@ describe('turbine tenant stats', () => {
     const leases = Array.from({ length: 12 }, (_, i) => [Date.now() + 60_000, `job-${i}`]).flat();
     await raw.zadd(`${tenantKey('acme-corp')}:slots:emails`, ...leases);
     await raw.sadd(`${tenantKey('acme-corp')}:queues`, 'emails');
+    // Stored results count the tenant's entries as old as BullMQ's oldest kept job or newer.
+    await raw.zadd(`${tenantKey('acme-corp')}:stored:emails:completed`, 1, 'job-z', 2, 'job-a', 3, 'job-b');
+    await raw.zadd(`${tenantKey('acme-corp')}:stored:emails:failed`, 3, 'job-c');
+    await raw.zadd(`${prefix}:q:emails:completed`, 2, 'job-a', 3, 'job-b');
+    await raw.zadd(`${prefix}:q:emails:failed`, 3, 'job-c');
 
     const before = Date.now();
     const stats = json<Record<string, unknown>>(await turbine('tenant', 'stats', 'acme-corp', '--json'));
@@ -357,6 +366,7 @@ describe('turbine tenant stats', () => {
       held_tasks: 0,
       waiting_tasks: 0,
       deferred_tasks: 0,
+      stored_results: 3,
     });
     const hourReset = Date.parse(String(stats.hour_resets_at));
     expect(hourReset).toBeGreaterThan(before);
@@ -370,6 +380,7 @@ describe('turbine tenant stats', () => {
     expect(table.stdout).toMatch(/^concurrent_tasks +12 +unlimited$/m);
     expect(table.stdout).toMatch(/^total_tasks +125403$/m);
     expect(table.stdout).toMatch(/^ {2}held_tasks +0$/m);
+    expect(table.stdout).toMatch(/^stored_results +3 +500$/m);
   });
 
   it('counts a submitted task as pending', async () => {
@@ -499,7 +510,7 @@ describe('usage errors and exit codes', () => {
     }
     const create = await runBinary(['tenant', 'create', '--help']);
     expect(create.code).toBe(0);
-    for (const flag of ['--max-tasks-per-hour', '--max-tasks-per-day', '--max-concurrent-tasks', '--max-queue-length', '--max-task-size-bytes', '--max-result-size-bytes', '--allowed-queues', '--max-retry-count', '--metadata', '--disabled', '--backend-url', '--prefix', '--actor', '--json']) {
+    for (const flag of ['--max-tasks-per-hour', '--max-tasks-per-day', '--max-concurrent-tasks', '--max-queue-length', '--max-task-size-bytes', '--max-result-size-bytes', '--allowed-queues', '--max-retry-count', '--max-stored-results', '--metadata', '--disabled', '--backend-url', '--prefix', '--actor', '--json']) {
       expect(create.stdout).toContain(flag);
     }
   });

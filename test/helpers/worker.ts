@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { Turbine } from '../../src/tasks/app.js';
+import { Turbine, type TurbineOptions } from '../../src/tasks/app.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
 import type { TenantQuotas } from '../../src/tenancy/quotas.js';
 import type { Tenant } from '../../src/tenancy/tenant.js';
@@ -22,8 +22,9 @@ export class TestWorld {
   constructor(
     readonly url: string = redisUrl(),
     readonly prefix: string = uniquePrefix(),
+    appOptions: Omit<TurbineOptions, 'backendUrl' | 'prefix'> = {},
   ) {
-    this.app = new Turbine({ backendUrl: url, prefix: this.prefix });
+    this.app = new Turbine({ ...appOptions, backendUrl: url, prefix: this.prefix });
     this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, actor: 'test' });
     this.raw = new Redis(url, { maxRetriesPerRequest: 1 });
     this.raw.on('error', () => undefined);

@@ -117,6 +117,7 @@ describe('the alert rules', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual([
       'TurbineDeadLetterQueueGrowing',
       'TurbineNoWorkerReady',
+      'TurbineRedisMemoryHigh',
       'TurbineRedisUnreachable',
       'TurbineTenantDailyQuotaHigh',
       'TurbineTenantHeldTooLong',

@@ -126,6 +126,7 @@ describe('groupByLabel', () => {
     oldestHeldAt: null,
     quotas: new Map(),
     dlq: new Map(),
+    storedResults: 0,
   });
 
   it('labels the busiest tenants first when there are more tenants than labels', () => {

@@ -3,7 +3,8 @@
   arguments and reply: see BullMQ's moveToFinished-14): BullMQ's own script completes or fails
   the job (and fetches the next one), then Turbine releases the finished task's slot, promotes
   the tenant's held tasks into the room it leaves, and claims a slot for the fetched job, all
-  in the same step, so a held task is dispatched the moment a running one ends.
+  in the same step, so a held task is dispatched the moment a running one ends. A result
+  BullMQ keeps is indexed for its tenant, whose max_stored_results applies (storedResults).
   Input: as BullMQ's. KEYS[12] job key, KEYS[14] marker; ARGV[1] job id, ARGV[2] timestamp,
          ARGV[7] key prefix "<P>:q:<Q>:", ARGV[8] packed options (token, lockDuration, …)
   Output: as BullMQ's.
@@ -11,6 +12,7 @@
 local rcall = redis.call
 --- @wrap "bullmq:moveToFinished-14" as bullmqMoveToFinished
 --- @include "claim"
+--- @include "storedResults"
 
 beginCall()
 
@@ -23,9 +25,19 @@ local T = tenantInOpts(rcall("HGET", KEYS[12], "opts")) or tenantInData(rcall("H
 
 local result = bullmqMoveToFinished(KEYS, ARGV)
 if type(result) == "number" and result < 0 then return result end
-if T then releaseFinished(P, T, Q, jobId, now) end
+local opts = cmsgpack.unpack(ARGV[8])
+if T then
+  -- One read of the tenant for both steps.
+  local tenant = rcall("HMGET", tenantKey(P, T), "tenant_id", "max_concurrent_tasks", "max_stored_results")
+  releaseFinished(P, T, Q, jobId, now, tenant[2])
+  -- BullMQ keeps the job unless its keepJobs count is 0 (removeOnComplete: true); a deleted
+  -- tenant's results are BullMQ's alone to expire.
+  if tenant[1] and opts["keepJobs"]["count"] ~= 0 then
+    recordStoredResult(P, T, Q, jobId, ARGV[5], now, tonumber(tenant[3]))
+  end
+end
 if type(result) == "table" and result[2] and result[2] ~= 0 then
-  local lease = tonumber(cmsgpack.unpack(ARGV[8])["lockDuration"]) or 30000
+  local lease = tonumber(opts["lockDuration"]) or 30000
   if claimFetched(P, Q, result[2], result[1], now, lease) ~= "run" then
     addBaseMarkerIfNeeded(KEYS[14], false)
     return {0, 0, 0, 0}

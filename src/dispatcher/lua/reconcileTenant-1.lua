@@ -4,6 +4,7 @@
       so the tenant's capacity comes back; BullMQ redelivers the task, which claims again;
     - a waiting slot or deferred entry whose job was removed or has finished is dropped;
     - usage:concurrent is set to the running leases counted;
+    - stored-result entries of jobs BullMQ's retention removed are dropped;
     - held tasks are promoted into whatever room there is.
   At most `limit` old entries are checked per kind, to keep a pass short.
   Input:
@@ -15,6 +16,7 @@
 local rcall = redis.call
 --- @include "core:tenantConfig"
 --- @include "slots"
+--- @include "storedResults"
 
 local P, T = ARGV[1], ARGV[2]
 local now, age, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -45,6 +47,7 @@ for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
     end
   end
   running = running + rcall("ZCOUNT", sk, "(0", "+inf")
+  for _, state in ipairs(STORED_STATES) do pruneStored(P, T, q, state) end
 end
 
 local dk = deferredKey(P, T)

@@ -17,19 +17,22 @@
       tenants: one {id, enabled (1|0), tasks_hour, tasks_day, concurrent, total, held, waiting,
                running, deferred, oldest held task's submission time (ms, 0 when none),
                {quota name, limit, ...} for the quotas that are set,
-               {queue, dead letters, ...} (0 for the tenant's queues without any)} per tenant
+               {queue, dead letters, ...} (0 for the tenant's queues without any),
+               stored results} per tenant
   Events: none.
 ]]
 local rcall = redis.call
 --- @include "core:keys"
 --- @include "dispatcher:held"
+--- @include "dispatcher:storedResults"
 
 local P, lockKey, workerId = ARGV[1], ARGV[2], ARGV[3]
 local dlqReadLimit = tonumber(ARGV[4])
 if rcall("GET", lockKey) ~= workerId then return {0} end
 
 local QUOTA_FIELDS = {"max_tasks_per_hour", "max_tasks_per_day", "max_concurrent_tasks",
-  "max_queue_length", "max_task_size_bytes", "max_result_size_bytes", "max_retry_count"}
+  "max_queue_length", "max_task_size_bytes", "max_result_size_bytes", "max_retry_count",
+  "max_stored_results"}
 -- Held tasks are in the tenants' held lists only, in no BullMQ list.
 
 local function counter(T, metric) return tonumber(rcall("GET", usageKey(P, T, metric))) or 0 end
@@ -100,7 +103,7 @@ for _, T in ipairs(rcall("SMEMBERS", KEYS[1])) do
     tenants[#tenants + 1] = {T, cfg[2] == "false" and 0 or 1, counter(T, "tasks_hour"),
       -- usage:concurrent mirrors the running slots, which are the truth: report those.
       counter(T, "tasks_day"), running, counter(T, "total"), held, waiting,
-      running, rcall("ZCARD", deferredKey(P, T)), oldest, quotas, dlq}
+      running, rcall("ZCARD", deferredKey(P, T)), oldest, quotas, dlq, storedResultCount(P, T)}
   end
 end
 

@@ -17,6 +17,7 @@ local rcall = redis.call
 --- @include "dispatcher:slots"
 --- @include "core:deadLetter"
 --- @include "bullmq:removeJobKeys"
+--- @include "dispatcher:storedResults"
 
 local P, T = ARGV[1], ARGV[2]
 local now, batch = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -47,7 +48,9 @@ for _, q in ipairs(queues) do
   if deadLettered >= batch then return {2, deadLettered} end
 end
 
-for _, q in ipairs(queues) do rcall("DEL", heldKey(P, T, q), slotsKey(P, T, q)) end
+for _, q in ipairs(queues) do
+  rcall("DEL", heldKey(P, T, q), slotsKey(P, T, q), storedKey(P, T, q, "completed"), storedKey(P, T, q, "failed"))
+end
 rcall("DEL", key, usageKey(P, T, "tasks_hour"), usageKey(P, T, "tasks_day"),
   usageKey(P, T, "concurrent"), usageKey(P, T, "total"), tenantQueuesKey(P, T), deferredKey(P, T))
 rcall("SREM", KEYS[1], T)

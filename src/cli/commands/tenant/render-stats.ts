@@ -40,6 +40,7 @@ export function renderStats(stats: TenantStats, tenant: Tenant | null, now = Dat
       { metric: '  held_tasks', value: stats.heldTasks },
       { metric: '  waiting_tasks', value: stats.waitingTasks },
       { metric: '  deferred_tasks', value: stats.deferredTasks },
+      { metric: 'stored_results', value: stats.storedResults, limit: limit(q?.maxStoredResults) },
     ],
     COLUMNS,
   );

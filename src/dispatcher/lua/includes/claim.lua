@@ -99,11 +99,12 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
 end
 
 -- A claimed task's slot is a running lease: freeing it matters to held tasks only if the tenant
--- is capped (the window counts waiting tasks, not running ones).
-local function releaseFinished(P, T, Q, jobId, now)
+-- is capped (the window counts waiting tasks, not running ones). `capped`: the tenant's
+-- max_concurrent_tasks field, read by the caller.
+local function releaseFinished(P, T, Q, jobId, now, capped)
   if rcall("ZREM", slotsKey(P, T, Q), jobId) == 0 then return end
   -- Only a capped tenant's held tasks wait for this room: read the rest only then.
-  if not rcall("HGET", tenantKey(P, T), "max_concurrent_tasks") then return end
+  if not capped then return end
   local cfg = readTenant(P, T)
   if cfg then fillTenant(P, T, cfg, now) end
 end
