@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { errorFromScript, type TurbineError } from '../core/errors.js';
 import { dispatcherScripts } from './scripts.js';
 import type { KeyLayout } from '../core/keys.js';
+import { generateTaskId, jobIdOf } from '../core/task-ids.js';
 
 /** One task to admit, fully resolved (tenant, queue, encoded data, BullMQ options). */
 export interface AdmissionRequest {
@@ -12,7 +13,10 @@ export interface AdmissionRequest {
   argsSize: number;
   /** BullMQ job options, stored as the job's `opts`. */
   jobOptions: Record<string, unknown>;
-  /** A task id chosen by the caller (idempotent: a second submission returns the first). */
+  /**
+   * A task id chosen by the caller (idempotent within its tenant: a second submission returns
+   * the first). Without one, a fresh id is generated.
+   */
   taskId?: string;
 }
 
@@ -20,7 +24,7 @@ export interface AdmissionRequest {
 export type Placement = 'queued' | 'held' | 'deferred' | 'duplicate';
 
 export type AdmissionOutcome =
-  | { ok: true; taskId: string; placement: Placement }
+  | { ok: true; taskId: string; jobId: string; placement: Placement }
   | { ok: false; error: TurbineError };
 
 const PLACEMENTS: Record<number, Placement> = { 1: 'queued', 2: 'held', 3: 'deferred', 4: 'duplicate' };
@@ -42,17 +46,23 @@ export async function admitTasks(
   for (let start = 0; start < requests.length; start += ADMISSION_CHUNK) {
     const chunk = requests.slice(start, start + ADMISSION_CHUNK);
     const args: (string | number)[] = [keys.prefix, Date.now(), chunk.length];
-    for (const r of chunk) {
-      args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, r.taskId ?? '');
-    }
+    const taskIds = chunk.map((r) => r.taskId ?? generateTaskId());
+    chunk.forEach((r, i) => {
+      args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, jobIdOf(r.tenantId, taskIds[i]!));
+    });
     const reply = (await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args)) as (string | number)[];
     chunk.forEach((request, i) => {
       const code = Number(reply[i * 3]);
       const a = reply[i * 3 + 1]!;
       const b = reply[i * 3 + 2]!;
+      const placement = PLACEMENTS[code];
+      // A generated id is never taken: if it were, answering "duplicate" would hand out another task.
+      if (placement === 'duplicate' && request.taskId === undefined) {
+        throw new Error(`Generated task id '${taskIds[i]}' is already taken; nothing was submitted under it`);
+      }
       outcomes.push(
         code > 0
-          ? { ok: true, taskId: String(a), placement: PLACEMENTS[code]! }
+          ? { ok: true, taskId: taskIds[i]!, jobId: String(a), placement: placement! }
           : { ok: false, error: errorFromScript(code, request.tenantId, [a, b]) },
       );
     });

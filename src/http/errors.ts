@@ -74,12 +74,10 @@ function forTurbineError(error: TurbineError, options: HttpErrorOptions): HttpEr
       return answer(403, error.code, message);
     }
     case 'TASK_NOT_FOUND':
-      // Another tenant's task is reported as not found too (AsyncResult), with the same
-      // message, so that a client cannot learn which task ids other tenants have.
-      return answer(404, 'TASK_NOT_FOUND', 'Task not found');
     case 'TENANT_MISMATCH':
-      // A task pinned to one tenant was submitted for another: the request is wrong.
-      return answer(400, error.code, error.message);
+      // Another tenant's task is reported as not found, with the same message as a missing
+      // one, so that a client cannot learn which task ids (or pinned tenants) others have.
+      return answer(404, 'TASK_NOT_FOUND', 'Task not found');
     case 'TIMEOUT':
       return answer(504, error.code, error.message);
     case 'REDIS_UNAVAILABLE':

@@ -2,8 +2,10 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { decodeTask, type TaskEnvelope } from '../core/envelope.js';
 import type { DeadLetterReason, SlotClient, SlotRef } from '../dispatcher/slots.js';
 import { ResultTooLargeError, coerceError } from '../core/errors.js';
+import { taskIdOf } from '../core/task-ids.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import type { TaskContext } from '../tasks/types.js';
+import { checkAdmission } from './admission-check.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
@@ -80,6 +82,10 @@ export class TaskProcessor {
     } catch (error) {
       return this.deadLetter(job, { tenantId: '', queue, jobId }, 'undecodable_payload', coerceError(error));
     }
+    const problem = checkAdmission(job, envelope.tenant_id);
+    if (problem) {
+      return this.deadLetter(job, { tenantId: problem.tenantId, queue, jobId }, problem.reason, new Error(problem.message), null, token);
+    }
     const ref: SlotRef = { tenantId: envelope.tenant_id, queue, jobId };
     const definition = this.deps.tasks.get(job.name);
     if (!definition) {
@@ -87,7 +93,10 @@ export class TaskProcessor {
     }
     const policy: TenantPolicy = this.deps.policies.peek(ref.tenantId) ?? (await this.deps.policies.get(ref.tenantId));
     if (!policy.exists) {
-      return this.deadLetter(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`), null, token);
+      // A deleted tenant keeps its audit trail: a tenant without one never existed.
+      return (await this.deps.policies.existedOnce(ref.tenantId))
+        ? this.deadLetter(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`), null, token)
+        : this.deadLetter(job, ref, 'tenant_not_found', new Error(`Tenant '${ref.tenantId}' does not exist`), null, token);
     }
     return this.run(job, token, ref, definition, envelope, policy.maxResultSizeBytes);
   }
@@ -105,13 +114,13 @@ export class TaskProcessor {
     this.deps.running.set(key, entry);
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
-    const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId };
+    const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: taskIdOf(ref.jobId) };
     const waitMs = attempt === 1 ? Math.max(0, started - job.timestamp - (job.opts.delay ?? 0)) : null;
-    this.deps.emit('task:started', { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId, attempt, waitMs });
+    this.deps.emit('task:started', { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: about.taskId, attempt, waitMs });
     if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ ...about, attempt }, 'task started');
 
     const context: TaskContext = {
-      taskId: ref.jobId,
+      taskId: about.taskId,
       tenantId: ref.tenantId,
       queue: ref.queue,
       taskName: definition.name,
@@ -185,7 +194,7 @@ export class TaskProcessor {
     error: Error,
     started: number | null = null,
     token = '',
-    about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId },
+    about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: taskIdOf(ref.jobId) },
   ): Promise<never> {
     await this.deps.slots.release(
       ref,
