@@ -152,7 +152,8 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     const problems: string[] = [];
     if (this.closing) problems.push('shutting down');
     if (!this.redisReady || !this.redisAnswering) {
-      problems.push(`not connected to Redis at ${redactUrl(this.config.backendUrl)}`);
+      // /readyz may be reachable from outside the cluster: it names no host, user or secret.
+      problems.push('not connected to Redis');
     }
     for (const worker of this.workers) if (!worker.isRunning()) problems.push(`queue ${worker.name}: not consuming`);
     if (this.workers.length === 0) problems.push('not started');
