@@ -146,7 +146,7 @@ describe('what an entry keeps', () => {
     const thrown = await throwsString.applyAsync({ args: [], tenantId: 'acme' });
     // Admitted by another app that defines a task this worker does not know.
     const otherApp = new Turbine({ backendUrl: redisUrl(), prefix });
-    const unknown = await otherApp.task({ name: 'no_such_task' }, async () => 0).applyAsync({ args: [7], tenantId: 'acme' });
+    const unknown = await otherApp.task({ name: 'no_such_task' }, async (n: number) => n).applyAsync({ args: [7], tenantId: 'acme' });
     await otherApp.close();
     const undecodable = await plainQueue('default').add('render', { something: 'else' });
     await entriesReach(5);
