@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { Placement } from '../dispatcher/admission.js';
 import { TaskFailedError, TaskNotFoundError, TimeoutError } from '../core/errors.js';
 import type { Turbine } from './app.js';
+import { cancelTask } from './cancel.js';
 import { readTaskState } from './task-state.js';
 import type { TaskStatus } from './types.js';
 
@@ -21,6 +22,16 @@ export class AsyncResult<R = unknown> {
     const job = await this.app.getJob(this.queue, this.taskId, this.tenantId);
     if (!job?.id) return 'unknown';
     return readTaskState(await this.app.client(), this.app.keys, { tenantId: this.tenantId, queue: this.queue, jobId: job.id });
+  }
+
+  /**
+   * Cancels the task if it has not started: true when it was waiting, held or delayed and is
+   * now removed (its slot goes to the tenant's next task at once), false when it is running,
+   * finished or unknown.
+   */
+  async cancel(): Promise<boolean> {
+    const outcome = await cancelTask(await this.app.client(), this.app.keys, this);
+    return outcome.cancelled;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { JsonValue } from './tenant.js';
 
-export type AuditAction = 'create' | 'update' | 'enable' | 'disable' | 'delete';
+export type AuditAction = 'create' | 'update' | 'enable' | 'disable' | 'delete' | 'drain' | 'cancel';
 
 export interface AuditEntry {
   /** Stream entry id. */

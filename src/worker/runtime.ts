@@ -54,6 +54,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   private policies: TenantPolicyCache | null = null;
   private processor: TaskProcessor | null = null;
   private reconciler: Reconciler | null = null;
+  private strayConsumerReported = false;
   private metrics: MetricsHandle | null = null;
   private redisReady = false;
   /** Last PING answered in time: a frozen Redis keeps its sockets open, so status alone is not enough. */
@@ -135,6 +136,14 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
         this.safeEmit('reconciler:pass', result);
         if (result.promoted || result.leasesDropped || result.slotsDropped || result.deferredDropped) {
           this.logger.info(result, 'reconciler repaired dispatch state');
+        }
+        if (result.strayFetches > 0 && !this.strayConsumerReported) {
+          // Once per process: every pass repairs it, and the metric keeps counting.
+          this.strayConsumerReported = true;
+          this.logger.warn(
+            { strayFetches: result.strayFetches },
+            "a consumer that is not a Turbine worker (a plain BullMQ Worker?) is taking tasks from Turbine's queues; stop it (see turbine_reconciler_repairs_total{kind=\"stray_fetches\"})",
+          );
         }
       },
       (error) => this.reportError(error),
