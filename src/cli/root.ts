@@ -3,6 +3,7 @@ import { configCommand } from './commands/config/config.js';
 import { devCommand } from './commands/dev.js';
 import { tenantCommand } from './commands/tenant.js';
 import { dlqCommand } from './commands/dlq/dlq.js';
+import { taskCommand } from './commands/task/task.js';
 import { errorLine, exitCodeFor, usageErrorFrom } from './exit.js';
 import { CliRun, runContext } from './run.js';
 
@@ -19,6 +20,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .command(devCommand)
     .command(configCommand)
     .command(dlqCommand)
+    .command(taskCommand)
     .strict()
     .demandCommand(1, 'Choose a command, e.g. turbine tenant list')
     .recommendCommands()
