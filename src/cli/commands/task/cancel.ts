@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { cancelTask } from '../../../tasks/cancel.js';
 import { resolveActor } from '../../../tenancy/actor.js';
 import { assertTaskLookupId } from '../../../tenancy/validation.js';
-import { ExitCode } from '../../exit.js';
+import { ExitCode, errorLine } from '../../exit.js';
 import { print, printJson, printNotice } from '../../output.js';
 import { handler } from '../../run.js';
 import { taskScope, withTaskOptions, withTaskStore, type TaskArgs } from './shared.js';
@@ -35,7 +35,7 @@ export const cancelCommand: CommandModule<object, CancelArgs> = {
       } else if (outcome.cancelled) {
         print(`Cancelled task '${taskId}' of tenant '${tenantId}' (it was ${outcome.state})`);
       } else {
-        printNotice(`Not cancelled: ${NOT_CANCELLED[outcome.reason]}`);
+        printNotice(errorLine(`Not cancelled: ${NOT_CANCELLED[outcome.reason]}`));
       }
       return outcome.cancelled ? ExitCode.Ok : ExitCode.Failure;
     });
