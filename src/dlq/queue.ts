@@ -216,21 +216,27 @@ export class DeadLetterQueue {
   }
 
   /**
-   * Which entries' jobs are no longer failed (retried with BullMQ's Job.retry, or from a UI):
-   * replaying one would run its task twice.
+   * Which entries' jobs were retried by hand (BullMQ's Job.retry, or from a UI) and wait to run
+   * again: replaying one would run its task twice. Such a job exists, is not failed and holds no
+   * lock; a job still locked is the run that was just dead-lettered, before BullMQ fails it.
    */
   private async retriedByHand(client: Redis, entries: readonly DeadLetterEntry[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const pipeline = client.pipeline();
     for (const entry of entries) {
       const queue = `${this.keys.bullPrefix()}:${entry.queue}`;
-      pipeline.hget(`${queue}:${entry.jobId}`, 'timestamp').zscore(`${queue}:failed`, entry.jobId);
+      pipeline
+        .hget(`${queue}:${entry.jobId}`, 'timestamp')
+        .zscore(`${queue}:failed`, entry.jobId)
+        .exists(`${queue}:${entry.jobId}:lock`);
     }
     const replies = (await pipeline.exec()) ?? [];
     return entries.map((_, i) => {
-      const [[stampError, stamp], [failedError, failed]] = [replies[i * 2]!, replies[i * 2 + 1]!];
-      if (stampError || failedError) throw stampError ?? failedError;
-      return stamp !== null && failed === null;
+      const [stamp, failed, locked] = replies.slice(i * 3, i * 3 + 3).map(([error, value]) => {
+        if (error) throw error;
+        return value;
+      });
+      return stamp != null && failed == null && locked === 0;
     });
   }
 
