@@ -4,6 +4,7 @@ import { devCommand } from './commands/dev.js';
 import { tenantCommand } from './commands/tenant.js';
 import { dlqCommand } from './commands/dlq/dlq.js';
 import { uiCommand } from './commands/ui.js';
+import { taskCommand } from './commands/task/task.js';
 import { errorLine, exitCodeFor, usageErrorFrom } from './exit.js';
 import { knownFlags, suggestFlags } from './flag-suggestion.js';
 import { CliRun, runContext } from './run.js';
@@ -22,6 +23,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .command(configCommand)
     .command(dlqCommand)
     .command(uiCommand)
+    .command(taskCommand)
     .strict()
     .demandCommand(1, 'Choose a command, e.g. turbine tenant list')
     .recommendCommands()

@@ -4,6 +4,7 @@ import { errorFromScript } from '../core/script-errors.js';
 import { isOutOfMemoryReply, RedisMemoryPressureError } from './memory-pressure.js';
 import { dispatcherScripts } from './scripts.js';
 import type { KeyLayout } from '../core/keys.js';
+import { generateTaskId, jobIdOf } from '../core/task-ids.js';
 
 /** One task to admit, fully resolved (tenant, queue, encoded data, BullMQ options). */
 export interface AdmissionRequest {
@@ -14,7 +15,10 @@ export interface AdmissionRequest {
   argsSize: number;
   /** BullMQ job options, stored as the job's `opts`. */
   jobOptions: Record<string, unknown>;
-  /** A task id chosen by the caller (idempotent: a second submission returns the first). */
+  /**
+   * A task id chosen by the caller (idempotent within its tenant: a second submission returns
+   * the first). Without one, a fresh id is generated.
+   */
   taskId?: string;
 }
 
@@ -22,7 +26,7 @@ export interface AdmissionRequest {
 export type Placement = 'queued' | 'held' | 'deferred' | 'duplicate';
 
 export type AdmissionOutcome =
-  | { ok: true; taskId: string; placement: Placement }
+  | { ok: true; taskId: string; jobId: string; placement: Placement }
   | { ok: false; error: TurbineError };
 
 const PLACEMENTS: Record<number, Placement> = { 1: 'queued', 2: 'held', 3: 'deferred', 4: 'duplicate' };
@@ -45,9 +49,10 @@ export async function admitTasks(
   for (let start = 0; start < requests.length; start += ADMISSION_CHUNK) {
     const chunk = requests.slice(start, start + ADMISSION_CHUNK);
     const args: (string | number)[] = [keys.prefix, Date.now(), chunk.length];
-    for (const r of chunk) {
-      args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, r.taskId ?? '');
-    }
+    const taskIds = chunk.map((r) => r.taskId ?? generateTaskId());
+    chunk.forEach((r, i) => {
+      args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, jobIdOf(r.tenantId, taskIds[i]!));
+    });
     let reply: (string | number)[];
     try {
       reply = (await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args)) as (string | number)[];
@@ -62,9 +67,14 @@ export async function admitTasks(
       const code = Number(reply[i * 3]);
       const a = reply[i * 3 + 1]!;
       const b = reply[i * 3 + 2]!;
+      const placement = PLACEMENTS[code];
+      // A generated id is never taken: if it were, answering "duplicate" would hand out another task.
+      if (placement === 'duplicate' && request.taskId === undefined) {
+        throw new Error(`Generated task id '${taskIds[i]}' is already taken; nothing was submitted under it`);
+      }
       outcomes.push(
         code > 0
-          ? { ok: true, taskId: String(a), placement: PLACEMENTS[code]! }
+          ? { ok: true, taskId: taskIds[i]!, jobId: String(a), placement: placement! }
           : { ok: false, error: errorFromScript(code, request.tenantId, [a, b]) },
       );
     });

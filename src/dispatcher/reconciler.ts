@@ -23,6 +23,8 @@ interface TenantRepairs {
   leasesDropped: number;
   slotsDropped: number;
   deferredDropped: number;
+  /** Waiting tasks fetched by a consumer that is not a Turbine worker (a plain BullMQ Worker). */
+  strayFetches: number;
 }
 
 export interface ReconcilePassResult extends TenantRepairs {
@@ -133,13 +135,20 @@ export class Reconciler {
       this.options.staleAfterMs,
       CHECK_LIMIT,
     ])) as number[];
-    const [promoted = 0, leasesDropped = 0, slotsDropped = 0, deferredDropped = 0] = reply.map(Number);
-    return promoted < 0 ? null : { promoted, leasesDropped, slotsDropped, deferredDropped };
+    const [promoted = 0, leasesDropped = 0, slotsDropped = 0, deferredDropped = 0, , strayFetches = 0] = reply.map(Number);
+    return promoted < 0 ? null : { promoted, leasesDropped, slotsDropped, deferredDropped, strayFetches };
   }
 
   private async reconcileAll(): Promise<ReconcilePassResult> {
     const tenants = await this.client.smembers(this.keys.tenants());
-    const result: ReconcilePassResult = { tenants: tenants.length, promoted: 0, leasesDropped: 0, slotsDropped: 0, deferredDropped: 0 };
+    const result: ReconcilePassResult = {
+      tenants: tenants.length,
+      promoted: 0,
+      leasesDropped: 0,
+      slotsDropped: 0,
+      deferredDropped: 0,
+      strayFetches: 0,
+    };
     for (let i = 0; i < tenants.length; i += RECONCILE_BATCH) {
       const now = Date.now();
       // Sent back to back without waiting in between, so a batch costs about one round trip.
@@ -152,6 +161,7 @@ export class Reconciler {
         result.leasesDropped += pass.leasesDropped;
         result.slotsDropped += pass.slotsDropped;
         result.deferredDropped += pass.deferredDropped;
+        result.strayFetches += pass.strayFetches;
       }
     }
     return result;

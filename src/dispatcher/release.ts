@@ -12,6 +12,12 @@ export type DeadLetterReason =
   | 'undecodable_payload'
   | 'non_error_thrown'
   | 'tenant_deleted'
+  /** The job names a tenant that never existed. */
+  | 'tenant_not_found'
+  /** Added around admission (plain BullMQ), so it skipped its tenant's quotas. */
+  | 'not_admitted'
+  /** The tenant charged for its slot is not the tenant its data names. */
+  | 'tenant_mismatch'
   | 'stalled';
 
 /** The error of a run, as the dead-letter entry keeps it. */

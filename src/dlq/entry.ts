@@ -1,5 +1,6 @@
 import { decodeTask } from '../core/envelope.js';
 import type { DeadLetterReason } from '../dispatcher/release.js';
+import { taskIdOf } from '../core/task-ids.js';
 import type { JsonValue } from '../tenancy/tenant.js';
 
 /**
@@ -7,13 +8,18 @@ import type { JsonValue } from '../tenancy/tenant.js';
  * of what is needed to inspect and replay it, which outlives the BullMQ job's retention.
  */
 export interface DeadLetterEntry {
-  /** `<queue>:<taskId>`: the id `get`, `replay` and the CLI take. */
+  /**
+   * `<queue>:<job id>` (with `:2`, `:3`, … for a later failure of the same job): the id `get`,
+   * `replay` and the CLI take. Never reused while the entry exists.
+   */
   entryId: string;
   /** Null when the payload could not be read (reason `undecodable_payload`). */
   tenantId: string | null;
   queue: string;
-  /** The BullMQ job id the task had. */
+  /** The task's id, as its submitter knows it. */
   taskId: string;
+  /** The BullMQ job id the task had (`<tenant>@<task id>`). */
+  jobId: string;
   /** Task name; '' when the job was gone before it was dead-lettered. */
   task: string;
   /** The task's arguments; null when the payload is not a Turbine envelope (see `data`). */
@@ -40,6 +46,7 @@ export interface DeadLetterEntryJson {
   tenant_id: string | null;
   queue: string;
   task_id: string;
+  job_id: string;
   task: string;
   args: JsonValue[] | null;
   data: string;
@@ -61,7 +68,8 @@ export function parseDeadLetterEntry(hash: Record<string, string>): DeadLetterEn
     entryId: hash.entry_id,
     tenantId: hash.tenant_id ? hash.tenant_id : null,
     queue: hash.queue ?? '',
-    taskId: hash.job_id ?? '',
+    taskId: taskIdOf(hash.job_id ?? ''),
+    jobId: hash.job_id ?? '',
     task: hash.task ?? '',
     args: argsOf(data),
     data,
@@ -81,6 +89,7 @@ export function deadLetterEntryToJson(entry: DeadLetterEntry): DeadLetterEntryJs
     tenant_id: entry.tenantId,
     queue: entry.queue,
     task_id: entry.taskId,
+    job_id: entry.jobId,
     task: entry.task,
     args: entry.args,
     data: entry.data,

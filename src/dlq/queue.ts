@@ -7,7 +7,7 @@ import { purgeDeadLettersScript } from './scripts.js';
 import { KeyLayout, parseTaskRef } from '../core/keys.js';
 import { assertQueueName, assertTenantId, isValidQueueName } from '../tenancy/validation.js';
 import { parseDeadLetterEntry, type DeadLetterEntry } from './entry.js';
-import { DeadLetterNotFoundError } from './errors.js';
+import { DeadLetterNotFoundError, DeadLetterNotReplayableError } from './errors.js';
 import { replayRequest, type ReplayOutcome, type ReplayedTask } from './replay.js';
 import { countIds, pageIds, type IndexSelection } from './scan.js';
 
@@ -23,6 +23,14 @@ export interface ListDeadLettersOptions extends DeadLetterFilter {
   limit?: number;
   /** Matching entries to skip, newest first. @defaultValue 0 */
   offset?: number;
+}
+
+/**
+ * For the calls that take an entry id: the tenant the caller acts for. An entry of another
+ * tenant is then answered exactly like a missing one.
+ */
+export interface EntryAccess {
+  tenantId?: string;
 }
 
 export interface PurgeDeadLettersOptions extends DeadLetterFilter {
@@ -56,28 +64,29 @@ export class DeadLetterQueue {
     const limit = assertIntegerInRange('limit', options.limit ?? DEFAULT_LIMIT, 1, MAX_LIMIT);
     const offset = assertIntegerInRange('offset', options.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
     const client = await this.client();
-    const ids = await pageIds(client, this.selection(options), offset, limit);
-    return (await this.read(client, ids)).filter((e): e is DeadLetterEntry => e !== null);
+    const selection = this.selection(options);
+    const ids = await pageIds(client, selection, offset, limit);
+    return (await this.read(client, ids)).filter((e): e is DeadLetterEntry => e !== null && ownedBy(e, selection.tenantId));
   }
 
   async count(filter: DeadLetterFilter & { olderThanMs?: number } = {}): Promise<number> {
     return countIds(await this.client(), this.selection(filter, filter.olderThanMs));
   }
 
-  /** One entry by its id (`<queue>:<taskId>`), or null. */
-  async get(entryId: string): Promise<DeadLetterEntry | null> {
-    const [entry] = await this.read(await this.client(), [assertEntryId(entryId)]);
-    return entry ?? null;
+  /** One entry by its id (`<queue>:<job id>`), or null (also for another tenant's, with `tenantId`). */
+  async get(entryId: string, access: EntryAccess = {}): Promise<DeadLetterEntry | null> {
+    return this.readOne(await this.client(), entryId, access);
   }
 
   /**
    * Resubmits an entry's task through admission and removes the entry. A refusal (quota,
    * disabled or deleted tenant, …) throws the admission error and keeps the entry. Replaying
    * an entry twice never runs its task twice: the second time admission answers `duplicate`.
+   * With `tenantId`, another tenant's entry is answered as not found.
    */
-  async replay(entryId: string): Promise<ReplayedTask> {
+  async replay(entryId: string, access: EntryAccess = {}): Promise<ReplayedTask> {
     const client = await this.client();
-    const [entry] = await this.read(client, [assertEntryId(entryId)]);
+    const entry = await this.readOne(client, entryId, access);
     if (!entry) throw new DeadLetterNotFoundError(entryId);
     const [outcome] = await this.resubmit(client, [entry]);
     if (!outcome!.ok) throw outcome!.error;
@@ -100,7 +109,9 @@ export class DeadLetterQueue {
       const ids = await client.zrangebyscore(selection.index, '-inf', until, 'LIMIT', offset, REPLAY_PAGE);
       if (ids.length === 0) return outcomes;
       const wanted = filter.queue === undefined ? ids : ids.filter((id) => id.startsWith(`${filter.queue}:`));
-      const entries = (await this.read(client, wanted)).filter((e): e is DeadLetterEntry => e !== null);
+      const entries = (await this.read(client, wanted)).filter(
+        (e): e is DeadLetterEntry => e !== null && ownedBy(e, selection.tenantId),
+      );
       const page = await this.resubmit(client, entries);
       outcomes.push(...page);
       offset += ids.length - page.filter((o) => o.ok).length;
@@ -128,10 +139,10 @@ export class DeadLetterQueue {
   }
 
 
-  /** Removes one entry without replaying it (a poison task); false when there was none. */
-  async remove(entryId: string): Promise<boolean> {
+  /** Removes one entry without replaying it (a poison task); false when there was none (of `tenantId`). */
+  async remove(entryId: string, access: EntryAccess = {}): Promise<boolean> {
     const client = await this.client();
-    const [entry] = await this.read(client, [assertEntryId(entryId)]);
+    const entry = await this.readOne(client, entryId, access);
     if (!entry) return false;
     await this.removeEntries(client, [entry]);
     return true;
@@ -145,11 +156,18 @@ export class DeadLetterQueue {
     return this.redis.get();
   }
 
-  private selection(filter: DeadLetterFilter, olderThanMs?: number): IndexSelection {
+  private async readOne(client: Redis, entryId: string, access: EntryAccess): Promise<DeadLetterEntry | null> {
+    const tenantId = access?.tenantId === undefined ? undefined : assertTenantId(access.tenantId);
+    const [entry] = await this.read(client, [assertEntryId(entryId)]);
+    return entry && ownedBy(entry, tenantId) ? entry : null;
+  }
+
+  private selection(filter: DeadLetterFilter, olderThanMs?: number): IndexSelection & { tenantId?: string } {
     const tenantId = filter.tenantId === undefined ? undefined : assertTenantId(filter.tenantId);
     const queue = filter.queue === undefined ? undefined : assertQueueName(filter.queue);
     if (olderThanMs !== undefined) assertIntegerInRange('olderThanMs', olderThanMs, 0, Number.MAX_SAFE_INTEGER);
     return {
+      tenantId,
       index: tenantId === undefined ? this.keys.dlq() : this.keys.dlqByTenant(tenantId),
       queue,
       maxScore: olderThanMs === undefined ? '+inf' : String(Date.now() - olderThanMs),
@@ -171,8 +189,15 @@ export class DeadLetterQueue {
   private async resubmit(client: Redis, entries: readonly DeadLetterEntry[]): Promise<ReplayOutcome[]> {
     const outcomes: ReplayOutcome[] = [];
     const requests: { at: number; request: AdmissionRequest }[] = [];
+    const retried = await this.retriedByHand(client, entries);
     entries.forEach((entry, at) => {
       try {
+        if (retried[at]) {
+          throw new DeadLetterNotReplayableError(
+            entry.entryId,
+            'its job was retried by hand and is queued or running again; the entry goes away when that run starts',
+          );
+        }
         requests.push({ at, request: replayRequest(entry) });
       } catch (error) {
         if (!(error instanceof TurbineError)) throw error;
@@ -191,6 +216,31 @@ export class DeadLetterQueue {
     return outcomes;
   }
 
+  /**
+   * Which entries' jobs were retried by hand (BullMQ's Job.retry, or from a UI) and wait to run
+   * again: replaying one would run its task twice. Such a job exists, is not failed and holds no
+   * lock; a job still locked is the run that was just dead-lettered, before BullMQ fails it.
+   */
+  private async retriedByHand(client: Redis, entries: readonly DeadLetterEntry[]): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    const pipeline = client.pipeline();
+    for (const entry of entries) {
+      const queue = `${this.keys.bullPrefix()}:${entry.queue}`;
+      pipeline
+        .hget(`${queue}:${entry.jobId}`, 'timestamp')
+        .zscore(`${queue}:failed`, entry.jobId)
+        .exists(`${queue}:${entry.jobId}:lock`);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return entries.map((_, i) => {
+      const [stamp, failed, locked] = replies.slice(i * 3, i * 3 + 3).map(([error, value]) => {
+        if (error) throw error;
+        return value;
+      });
+      return stamp != null && failed == null && locked === 0;
+    });
+  }
+
   private async removeEntries(client: Redis, entries: readonly DeadLetterEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const multi = client.multi();
@@ -202,12 +252,17 @@ export class DeadLetterQueue {
   }
 }
 
-/** Entry ids are `<queue>:<taskId>`: a malformed one is bad input, not a missing entry. */
+/** Every entry when no tenant is given, else only that tenant's. */
+function ownedBy(entry: DeadLetterEntry, tenantId: string | undefined): boolean {
+  return tenantId === undefined || entry.tenantId === tenantId;
+}
+
+/** Entry ids are `<queue>:<job id>`: a malformed one is bad input, not a missing entry. */
 function assertEntryId(entryId: unknown): string {
   const { queue, jobId } = typeof entryId === 'string' ? parseTaskRef(entryId) : { queue: '', jobId: '' };
   if (typeof entryId !== 'string' || !entryId.includes(':') || !isValidQueueName(queue) || jobId === '') {
     throw new InvalidArgumentError(
-      `Invalid dead-letter entry id ${JSON.stringify(entryId)}: expected <queue>:<task id>, as 'turbine dlq list' shows`,
+      `Invalid dead-letter entry id ${JSON.stringify(entryId)}: expected <queue>:<job id>, as 'turbine dlq list' shows`,
     );
   }
   return entryId;

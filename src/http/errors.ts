@@ -81,12 +81,10 @@ function forTurbineError(error: TurbineError, options: HttpErrorOptions): HttpEr
       // As for a disabled tenant: the operator's hint is not for API clients.
       return answer(404, error.code, error instanceof TenantNotFoundError ? `Tenant '${error.tenantId}' not found` : 'Tenant not found');
     case 'TASK_NOT_FOUND':
-      // Another tenant's task is reported as not found too (AsyncResult), with the same
-      // message, so that a client cannot learn which task ids other tenants have.
-      return answer(404, 'TASK_NOT_FOUND', 'Task not found');
     case 'TENANT_MISMATCH':
-      // A task pinned to one tenant was submitted for another: the request is wrong.
-      return answer(400, error.code, error.message);
+      // Another tenant's task is reported as not found, with the same message as a missing
+      // one, so that a client cannot learn which task ids (or pinned tenants) others have.
+      return answer(404, 'TASK_NOT_FOUND', 'Task not found');
     case 'TIMEOUT':
       return answer(504, error.code, error.message);
     case 'REDIS_MEMORY_PRESSURE': {

@@ -78,7 +78,7 @@ export function createTaskMetrics(registry: Registry) {
     }),
     reconcilerRepairs: new Counter({
       name: 'turbine_reconciler_repairs_total',
-      help: 'Repairs made by the reconciler, by kind: promoted, leases_dropped, slots_dropped, deferred_dropped.',
+      help: 'Repairs made by the reconciler, by kind: promoted, leases_dropped, slots_dropped, deferred_dropped, stray_fetches (waiting tasks taken by a consumer that is not a Turbine worker).',
       labelNames: ['kind'] as const,
       registers,
     }),

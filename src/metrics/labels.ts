@@ -46,6 +46,14 @@ export class BoundedLabel {
     return value;
   }
 
+  /**
+   * The label value for `value` without giving it one of its own: for values that must not
+   * spend the budget (a tenant that does not exist, named by whoever submits).
+   */
+  peek(value: string): string {
+    return this.admitted.has(value) ? value : OTHER_LABEL;
+  }
+
   /** Values that have a label of their own so far. */
   get size(): number {
     return this.admitted.size;

@@ -51,7 +51,9 @@ export function instrumentProducer(app: Turbine, options: ProducerMetricsOptions
     metrics.submitted.inc({ tenant: labels.tenant.label(e.tenantId), queue: labels.queue.label(e.queue) });
   };
   const rejected = (e: ProducerEvents['task:rejected']): void => {
-    metrics.rejected.inc({ tenant: labels.tenant.label(e.tenantId), queue: labels.queue.label(e.queue), reason: e.reason });
+    // Anyone can name a tenant that does not exist: such names never take one of the labels.
+    const tenant = e.reason === 'not_found' ? labels.tenant.peek(e.tenantId) : labels.tenant.label(e.tenantId);
+    metrics.rejected.inc({ tenant, queue: labels.queue.label(e.queue), reason: e.reason });
   };
   app.on('task:submitted', submitted);
   app.on('task:rejected', rejected);

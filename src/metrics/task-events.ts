@@ -64,6 +64,7 @@ export class TaskEventRecorder {
     repairs.inc({ kind: 'leases_dropped' }, e.leasesDropped);
     repairs.inc({ kind: 'slots_dropped' }, e.slotsDropped);
     repairs.inc({ kind: 'deferred_dropped' }, e.deferredDropped);
+    repairs.inc({ kind: 'stray_fetches' }, e.strayFetches);
   };
 
   /** Listens to a worker's events; returns how to stop. */

@@ -8,14 +8,27 @@ export function resolveBackendUrl(explicit?: string): string {
   return explicit ?? process.env.TURBINE_BACKEND_URL ?? DEFAULT_BACKEND_URL;
 }
 
-/** The URL with its password (and user name, if any) replaced, for logs and error messages. */
+/**
+ * Query parameters that carry a credential. ioredis reads its options from the query too
+ * (`redis://host:6379/0?password=…`), so a secret can hide there as well as before the `@`.
+ */
+const SECRET_PARAM_RE = /pass|secret|token|key|auth|cred/i;
+
+/**
+ * The URL with every credential replaced, for logs and error messages: the password before the
+ * `@`, and any query parameter that carries one. A URL that does not parse is cut down to what
+ * cannot be a secret.
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    for (const name of new Set(parsed.searchParams.keys())) {
+      if (SECRET_PARAM_RE.test(name)) parsed.searchParams.set(name, '***');
+    }
     return parsed.toString().replace(/\/$/, '');
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
+    return url.replace(/\/\/[^@/]*@/, '//***@').replace(/[?#].*$/, (rest) => (rest ? '?***' : ''));
   }
 }
 

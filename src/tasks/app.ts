@@ -12,6 +12,7 @@ import { TypedEmitter } from '../core/events.js';
 import { createWorkerClient } from '../store/connection.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { KeyLayout } from '../core/keys.js';
+import { jobIdOf } from '../core/task-ids.js';
 import { assertQueueName, assertTaskLookupId, assertTenantId } from '../tenancy/validation.js';
 import { rejectionReason, type RejectionReason } from '../core/rejection.js';
 import { AsyncResult } from './result.js';
@@ -110,15 +111,15 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
   }
 
   /**
-   * The BullMQ job of a task of `tenantId`; null when there is none. A task of another tenant
-   * is answered exactly like a missing one, so that task ids cannot be probed across tenants.
+   * The BullMQ job of a task of `tenantId`; null when there is none. Task ids are scoped per
+   * tenant (the job id names the tenant), and the job's own record of its tenant is checked
+   * as well: a job of another tenant is answered exactly like a missing one, so that task ids
+   * cannot be probed across tenants and a result only ever reaches its own tenant.
    */
   async getJob(queue: string, taskId: string, tenantId: string): Promise<Job | null> {
     assertTaskLookupId(taskId);
-    const job = await this.queue(queue).then((q) => q.getJob(taskId));
-    if (!job) return null;
-    const owner = (job.data as { tenant_id?: unknown } | undefined)?.tenant_id;
-    return owner === tenantId ? job : null;
+    const job = await this.queue(queue).then((q) => q.getJob(jobIdOf(tenantId, taskId)));
+    return job && isOwnedBy(job, tenantId) ? job : null;
   }
 
   /** A BullMQ Queue on this app's connection, for reading jobs. */
@@ -191,4 +192,11 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
     this.queues.clear();
     await this.redis.close();
   }
+}
+
+/** The tenant the job was admitted for (`opts.tid`) and the one its data names are both `tenantId`. */
+export function isOwnedBy(job: Job, tenantId: string): boolean {
+  const owner = (job.data as { tenant_id?: unknown } | undefined)?.tenant_id;
+  const charged = (job.opts as { tid?: unknown }).tid;
+  return owner === tenantId && charged === tenantId;
 }

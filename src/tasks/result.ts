@@ -1,9 +1,10 @@
 import type { Job } from 'bullmq';
 import type { Placement } from '../dispatcher/admission.js';
 import { TaskFailedError, TaskNotFoundError, TimeoutError } from '../core/errors.js';
-import { heldEntry } from '../core/held-entry.js';
 import type { ResultSource } from './ports.js';
 import { remoteFailure } from './remote-failure.js';
+import { cancelTask } from './cancel.js';
+import { readTaskState } from './task-state.js';
 import type { TaskStatus } from './types.js';
 
 /** A submitted task: ask where it is, or wait for its result. */
@@ -17,29 +18,21 @@ export class AsyncResult<R = unknown> {
     readonly placement?: Placement,
   ) {}
 
+  /** Where the task is now; `unknown` when there is no such task of this tenant (or it was removed). */
   async status(): Promise<TaskStatus> {
     const job = await this.app.getJob(this.queue, this.taskId, this.tenantId);
-    if (!job) return 'unknown';
-    const state = await job.getState();
-    switch (state) {
-      case 'delayed':
-        return 'deferred';
-      case 'active':
-        return 'running';
-      case 'completed':
-      case 'failed':
-        return state;
-      case 'unknown':
-        // Held tasks are in Turbine's held list, not in a BullMQ list.
-        return (await this.isHeld(job.opts.priority ?? 0)) ? 'held' : 'unknown';
-      default:
-        return 'waiting';
-    }
+    if (!job?.id) return 'unknown';
+    return readTaskState(await this.app.client(), this.app.keys, { tenantId: this.tenantId, queue: this.queue, jobId: job.id });
   }
 
-  private async isHeld(priority: number): Promise<boolean> {
-    const client = await this.app.client();
-    return (await client.lpos(this.app.keys.held(this.tenantId, this.queue), heldEntry(this.taskId, priority))) !== null;
+  /**
+   * Cancels the task if it has not started: true when it was waiting, held or delayed and is
+   * now removed (its slot goes to the tenant's next task at once), false when it is running,
+   * finished or unknown.
+   */
+  async cancel(): Promise<boolean> {
+    const outcome = await cancelTask(await this.app.client(), this.app.keys, this);
+    return outcome.cancelled;
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { JsonValue } from './tenant.js';
 
 /** `dlq_replay` and `dlq_purge` record work on the tenant's dead letters (from the web console). */
-export type AuditAction = 'create' | 'update' | 'enable' | 'disable' | 'delete' | 'dlq_replay' | 'dlq_purge';
+export type AuditAction = 'create' | 'update' | 'enable' | 'disable' | 'delete' | 'drain' | 'cancel' | 'dlq_replay' | 'dlq_purge';
 
 /** Entries kept per trail; the same cap as the Lua writer's (`includes/audit.lua`). */
 const AUDIT_MAXLEN = 1000;

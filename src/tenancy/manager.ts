@@ -18,7 +18,8 @@ import {
   type Tenant,
   type TenantMetadata,
 } from './tenant.js';
-import { assertTenantId } from './validation.js';
+import { assertQueueName, assertTenantId } from './validation.js';
+import { drainTenant, type DrainResult } from './drain.js';
 
 export interface TenantManagerOptions extends RedisClientOptions {
   /** Who is making changes, for the audit trail. @defaultValue `TURBINE_ACTOR`, else the OS user */
@@ -181,6 +182,16 @@ export class TenantManager {
       const status = reply[0];
       if (status !== 2) return status === 1;
     }
+  }
+
+  /**
+   * Removes the tenant's waiting, held and delayed tasks (of `queue`, or of all its queues) at
+   * once, audited; running tasks finish. Frees the tenant's slots immediately.
+   */
+  async drainTenant(tenantId: string, options: { queue?: string } = {}): Promise<DrainResult> {
+    assertTenantId(tenantId);
+    const queue = options.queue === undefined ? undefined : assertQueueName(options.queue);
+    return drainTenant(await this.client(), this.keys, tenantId, { queue, actor: this.actor });
   }
 
   /**

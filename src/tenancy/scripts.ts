@@ -7,6 +7,8 @@ export const tenancyScripts = {
   deleteTenant: new LuaScript('tenancy', 'deleteTenant', 1),
   changeUsage: new LuaScript('tenancy', 'changeUsage', 1),
   tenantStats: new LuaScript('tenancy', 'tenantStats', 1),
+  cancelTask: new LuaScript('tenancy', 'cancelTask', 1),
+  drainTenant: new LuaScript('tenancy', 'drainTenant', 1),
 } as const;
 
 export type TenancyScriptName = keyof typeof tenancyScripts;

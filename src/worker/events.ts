@@ -16,6 +16,8 @@ export interface ReconcileSummary {
   leasesDropped: number;
   slotsDropped: number;
   deferredDropped: number;
+  /** Waiting tasks taken by a consumer that is not a Turbine worker (see the reconciler). */
+  strayFetches: number;
   durationMs: number;
 }
 

@@ -2,6 +2,8 @@ import type { Job } from 'bullmq';
 import { decodeTask, type TaskEnvelope } from '../core/envelope.js';
 import { HandlerTimeoutError, ResultTooLargeError, coerceError } from '../core/errors.js';
 import type { DeadLetterReason, ReleaseDecision, RunOutcome, SlotClient, SlotRef } from '../dispatcher/release.js';
+import { taskIdOf } from '../core/task-ids.js';
+import { checkAdmission } from './admission-check.js';
 import { completeInBullmq } from './bullmq-outcome.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import type { TaskContext } from '../tasks/types.js';
@@ -108,6 +110,8 @@ export class TaskProcessor {
     } catch (error) {
       return poison(job, { tenantId: '', queue, jobId }, 'undecodable_payload', coerceError(error));
     }
+    const problem = checkAdmission(job, envelope.tenant_id);
+    if (problem) return poison(job, { tenantId: problem.tenantId, queue, jobId }, problem.reason, new Error(problem.message));
     const ref: SlotRef = { tenantId: envelope.tenant_id, queue, jobId };
     const definition = this.deps.tasks.get(job.name);
     if (!definition) {
@@ -115,7 +119,10 @@ export class TaskProcessor {
     }
     const policy: TenantPolicy = this.deps.policies.peek(ref.tenantId) ?? (await this.deps.policies.get(ref.tenantId));
     if (!policy.exists) {
-      return poison(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`));
+      // A deleted tenant keeps its audit trail: a tenant without one never existed.
+      return (await this.deps.policies.existedOnce(ref.tenantId))
+        ? poison(job, ref, 'tenant_deleted', new Error(`Tenant '${ref.tenantId}' no longer exists`))
+        : poison(job, ref, 'tenant_not_found', new Error(`Tenant '${ref.tenantId}' does not exist`));
     }
     return this.runHandler(job, token, ref, definition, envelope, policy.maxResultSizeBytes);
   }
@@ -133,13 +140,13 @@ export class TaskProcessor {
     this.deps.running.set(key, entry);
     const attempt = job.attemptsMade + 1;
     const started = Date.now();
-    const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId };
+    const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: taskIdOf(ref.jobId) };
     const waitMs = attempt === 1 ? Math.max(0, started - job.timestamp - (job.opts.delay ?? 0)) : null;
-    this.deps.emit('task:started', { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId, attempt, waitMs });
+    this.deps.emit('task:started', { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: about.taskId, attempt, waitMs });
     if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ ...about, attempt }, 'task started');
 
     const context: TaskContext = {
-      taskId: ref.jobId,
+      taskId: about.taskId,
       tenantId: ref.tenantId,
       queue: ref.queue,
       taskName: definition.name,
@@ -213,7 +220,7 @@ const SUCCEEDED: RunOutcome = Object.freeze({ kind: 'succeeded' });
 
 /** A task that cannot run (poison): dead-lettered at once, since retrying cannot help it. */
 function poison(job: Job, ref: SlotRef, reason: DeadLetterReason, error: Error): EndedRun {
-  const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: ref.jobId };
+  const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: taskIdOf(ref.jobId) };
   return { ref, about, started: null, error, outcome: { kind: 'dead', reason, attemptsMade: job.attemptsMade, error: runError(error) } };
 }
 

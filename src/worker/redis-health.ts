@@ -52,7 +52,8 @@ export class RedisHealth {
 
   /** Why Redis is not usable, or null. */
   problem(): string | null {
-    return this.ready ? null : `not connected to Redis at ${redactUrl(this.url)}`;
+    // /readyz may be reachable from outside the cluster: it names no host, user or secret.
+    return this.ready ? null : 'not connected to Redis';
   }
 
   start(): void {

@@ -62,6 +62,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
   private reconciler: Reconciler | null = null;
   private closing: Promise<void> | null = null;
   private forceNow: (() => void) | null = null;
+  private strayConsumerReported = false;
 
   constructor(options: StartWorkerOptions) {
     super();
@@ -232,6 +233,14 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
         this.safeEmit('reconciler:pass', result);
         if (result.promoted || result.leasesDropped || result.slotsDropped || result.deferredDropped) {
           this.logger.info(result, 'reconciler repaired dispatch state');
+        }
+        if (result.strayFetches > 0 && !this.strayConsumerReported) {
+          // Once per process: every pass repairs it, and the metric keeps counting.
+          this.strayConsumerReported = true;
+          this.logger.warn(
+            { strayFetches: result.strayFetches },
+            "a consumer that is not a Turbine worker (a plain BullMQ Worker?) is taking tasks from Turbine's queues; stop it (see turbine_reconciler_repairs_total{kind=\"stray_fetches\"})",
+          );
         }
       },
       (error) => this.reportError(error),

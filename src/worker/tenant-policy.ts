@@ -49,6 +49,11 @@ export class TenantPolicyCache {
     return entry.policy;
   }
 
+  /** Whether the tenant existed at some time: deleting a tenant keeps its audit trail. */
+  async existedOnce(tenantId: string): Promise<boolean> {
+    return (await this.client.exists(this.keys.audit(tenantId))) === 1;
+  }
+
   /** Listens for change notices (on a connection of its own, as subscribing requires). */
   async listen(): Promise<void> {
     const subscriber = this.client.duplicate();

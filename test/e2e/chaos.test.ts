@@ -36,6 +36,17 @@ const injected: Record<string, (counts: ScenarioReport['counts']) => void> = {
     expect(c.cliCases).toBeGreaterThan(0);
     expect(c.keysChanged).toBe(0);
   },
+  isolation: (c) => {
+    expect(c.victimRanOnce).toBe(c.victimTasks);
+    expect(c.victimEntries).toBeGreaterThan(0);
+    expect(c.dlqLeaks).toBe(0);
+  },
+  operator: (c) => {
+    expect(c.submitted).toBeGreaterThan(0);
+    expect(c.stuck).toBe(0);
+    expect(c.slotsLeft).toBe(0);
+    expect(c.retriedByHand).toBeGreaterThan(0);
+  },
 };
 
 describe('fault injection (short profile)', () => {

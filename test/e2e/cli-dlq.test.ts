@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deadLetterEntryToJson } from '../../src/dlq/entry.js';
 import { DeadLetterQueue } from '../../src/dlq/queue.js';
+import { jobIdOf } from '../../src/core/task-ids.js';
 import { Turbine } from '../../src/tasks/app.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
@@ -64,9 +65,9 @@ async function seed(): Promise<Seeded> {
     ids.push(entryId);
     await pollUntil(() => dlq.count(), (n) => n === ids.length, { what: `${ids.length} entries` });
   };
-  await next(`emails:${(await sendEmail.applyAsync({ args: ['bob@acme.com'], tenantId: 'acme' })).taskId}`);
-  await next(`default:${(await renderReport.applyAsync({ args: [3], tenantId: 'acme' })).taskId}`);
-  await next(`emails:${(await sendEmail.applyAsync({ args: ['eve@globex.com'], tenantId: 'globex' })).taskId}`);
+  await next(`emails:${jobIdOf('acme', (await sendEmail.applyAsync({ args: ['bob@acme.com'], tenantId: 'acme' })).taskId)}`);
+  await next(`default:${jobIdOf('acme', (await renderReport.applyAsync({ args: [3], tenantId: 'acme' })).taskId)}`);
+  await next(`emails:${jobIdOf('globex', (await sendEmail.applyAsync({ args: ['eve@globex.com'], tenantId: 'globex' })).taskId)}`);
   plain = new Queue('default', { connection: { url: redisUrl() }, prefix: app.keys.bullPrefix() });
   await next(`default:${(await plain.add('render_report', { not: 'a turbine task' })).id}`);
   failing = false;
@@ -113,7 +114,7 @@ describe('turbine dlq list', () => {
     const order = await raw.zrevrange(`${prefix}:dlq`, 0, -1);
     expect(lines.slice(1).map((line) => line.split(/ +/)[0])).toEqual(order);
     const row = (id: string): string => lines.find((line) => line.startsWith(`${id} `))!;
-    expect(row(s.bob)).toMatch(/^emails:\d+ +acme +emails +send_email +retries_exhausted +2 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +SMTP refused bob@acme.com$/);
+    expect(row(s.bob)).toMatch(/^emails:acme@\w+ +acme +emails +send_email +retries_exhausted +2 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +SMTP refused bob@acme.com$/);
     expect(row(s.report)).toMatch(/ acme +default +render_report +retries_exhausted +1 .* renderer crashed$/);
     expect(row(s.poison)).toMatch(/^default:\d+ +- +default +render_report +undecodable_payload +1 /);
   });
@@ -133,7 +134,7 @@ describe('turbine dlq list', () => {
     const printed = json<Record<string, unknown>[]>(await turbine('list', '--json'));
     expect(printed).toEqual((await dlq.list()).map(deadLetterEntryToJson));
     expect(Object.keys(printed[0]!).sort()).toEqual(
-      ['args', 'attempts', 'data', 'dead_at', 'entry_id', 'error', 'job_options', 'queue', 'reason', 'stack', 'submitted_at', 'task', 'task_id', 'tenant_id'],
+      ['args', 'attempts', 'data', 'dead_at', 'entry_id', 'error', 'job_id', 'job_options', 'queue', 'reason', 'stack', 'submitted_at', 'task', 'task_id', 'tenant_id'],
     );
     expect(json(await turbine('list', '--tenant', 'initech', '--json'))).toEqual([]);
     expect(ok(await turbine('list', '--tenant', 'initech'))).toBe("No dead-letter entries of tenant 'initech'.\n");
@@ -163,6 +164,14 @@ describe('turbine dlq show', () => {
     const poison = ok(await turbine('show', s.poison));
     expect(poison).toMatch(/Tenant: +\(unknown\)\n/);
     expect(poison).toContain('Data (undecodable):  {"not":"a turbine task"}');
+  });
+
+  it("with --tenant, answers another tenant's entry as not found", async () => {
+    const s = await seed();
+    expectFailure(await turbine('show', s.eve, '--tenant', 'acme'), 1, `Dead-letter entry '${s.eve}' not found`);
+    expect(json(await turbine('show', s.eve, '--tenant', 'globex', '--json'))).toMatchObject({ entry_id: s.eve, tenant_id: 'globex' });
+    expectFailure(await turbine('replay', s.eve, '--tenant', 'acme'), 1, `Dead-letter entry '${s.eve}' not found`);
+    expect(await raw.exists(entryKey(s.eve))).toBe(1);
   });
 
   it('exits 1 for an unknown entry and 2 for a malformed id', async () => {
@@ -221,7 +230,7 @@ describe('turbine dlq replay', () => {
   it('needs an entry id or --tenant with --all (exit 2)', async () => {
     expectFailure(await turbine('replay'), 2, 'Nothing to replay: pass an entry id');
     expectFailure(await turbine('replay', '--tenant', 'acme'), 2, "Replaying every dead-letter entry of tenant 'acme' needs --all");
-    expectFailure(await turbine('replay', 'emails:1', '--tenant', 'acme'), 2, 'Pass either an entry id, or --tenant');
+    expectFailure(await turbine('replay', 'emails:1', '--tenant', 'acme', '--all'), 2, 'Pass either an entry id [--tenant <tenant-id>], or --tenant');
     expectFailure(await turbine('replay', '--all'), 2, 'Nothing to replay');
   });
 });

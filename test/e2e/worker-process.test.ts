@@ -195,6 +195,22 @@ describe('turbine-worker processes', { timeout: 120_000 }, () => {
     expect((await fetch(`http://127.0.0.1:${worker.port}/readyz`)).status).toBe(200);
   });
 
+  it('names no credential in its logs and no URL at all in /readyz, whatever form the password takes', async () => {
+    server = await RedisServer.start();
+    world = new TestWorld(server.url);
+    const port = await freePort();
+    const url = `redis://app:s3cret-user@127.0.0.1:${port}/0?password=s3cret-query`;
+    const worker = WorkerProcess.spawnOnly({ url, prefix: uniquePrefix(), onSpawn: (w) => workers.push(w) });
+    await worker.waitForLog((l) => l.msg === 'waiting for Redis; reconnecting with backoff');
+    const readyz = await fetch(`http://127.0.0.1:${worker.port}/readyz`);
+    const body = await readyz.text();
+    expect(readyz.status).toBe(503);
+    expect(JSON.parse(body)).toEqual({ status: 'not ready', problems: expect.arrayContaining(['not connected to Redis']) });
+    expect(body).not.toMatch(/s3cret|127\.0\.0\.1|redis:/);
+    expect(JSON.stringify(worker.logs)).not.toContain('s3cret');
+    expect(JSON.stringify(worker.logs)).toContain('password=***');
+  });
+
   it('reports not ready while Redis is frozen, and ready again after', async () => {
     server = await RedisServer.start();
     world = new TestWorld(server.url);

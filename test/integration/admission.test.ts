@@ -10,6 +10,7 @@ import {
   TenantMismatchError,
   TenantNotFoundError,
 } from '../../src/core/errors.js';
+import { jobIdOf } from '../../src/core/task-ids.js';
 import { Turbine } from '../../src/tasks/app.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
 import type { TaskContext } from '../../src/tasks/types.js';
@@ -139,11 +140,11 @@ describe('admission: counting and placement', () => {
   it('stores a BullMQ job carrying the tenant id and the arguments', async () => {
     await tenant();
     const result = await sendEmail.applyAsync({ args: ['user@example.com', 'Hello'], tenantId: 'acme' });
-    const job = await raw.hgetall(`${prefix}:q:emails:${result.taskId}`);
+    const job = await raw.hgetall(`${prefix}:q:emails:${jobIdOf('acme', result.taskId)}`);
     expect(job.name).toBe('send_email');
     expect(JSON.parse(job.data!)).toEqual({ tenant_id: 'acme', args: ['user@example.com', 'Hello'] });
     expect(JSON.parse(job.opts!)).toMatchObject({ attempts: 4 });
-    expect(await raw.lrange(`${prefix}:q:emails:wait`, 0, -1)).toEqual([result.taskId]);
+    expect(await raw.lrange(`${prefix}:q:emails:wait`, 0, -1)).toEqual([jobIdOf('acme', result.taskId)]);
     expect(await result.status()).toBe('waiting');
   });
 
@@ -152,7 +153,7 @@ describe('admission: counting and placement', () => {
     const results = await sendEmail.applyBulk(Array.from({ length: 5 }, () => ({ args: ['a', 'b'] as [string, string], tenantId: 'acme' })));
     const placements = results.map((r) => (r.ok ? r.result.placement : 'refused'));
     expect(placements).toEqual(['queued', 'queued', 'held', 'held', 'held']);
-    const heldIds = results.slice(2).map((r) => (r.ok ? r.result.taskId : ''));
+    const heldIds = results.slice(2).map((r) => (r.ok ? jobIdOf('acme', r.result.taskId) : ''));
     expect(await raw.lrange(`${prefix}:tenant:acme:held:emails`, 0, -1)).toEqual(heldIds);
     expect(await (results[2]!.ok ? results[2]!.result.status() : null)).toBe('held');
     const stats = await manager.getTenantStats('acme');

@@ -6,6 +6,7 @@ import { DeadLetterNotFoundError, DeadLetterNotReplayableError } from '../../src
 import { DeadLetterQueue } from '../../src/dlq/queue.js';
 import { replayTaskId } from '../../src/dlq/replay.js';
 import { InvalidArgumentError, QuotaExceededError, TenantDisabledError, TenantNotFoundError } from '../../src/core/errors.js';
+import { jobIdOf } from '../../src/core/task-ids.js';
 import { Turbine } from '../../src/tasks/app.js';
 import type { TaskContext } from '../../src/tasks/types.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
@@ -60,6 +61,9 @@ function plainQueue(name: string): Queue {
   return queue;
 }
 
+/** The entry id of a task's first dead-lettering: `<queue>:<job id>`. */
+const entryOf = (queue: string, tenantId: string, taskId: string): string => `${queue}:${jobIdOf(tenantId, taskId)}`;
+
 const tenant = (tenantId: string, quotas: TenantQuotas = {}) => manager.createTenant({ tenantId, name: tenantId, quotas });
 
 function entriesReach(count: number, filter: { tenantId?: string; queue?: string } = {}): Promise<number> {
@@ -87,7 +91,7 @@ describe('what an entry keeps', () => {
     const before = Date.now();
     const submitted = await sendEmail.applyAsync({ args: ['bob@acme.com', { urgent: true }], tenantId: 'acme' });
     await entriesReach(1);
-    const entryId = `emails:${submitted.taskId}`;
+    const entryId = entryOf('emails', 'acme', submitted.taskId);
     const entry = (await dlq.get(entryId))!;
 
     expect(entry).toMatchObject({
@@ -116,6 +120,7 @@ describe('what an entry keeps', () => {
       tenant_id: 'acme',
       queue: 'emails',
       task_id: submitted.taskId,
+      job_id: jobIdOf('acme', submitted.taskId),
       task: 'send_email',
       args: ['bob@acme.com', { urgent: true }],
       data: entry.data,
@@ -140,19 +145,22 @@ describe('what an entry keeps', () => {
     const big = await render.applyAsync({ args: [100], tenantId: 'acme' });
     const hung = await hangs.applyAsync({ args: [], tenantId: 'acme' });
     const thrown = await throwsString.applyAsync({ args: [], tenantId: 'acme' });
-    const unknown = await plainQueue('default').add('no_such_task', { tenant_id: 'acme', args: [7] });
+    // Admitted by another app that defines a task this worker does not know.
+    const otherApp = new Turbine({ backendUrl: redisUrl(), prefix });
+    const unknown = await otherApp.task({ name: 'no_such_task' }, async (n: number) => n).applyAsync({ args: [7], tenantId: 'acme' });
+    await otherApp.close();
     const undecodable = await plainQueue('default').add('render', { something: 'else' });
     await entriesReach(5);
 
-    expect(await dlq.get(`default:${big.taskId}`)).toMatchObject({
+    expect(await dlq.get(entryOf('default', 'acme', big.taskId))).toMatchObject({
       reason: 'result_too_large',
       attempts: 1,
       args: [100],
       error: "Task result too large: 102 bytes > max_result_size_bytes 50 of tenant 'acme'; the result was not stored",
     });
-    expect(await dlq.get(`default:${hung.taskId}`)).toMatchObject({ reason: 'timeout', attempts: 1, error: 'Task timed out after 100 ms' });
-    expect(await dlq.get(`default:${thrown.taskId}`)).toMatchObject({ reason: 'non_error_thrown', attempts: 1, error: 'plain string' });
-    expect(await dlq.get(`default:${unknown.id}`)).toMatchObject({
+    expect(await dlq.get(entryOf('default', 'acme', hung.taskId))).toMatchObject({ reason: 'timeout', attempts: 1, error: 'Task timed out after 100 ms' });
+    expect(await dlq.get(entryOf('default', 'acme', thrown.taskId))).toMatchObject({ reason: 'non_error_thrown', attempts: 1, error: 'plain string' });
+    expect(await dlq.get(entryOf('default', 'acme', unknown.taskId))).toMatchObject({
       reason: 'unknown_task',
       tenantId: 'acme',
       task: 'no_such_task',
@@ -182,11 +190,11 @@ describe('what an entry keeps', () => {
     const [, held] = await work.applyBulk([{ args: [1], tenantId: 'acme' }, { args: [2], tenantId: 'acme' }]);
     if (!held?.ok) throw new Error('expected the second task to be accepted');
     expect(await manager.deleteTenant('acme', { force: true })).toBe(true);
-    const entryId = `default:${held.result.taskId}`;
+    const entryId = entryOf('default', 'acme', held.result.taskId);
     const entry = (await dlq.get(entryId))!;
     expect(entry).toMatchObject({ reason: 'tenant_deleted', tenantId: 'acme', task: 'work', args: [2], attempts: 0, error: "Tenant 'acme' was deleted" });
     expect(entry.jobOptions).toMatchObject({ attempts: 3 });
-    expect(await raw.exists(`${prefix}:q:default:${held.result.taskId}`)).toBe(0);
+    expect(await raw.exists(`${prefix}:q:default:${jobIdOf('acme', held.result.taskId)}`)).toBe(0);
 
     await expect(dlq.replay(entryId)).rejects.toThrow(TenantNotFoundError);
     expect(await dlq.get(entryId)).not.toBeNull();
@@ -255,7 +263,7 @@ describe('replay', () => {
     await runWorker();
     const first = await sendEmail.applyAsync({ args: ['bob@acme.com'], tenantId: 'acme', delayMs: 20 });
     await entriesReach(1);
-    const entryId = `emails:${first.taskId}`;
+    const entryId = entryOf('emails', 'acme', first.taskId);
     const entry = (await dlq.get(entryId))!;
     expect(entry.jobOptions).toMatchObject({ delay: 20, attempts: 2 });
     const stored = await raw.hgetall(`${prefix}:dlq:entry:${entryId}`);
@@ -276,7 +284,7 @@ describe('replay', () => {
     const result = app.result<string>(replayed.taskId, { queue: 'emails', tenantId: 'acme' });
     expect(await result.get({ timeoutMs: 10_000 })).toBe('sent to bob@acme.com');
     expect(runs.map((r) => [r.taskId, r.attempt])).toEqual([[first.taskId, 1], [first.taskId, 2], [replayed.taskId, 1]]);
-    const opts = JSON.parse((await raw.hget(`${prefix}:q:emails:${replayed.taskId}`, 'opts'))!) as Record<string, unknown>;
+    const opts = JSON.parse((await raw.hget(`${prefix}:q:emails:${jobIdOf('acme', replayed.taskId)}`, 'opts'))!) as Record<string, unknown>;
     expect(opts).toEqual({ attempts: 2, backoff: entry.jobOptions!.backoff, removeOnComplete: entry.jobOptions!.removeOnComplete, removeOnFail: entry.jobOptions!.removeOnFail, tid: 'acme' });
     expect(Number(await raw.get(`${prefix}:tenant:acme:usage:total`))).toBe(totalBefore + 1);
 
@@ -309,7 +317,7 @@ describe('replay', () => {
     await runWorker();
     const submitted = await fails.applyAsync({ args: [], tenantId: 'acme' });
     await entriesReach(1);
-    const entryId = `default:${submitted.taskId}`;
+    const entryId = entryOf('default', 'acme', submitted.taskId);
     const countsBefore = await jobCounts('default');
 
     const refused = dlq.replay(entryId);
@@ -347,9 +355,9 @@ describe('replay', () => {
 
     // acme has used 3 of its 5 tasks this hour.
     const emails = await dlq.replayAll({ tenantId: 'acme', queue: 'emails' });
-    expect(emails).toMatchObject([{ ok: true, entryId: `emails:${taskIds[1]}`, placement: 'queued' }]);
+    expect(emails).toMatchObject([{ ok: true, entryId: entryOf('emails', 'acme', taskIds[1]!), placement: 'queued' }]);
     const rest = await dlq.replayAll({ tenantId: 'acme' });
-    expect(rest.map((o) => [o.entryId, o.ok])).toEqual([[`default:${taskIds[0]}`, true], [`default:${taskIds[2]}`, false]]);
+    expect(rest.map((o) => [o.entryId, o.ok])).toEqual([[entryOf('default', 'acme', taskIds[0]!), true], [entryOf('default', 'acme', taskIds[2]!), false]]);
     const refusal = rest[1]!;
     if (refusal.ok) throw new Error('expected a refusal');
     expect(refusal.error).toBeInstanceOf(QuotaExceededError);
@@ -360,7 +368,7 @@ describe('replay', () => {
       const value = await app.result<number>(outcome.taskId, { queue: outcome.queue, tenantId: 'acme' }).get({ timeoutMs: 10_000 });
       expect([20, 10]).toContain(value);
     }
-    expect((await dlq.list()).map((e) => e.entryId).sort()).toEqual([`default:${taskIds[2]}`, `default:${taskIds[3]}`].sort());
+    expect((await dlq.list()).map((e) => e.entryId).sort()).toEqual([entryOf('default', 'acme', taskIds[2]!), entryOf('default', 'globex', taskIds[3]!)].sort());
     expect(await dlq.replayAll({ tenantId: 'initech' })).toEqual([]);
   });
 });
@@ -376,7 +384,7 @@ describe('purge', () => {
     await runWorker();
     const plan: [keyof typeof tasks, string][] = [['default', 'acme'], ['emails', 'acme'], ['emails', 'globex'], ['default', 'globex'], ['default', 'acme']];
     const ids: string[] = [];
-    for (const [queue, tenantId] of plan) ids.push(`${queue}:${(await tasks[queue].applyAsync({ args: [], tenantId })).taskId}`);
+    for (const [queue, tenantId] of plan) ids.push(entryOf(queue, tenantId, (await tasks[queue].applyAsync({ args: [], tenantId })).taskId));
     await entriesReach(5);
     // The first entry was dead-lettered 8 days ago, as far as the index knows.
     const old = Date.now() - 8 * 86_400_000;

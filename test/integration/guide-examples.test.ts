@@ -3,6 +3,7 @@
 // exercised by http.test.ts.
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jobIdOf } from '../../src/core/task-ids.js';
 import { ACME_QUOTAS, createAcmeCorp } from '../../examples/guide/create-tenant.js';
 import { hourlyQuotaLooksAvailable, submitGracefully } from '../../examples/guide/graceful-degradation.js';
 import { deleteTenant, raiseQuotas, setEnabled } from '../../examples/guide/manage-tenants.js';
@@ -100,7 +101,7 @@ describe('Quick Start', () => {
     const { processData } = defineQuickStartTasks();
     expect(processData.app).toBe(getDefaultApp());
     const result = await submitWithTenantOverride(processData);
-    const stored = JSON.parse((await raw.hget(`${prefix}:q:processing:${result.taskId}`, 'data')) ?? '{}') as unknown;
+    const stored = JSON.parse((await raw.hget(`${prefix}:q:processing:${jobIdOf(result.tenantId, result.taskId)}`, 'data')) ?? '{}') as unknown;
     expect(stored).toEqual({ tenant_id: 'acme-corp', args: [{ key: 'value' }] });
   });
 });

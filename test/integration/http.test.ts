@@ -339,7 +339,7 @@ describe('httpErrorFor', () => {
       [new TaskTooLargeError('a', 11, 10), 413, 'TASK_TOO_LARGE'],
       [new QueueFullError('a', 3), 429, 'QUEUE_FULL'],
       [new InvalidArgumentError('bad'), 400, 'INVALID_ARGUMENT'],
-      [new TenantMismatchError("Task 'send' always runs for tenant 'a'; it cannot be submitted for tenant 'b'"), 400, 'TENANT_MISMATCH'],
+      [new TenantMismatchError("Task 'send' always runs for tenant 'a'; it cannot be submitted for tenant 'b'"), 404, 'TASK_NOT_FOUND'],
       [new TaskNotFoundError('q', '7'), 404, 'TASK_NOT_FOUND'],
       [new TimeoutError('slow'), 504, 'TIMEOUT'],
       [new RedisUnavailableError('redis://***@db:6379', 'ECONNREFUSED'), 503, 'SERVICE_UNAVAILABLE'],

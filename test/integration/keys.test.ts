@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { jobIdOf } from '../../src/core/task-ids.js';
+import { DEFAULT_DISPATCH_WINDOW } from '../../src/dispatcher/window.js';
 import { Turbine } from '../../src/tasks/app.js';
 import { KeyLayout } from '../../src/core/keys.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
@@ -38,6 +40,11 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
     ]);
   });
 
+  it('uses one default dispatch window in Lua and TypeScript', () => {
+    const lua = readFileSync('src/dispatcher/lua/includes/slots.lua', 'utf8');
+    expect(lua).toContain(`local DEFAULT_WINDOW = ${DEFAULT_DISPATCH_WINDOW}`);
+  });
+
   it("keeps the Python SDK's exact layout with the default prefix", async () => {
     // A database of its own: the default prefix is shared by nothing else in the tests.
     const url = `${redisUrl()}/13`;
@@ -47,7 +54,7 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
     const app = new Turbine({ backendUrl: url });
     try {
       await manager.createTenant({ tenantId: 'acme-corp', name: 'ACME', quotas: { maxTasksPerHour: 1000 } });
-      await app.task({ name: 'send_email', queue: 'emails' }, async () => 1).applyAsync({ args: [], tenantId: 'acme-corp' });
+      const task = await app.task({ name: 'send_email', queue: 'emails' }, async () => 1).applyAsync({ args: [], tenantId: 'acme-corp' });
       const keys = (await db.keys('turbine:tenant:acme-corp*')).sort();
       expect(keys).toEqual(
         expect.arrayContaining([
@@ -59,7 +66,7 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
       );
       expect(await db.type('turbine:tenant:acme-corp')).toBe('hash');
       expect(await db.get('turbine:tenant:acme-corp:usage:tasks_hour')).toBe('1');
-      expect(await db.exists('turbine:q:emails:1')).toBe(1);
+      expect(await db.exists(`turbine:q:emails:${jobIdOf('acme-corp', task.taskId)}`)).toBe(1);
     } finally {
       await app.close();
       await manager.close();

@@ -1,3 +1,4 @@
+import { jobIdOf } from '../../src/core/task-ids.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskFailedError, TaskNotFoundError } from '../../src/core/errors.js';
 import type { AsyncResult } from '../../src/tasks/result.js';
@@ -8,7 +9,8 @@ let world: TestWorld;
 
 afterEach(() => world.close());
 
-const jobKey = (queue: string, id: string): string => `${world.app.keys.bullPrefix()}:${queue}:${id}`;
+/** The key of a task's job: its BullMQ id is `<tenant>@<task id>`. */
+const jobKey = (queue: string, id: string, tenantId = 'acme'): string => `${world.app.keys.bullPrefix()}:${queue}:${jobIdOf(tenantId, id)}`;
 
 /** The ids BullMQ keeps in a queue's completed or failed set, oldest first. */
 const kept = (queue: string, state: 'completed' | 'failed'): Promise<string[]> =>
@@ -37,7 +39,7 @@ describe('result retention', () => {
       expect(await result.get({ timeoutMs: 10_000 })).toBe(n);
       results.push(result);
     }
-    expect(await kept('default', 'completed')).toEqual(results.slice(7).map((r) => r.taskId));
+    expect(await kept('default', 'completed')).toEqual(results.slice(7).map((r) => jobIdOf('acme', r.taskId)));
     expect(await world.raw.exists(jobKey('default', results[6]!.taskId))).toBe(0);
     await expect(results[0]!.get()).rejects.toBeInstanceOf(TaskNotFoundError);
     expect(await results[11]!.get()).toBe(11);
@@ -45,7 +47,7 @@ describe('result retention', () => {
     // The tenant's index forgets the jobs BullMQ removed at the reconciler's next pass.
     const index = world.app.keys.storedResults('acme', 'default', 'completed');
     await pollUntil(() => world.raw.zrange(index, '0', '-1'), (ids) => ids.length === 5, { what: 'index pruned' });
-    expect(await world.raw.zrange(index, '0', '-1')).toEqual(results.slice(7).map((r) => r.taskId));
+    expect(await world.raw.zrange(index, '0', '-1')).toEqual(results.slice(7).map((r) => jobIdOf('acme', r.taskId)));
   });
 
   it('stores nothing for a task with ignoreResult, while a waiting get() still receives its result', async () => {
@@ -113,10 +115,10 @@ describe('max_stored_results', () => {
       }
     }
     const exists = async ({ result, queue }: { result: AsyncResult; queue: string }): Promise<boolean> =>
-      (await world.raw.exists(jobKey(queue, result.taskId))) === 1;
+      (await world.raw.exists(jobKey(queue, result.taskId, result.tenantId))) === 1;
     expect(await Promise.all(finished.map(exists))).toEqual([false, false, false, true, true, true]);
     // Removed from BullMQ's sets too, not only their hashes.
-    const capped = new Set(finished.slice(0, 3).map((f) => `${f.queue}:${f.result.taskId}`));
+    const capped = new Set(finished.slice(0, 3).map((f) => `${f.queue}:${jobIdOf(f.result.tenantId, f.result.taskId)}`));
     const refs = async (queue: string, state: 'completed' | 'failed'): Promise<string[]> =>
       (await kept(queue, state)).map((id) => `${queue}:${id}`);
     const left = [...(await refs('qa', 'completed')), ...(await refs('qb', 'completed')), ...(await refs('qb', 'failed'))];

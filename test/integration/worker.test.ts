@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskFailedError, TaskNotFoundError, TenantHasQueuedTasksError } from '../../src/core/errors.js';
+import { jobIdOf } from '../../src/core/task-ids.js';
 import type { TaskContext } from '../../src/tasks/types.js';
 import { pollUntil, redisUrl } from '../helpers/context.js';
 import { ConcurrencyProbe, TestWorld, gate, sleep } from '../helpers/worker.js';
@@ -103,7 +104,7 @@ describe('max_concurrent_tasks', () => {
     await pollUntil(async () => probe.completed, (n) => n === 4, { what: 'all done' });
   });
 
-  it('checks a task added with plain BullMQ at claim time and holds it back without using an attempt', async () => {
+  it('checks a task without a slot (a delayed task come due) at claim time and holds it back without using an attempt', async () => {
     const release = gate();
     const started: number[] = [];
     const work = world.app.task({ name: 'work' }, async (n: number, ctx: TaskContext) => {
@@ -115,15 +116,13 @@ describe('max_concurrent_tasks', () => {
     await world.startWorker({ concurrency: 5 });
     const first = await work.applyAsync({ args: [0], tenantId: 'acme' });
     await pollUntil(async () => started.length, (n) => n === 1, { what: 'first running' });
-    const plain = new Queue('default', { connection: { url: redisUrl() }, prefix: world.app.keys.bullPrefix() });
-    const bypass = await plain.add('work', { tenant_id: 'acme', args: [1] });
-    await pollUntil(() => world.app.result(bypass.id!, { tenantId: 'acme' }).status(), (s) => s === 'held', { what: 'bypass held' });
+    const later = await work.applyAsync({ args: [1], tenantId: 'acme', delayMs: 50 });
+    await pollUntil(() => later.status(), (s) => s === 'held', { what: 'delayed task held' });
     expect(started).toHaveLength(1);
     release.open();
     expect(await first.get()).toBe(0);
-    expect(await world.app.result<number>(bypass.id!, { tenantId: 'acme' }).get()).toBe(1);
+    expect(await later.get()).toBe(1);
     expect(started).toEqual([1, 1]);
-    await plain.close();
   });
 });
 
@@ -164,7 +163,7 @@ describe('retries and the dead-letter queue', () => {
     const result = await flaky.applyAsync({ args: [1], tenantId: 'acme' });
     await expect(result.get({ timeoutMs: 15_000 })).rejects.toThrow(TaskFailedError);
     expect(attempts).toEqual([1, 2, 3]);
-    const entry = (await deadLetters())[`default:${result.taskId}`]!;
+    const entry = (await deadLetters())[`default:${jobIdOf('acme', result.taskId)}`]!;
     expect(entry).toMatchObject({ tenant_id: 'acme', queue: 'default', task: 'flaky', reason: 'retries_exhausted', attempts: '3', error: 'boom on attempt 3' });
     expect(entry.stack).toContain('boom on attempt 3');
     expect(JSON.parse(entry.data!)).toEqual({ tenant_id: 'acme', args: [1] });
@@ -201,8 +200,8 @@ describe('retries and the dead-letter queue', () => {
     const large = await big.applyAsync({ args: [99], tenantId: 'acme' });
     await expect(large.get()).rejects.toThrow(/Task result too large: 101 bytes > max_result_size_bytes 100/);
     expect(runs).toBe(2);
-    expect((await deadLetters())[`default:${large.taskId}`]).toMatchObject({ reason: 'result_too_large', attempts: '1' });
-    const job = await world.raw.hget(`${world.prefix}:q:default:${large.taskId}`, 'returnvalue');
+    expect((await deadLetters())[`default:${jobIdOf('acme', large.taskId)}`]).toMatchObject({ reason: 'result_too_large', attempts: '1' });
+    const job = await world.raw.hget(`${world.prefix}:q:default:${jobIdOf('acme', large.taskId)}`, 'returnvalue');
     expect(job).toBeNull();
   });
 
@@ -222,10 +221,10 @@ describe('retries and the dead-letter queue', () => {
     const after = await other.applyAsync({ args: [], tenantId: 'acme' });
     expect(await after.get()).toBe('ok');
     const entries = await pollUntil(deadLetters, (e) => Object.keys(e).length === 4, { what: '4 dead letters' });
-    expect(entries[`default:${unknown.id}`]).toMatchObject({ reason: 'unknown_task', tenant_id: 'acme' });
+    expect(entries[`default:${unknown.id}`]).toMatchObject({ reason: 'not_admitted', tenant_id: '' });
     expect(entries[`default:${undecodable.id}`]).toMatchObject({ reason: 'undecodable_payload', tenant_id: '' });
-    expect(entries[`default:${thrown.taskId}`]).toMatchObject({ reason: 'non_error_thrown', attempts: '1' });
-    expect(entries[`default:${hung.taskId}`]).toMatchObject({ reason: 'timeout', error: 'Task timed out after 200 ms' });
+    expect(entries[`default:${jobIdOf('acme', thrown.taskId)}`]).toMatchObject({ reason: 'non_error_thrown', attempts: '1' });
+    expect(entries[`default:${jobIdOf('acme', hung.taskId)}`]).toMatchObject({ reason: 'timeout', error: 'Task timed out after 200 ms' });
     await plain.close();
   });
 });
@@ -279,7 +278,7 @@ describe('disabling and deleting tenants', () => {
     const entries = await pollUntil(deadLetters, (e) => Object.keys(e).length === 3, { what: '3 dead letters' });
     for (const r of results) {
       if (!r.ok) throw r.error;
-      expect(entries[`default:${r.result.taskId}`]).toMatchObject({ reason: 'tenant_deleted', tenant_id: 'acme' });
+      expect(entries[`default:${jobIdOf('acme', r.result.taskId)}`]).toMatchObject({ reason: 'tenant_deleted', tenant_id: 'acme' });
     }
   });
 });

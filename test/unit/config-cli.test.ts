@@ -87,6 +87,14 @@ describe('turbine config print', () => {
     expect(run.stdout).not.toContain('s3cret');
   });
 
+  it('never prints a password given in the query, which ioredis honours', async () => {
+    vi.stubEnv('TURBINE_BACKEND_URL', 'redis://redis.internal:6379/0?password=s3cret');
+    const run = await turbine('config', 'print', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as PrintJson).config.backendUrl).toBe('redis://redis.internal:6379/0?password=***');
+    expect(run.stdout).not.toContain('s3cret');
+  });
+
   it('takes the file from TURBINE_CONFIG, as the worker does', async () => {
     vi.stubEnv('TURBINE_CONFIG', file('from-env.yaml', 'prefix: "{tenants}"\n'));
     const printed = JSON.parse((await turbine('config', 'print', '--json')).stdout) as PrintJson;

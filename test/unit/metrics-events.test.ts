@@ -87,11 +87,12 @@ describe('TaskEventRecorder', () => {
   it('counts rejected results and reconciler repairs', async () => {
     const { registry, worker } = setup();
     worker.emit('result:rejected', { ...ref('acme'), sizeBytes: 5000, limitBytes: 1000 });
-    worker.emit('reconciler:pass', { tenants: 3, promoted: 2, leasesDropped: 1, slotsDropped: 0, deferredDropped: 0, durationMs: 4 });
+    worker.emit('reconciler:pass', { tenants: 3, promoted: 2, leasesDropped: 1, slotsDropped: 0, deferredDropped: 0, strayFetches: 3, durationMs: 4 });
     expect(await value(registry, 'turbine_results_rejected_total', { tenant: 'acme', queue: 'emails' })).toBe(1);
     expect(await value(registry, 'turbine_reconciler_passes_total', {})).toBe(1);
     expect(await value(registry, 'turbine_reconciler_repairs_total', { kind: 'promoted' })).toBe(2);
     expect(await value(registry, 'turbine_reconciler_repairs_total', { kind: 'leases_dropped' })).toBe(1);
+    expect(await value(registry, 'turbine_reconciler_repairs_total', { kind: 'stray_fetches' })).toBe(3);
   });
 
   it('labels tenants over the limit, and tasks of unknown tenant, as __other__', async () => {

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { auditCommand } from './tenant/audit.js';
 import { createCommand } from './tenant/create.js';
 import { deleteCommand } from './tenant/delete.js';
+import { drainCommand } from './tenant/drain.js';
 import { getCommand } from './tenant/get.js';
 import { listCommand } from './tenant/list.js';
 import { statsCommand } from './tenant/stats.js';
@@ -10,7 +11,7 @@ import { updateCommand } from './tenant/update.js';
 /** `turbine tenant …`: the Python SDK's tenant management commands, plus `audit`. */
 export const tenantCommand: CommandModule = {
   command: 'tenant',
-  describe: 'Manage tenants: create, list, get, update, delete, stats, audit',
+  describe: 'Manage tenants: create, list, get, update, delete, stats, audit, drain',
   builder: (yargs) =>
     yargs
       .command(createCommand)
@@ -20,7 +21,8 @@ export const tenantCommand: CommandModule = {
       .command(deleteCommand)
       .command(statsCommand)
       .command(auditCommand)
-      .demandCommand(1, 'Choose a tenant command: create, list, get, update, delete, stats or audit'),
+      .command(drainCommand)
+      .demandCommand(1, 'Choose a tenant command: create, list, get, update, delete, stats, audit or drain'),
   // Never reached: yargs runs a subcommand or fails.
   handler: () => undefined,
 };

@@ -1,7 +1,8 @@
 --[[
   Admits tasks. For each task, in order: the tenant exists and is enabled, the queue is
-  allowed, a custom task id is not taken (a duplicate is answered with the existing id and not
-  counted), the payload fits, the hourly and daily quotas and the queue length allow one more.
+  allowed, the job id is not taken (a duplicate is answered with the existing id and not
+  counted; job ids are made per tenant by src/core/task-ids.ts, so only the same tenant's task
+  can be a duplicate), the payload fits, the hourly and daily quotas and the queue length allow one more.
   Only then is it counted and stored as a BullMQ job, dispatched to the queue's wait list when
   the tenant has room there, else held back. A refused task writes nothing.
   Usage counters are read once per tenant and written once per tenant per call, so a bulk
@@ -13,7 +14,7 @@
     ARGV[2] now (ms)
     ARGV[3] number of tasks
     then 7 values per task: tenant id, queue, task name, data (JSON), BullMQ options (JSON),
-      size of the serialized arguments (bytes), custom task id or ""
+      size of the serialized arguments (bytes), job id
   Output, 3 values per task:
     1, jobId, 0   dispatched to the wait list
     2, jobId, 0   held back (tenant at its cap or dispatch window)
@@ -27,6 +28,7 @@
 local rcall = redis.call
 --- @include "core:tenantConfig"
 --- @include "slots"
+--- @include "admitted"
 --- @include "bullmq:storeJob"
 --- @include "bullmq:addDelayedJob"
 
@@ -80,7 +82,7 @@ end
 for i = 0, count - 1 do
   local base = 4 + i * 7
   local T, Q, name, data, optsJson = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
-  local size, customId = tonumber(ARGV[base + 5]), ARGV[base + 6]
+  local size, jobId = tonumber(ARGV[base + 5]), ARGV[base + 6]
   local st = tenantState(T)
   local cfg = st.cfg
   local qc = queueContext(P, Q)
@@ -90,8 +92,8 @@ for i = 0, count - 1 do
     reply(-2)
   elseif cfg.allowedQueues and not cfg.allowedQueues[Q] then
     reply(-3, Q, cfg.allowedQueuesJson)
-  elseif customId ~= "" and rcall("EXISTS", qc.prefix .. customId) == 1 then
-    reply(4, customId)
+  elseif rcall("EXISTS", qc.prefix .. jobId) == 1 then
+    reply(4, jobId)
   elseif cfg.maxTaskSize and size > cfg.maxTaskSize then
     reply(-4, size, cfg.maxTaskSize)
   elseif cfg.maxHour and st.hour >= cfg.maxHour then
@@ -107,12 +109,11 @@ for i = 0, count - 1 do
     if st.pending then st.pending = st.pending + 1 end
     st.queues[Q] = true
 
-    local jobId = customId
-    if jobId == "" then jobId = tostring(rcall("INCR", bullKey(P, Q, "id"))) end
     local opts = cjson.decode(optsJson)
     -- The tenant travels in the options too, where the worker's fetch reads it cheaply.
     opts["tid"] = T
     local delay, priority = storeJob(qc.events, qc.prefix .. jobId, jobId, name, data, opts, now)
+    markAdmitted(qc.prefix .. jobId, T)
 
     if delay > 0 then
       addDelayedJob(jobId, qc.delayed, qc.events, now, queueState(qc).maxEvents, qc.marker, delay)

@@ -2,16 +2,23 @@
   One reconciler pass over a tenant, repairing what crashes and hand edits can leave behind:
     - a running lease past its expiry whose BullMQ lock is gone (the worker died) is dropped,
       so the tenant's capacity comes back; BullMQ redelivers the task, which claims again;
-    - a waiting slot or deferred entry whose job was removed or has finished is dropped;
+    - a waiting slot whose job was removed (BullMQ's remove, clean, drain, obliterate) is
+      dropped on the first pass, whatever its age, so the tenant's capacity comes back at once;
+    - a waiting slot whose job was fetched or finished by a consumer that is not a Turbine
+      worker (its lock exists, or it finished, while the slot still says waiting: Turbine's
+      fetch turns the slot into a lease in the same step) is dropped and counted as a stray fetch;
+    - a deferred entry whose job was removed or has finished is dropped;
     - usage:concurrent is set to the running leases counted;
     - stored-result entries of jobs BullMQ's retention removed are dropped;
     - held tasks are promoted into whatever room there is.
-  At most `limit` old entries are checked per kind, to keep a pass short.
+  At most `limit` entries are checked per kind and queue, to keep a pass short (waiting slots
+  are bounded by the dispatch window anyway).
   Input:
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] now (ms),
     ARGV[4] age (ms) after which waiting and deferred entries are checked, ARGV[5] limit
-  Output: {promoted, leasesDropped, slotsDropped, deferredDropped, running} | {-1} not found
+  Output: {promoted, leasesDropped, slotsDropped, deferredDropped, running, strayFetches}
+          | {-1} not found
 ]]
 local rcall = redis.call
 --- @include "core:tenantConfig"
@@ -30,7 +37,7 @@ local function isLive(Q, jobId)
   return fields[1] and not fields[2]
 end
 
-local leasesDropped, slotsDropped, deferredDropped, running = 0, 0, 0, 0
+local leasesDropped, slotsDropped, deferredDropped, running, strayFetches = 0, 0, 0, 0, 0
 for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
   local sk = slotsKey(P, T, q)
   local qc = queueContext(P, q)
@@ -40,10 +47,15 @@ for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
       leasesDropped = leasesDropped + 1
     end
   end
-  for _, jobId in ipairs(rcall("ZRANGEBYSCORE", sk, -(now - age), 0, "LIMIT", 0, limit)) do
-    if not isLive(q, jobId) or rcall("ZSCORE", qc.delayed, jobId) then
+  for _, jobId in ipairs(rcall("ZRANGEBYSCORE", sk, "-inf", 0, "LIMIT", 0, limit)) do
+    local fields = rcall("HMGET", qc.prefix .. jobId, "timestamp", "finishedOn")
+    if not fields[1] or rcall("ZSCORE", qc.delayed, jobId) then
       rcall("ZREM", sk, jobId)
       slotsDropped = slotsDropped + 1
+    elseif fields[2] or rcall("EXISTS", qc.prefix .. jobId .. ":lock") == 1 then
+      rcall("ZREM", sk, jobId)
+      slotsDropped = slotsDropped + 1
+      strayFetches = strayFetches + 1
     end
   end
   running = running + rcall("ZCOUNT", sk, "(0", "+inf")
@@ -61,4 +73,4 @@ end
 
 rcall("SET", usageKey(P, T, "concurrent"), running)
 local promoted = fillTenant(P, T, cfg, now)
-return {promoted, leasesDropped, slotsDropped, deferredDropped, running}
+return {promoted, leasesDropped, slotsDropped, deferredDropped, running, strayFetches}

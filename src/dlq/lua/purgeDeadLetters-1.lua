@@ -1,7 +1,8 @@
 --[[
   Removes dead-letter entries dead-lettered before a cutoff, optionally only one tenant's or
   one queue's, at most `limit` per call (the caller repeats until a call scans nothing).
-  An index member whose entry hash is gone is dropped from the indexes as well.
+  An index member whose entry hash is gone is dropped from the indexes as well. With a tenant,
+  only that tenant's entries are removed.
   Input:
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] cutoff (ms), ARGV[3] tenant id or "", ARGV[4] queue or "",
@@ -20,7 +21,11 @@ local unindexed, deleted = 0, 0
 for _, entryId in ipairs(ids) do
   local key = dlqEntryKey(P, entryId)
   local fields = rcall("HMGET", key, "tenant_id", "queue")
-  if Q == "" or fields[2] == Q or not fields[2] then
+  if T ~= "" and fields[1] and fields[1] ~= T then
+    -- Another tenant's entry named in this tenant's index: never this tenant's to remove.
+    rcall("ZREM", index, entryId)
+    unindexed = unindexed + 1
+  elseif Q == "" or fields[2] == Q or not fields[2] then
     deleted = deleted + rcall("DEL", key)
     rcall("ZREM", dlqKey(P), entryId)
     if T ~= "" then rcall("ZREM", index, entryId) end

@@ -21,9 +21,12 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
   builder: (yargs) =>
     withFilterOptions(
       withDlqOptions(
-        yargs.positional('entry-id', { type: 'string', describe: 'Entry id <queue>:<task id>, as dlq list shows' }),
+        yargs.positional('entry-id', { type: 'string', describe: 'Entry id <queue>:<job id>, as dlq list shows' }),
       ),
-      { tenant: 'With --all: replay the entries of this tenant', queue: 'With --tenant --all: only the entries of this queue' },
+      {
+        tenant: "With --all: replay the entries of this tenant; with an entry id: act for this tenant (another tenant's entry is not found)",
+        queue: 'With --tenant --all: only the entries of this queue',
+      },
     ).option('all', { type: 'boolean', default: false, describe: 'With --tenant: replay every entry of the tenant' }),
   handler: handler(async (argv) => {
     checkUsage(argv);
@@ -34,8 +37,8 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
 /** One way to say what to replay: an id, or a tenant with --all (a tenant alone might be a slip). */
 function checkUsage(argv: ArgumentsCamelCase<ReplayArgs>): void {
   if (argv.entryId !== undefined) {
-    if (argv.tenant !== undefined || argv.queue !== undefined || argv.all) {
-      throw new UsageError('Pass either an entry id, or --tenant <tenant-id> --all [--queue <queue>], not both');
+    if (argv.queue !== undefined || argv.all) {
+      throw new UsageError('Pass either an entry id [--tenant <tenant-id>], or --tenant <tenant-id> --all [--queue <queue>], not both');
     }
     return;
   }
@@ -51,7 +54,7 @@ function checkUsage(argv: ArgumentsCamelCase<ReplayArgs>): void {
 
 async function replayOne(dlq: DeadLetterQueue, argv: ArgumentsCamelCase<ReplayArgs>, entryId: string): Promise<ExitCode> {
   try {
-    const outcome = await dlq.replay(entryId);
+    const outcome = await dlq.replay(entryId, { tenantId: argv.tenant });
     if (argv.json) printJson(outcomeToJson(outcome));
     else print(describeReplayed(outcome));
     return ExitCode.Ok;

@@ -6,8 +6,9 @@
   admission holds a waiting slot: it becomes running (a lease renewed with the lock) and the
   window room it leaves is refilled. That path reads no tenant configuration: disabling a
   tenant pulls its waiting tasks back (updateTenant), so a waiting slot means "may run". A
-  task without a slot (a retry, a delayed task come due, a task added with plain BullMQ, one
-  whose lease lapsed) takes one if its tenant is enabled and its cap allows. Otherwise the
+  task without a slot (a retry, a delayed task come due, one whose lease lapsed) takes one if
+  its tenant is enabled and its cap allows. A job added around admission (plain BullMQ) takes
+  none: it is flagged for the worker, which dead-letters it. Otherwise the
   fetch is undone and the task held back at the head of its tenant's list, without using an
   attempt. A job whose hash is gone is dropped.
 
@@ -16,6 +17,8 @@
 ]]
 --- @include "core:tenantConfig"
 --- @include "slots"
+--- @include "admitted"
+--- @include "core:deadLetter"
 
 -- Turbine's prefix and the queue name, from BullMQ's key prefix "<P>:q:<Q>:".
 local function splitKeyPrefix(keyPrefix)
@@ -24,15 +27,17 @@ end
 
 -- The fields of a fetched job that the claim reads, in one pass over BullMQ's HGETALL reply.
 local function jobFields(flat)
-  local name, opts, data, priority
+  local name, opts, data, priority, admitted, deadLetter
   for i = 1, #flat, 2 do
     local field = flat[i]
     if field == "name" then name = flat[i + 1]
     elseif field == "opts" then opts = flat[i + 1]
     elseif field == "data" then data = flat[i + 1]
-    elseif field == "priority" then priority = flat[i + 1] end
+    elseif field == "priority" then priority = flat[i + 1]
+    elseif field == ADMITTED_FIELD then admitted = true
+    elseif field == DEAD_LETTER_FIELD then deadLetter = flat[i + 1] end
   end
-  return name, opts, data, priority
+  return name, opts, data, priority, admitted, deadLetter
 end
 
 -- The tenant in a job's options, where admission writes it (`tid`). Tenant ids hold no quote
@@ -61,10 +66,17 @@ end
 -- Returns "run" (the worker runs it: a slot is held, or it is not a Turbine task and the
 -- worker dead-letters it) or "skip" (held back or dropped: the caller fetches another).
 local function claimFetched(P, Q, jobId, flat, now, lease)
-  local name, opts, data, priority = jobFields(flat)
+  local name, opts, data, priority, admitted, deadLetter = jobFields(flat)
   if not name then
     rcall("DEL", unfetch(queueContext(P, Q), jobId))
     return "skip"
+  end
+  -- A dead-lettered job fetched again was retried by hand: its entry must not be replayed too.
+  if deadLetter then forgetDeadLetter(P, queueContext(P, Q).prefix .. jobId, deadLetter) end
+  -- No key is built from the tenant of a job that did not come through admission.
+  if not admitted then
+    flagNotAdmitted(flat)
+    return "run"
   end
   local T = tenantInOpts(opts) or tenantInData(data)
   if not T then return "run" end
