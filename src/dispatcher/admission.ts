@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import { errorFromScript, type TurbineError } from '../core/errors.js';
 import { dispatcherScripts } from './scripts.js';
 import type { KeyLayout } from '../core/keys.js';
@@ -34,7 +34,7 @@ export const ADMISSION_CHUNK = 500;
  * never overshoot a quota and a refused task writes nothing.
  */
 export async function admitTasks(
-  client: Redis,
+  client: RedisClient,
   keys: KeyLayout,
   requests: readonly AdmissionRequest[],
 ): Promise<AdmissionOutcome[]> {

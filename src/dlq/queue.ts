@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import { admitTasks, type AdmissionRequest } from '../dispatcher/admission.js';
 import { InvalidArgumentError, TurbineError } from '../core/errors.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
@@ -140,7 +140,7 @@ export class DeadLetterQueue {
     await this.redis.close();
   }
 
-  private client(): Promise<Redis> {
+  private client(): Promise<RedisClient> {
     return this.redis.get();
   }
 
@@ -155,7 +155,7 @@ export class DeadLetterQueue {
     };
   }
 
-  private async read(client: Redis, ids: readonly string[]): Promise<(DeadLetterEntry | null)[]> {
+  private async read(client: RedisClient, ids: readonly string[]): Promise<(DeadLetterEntry | null)[]> {
     if (ids.length === 0) return [];
     const pipeline = client.pipeline();
     for (const id of ids) pipeline.hgetall(this.keys.dlqEntry(id));
@@ -167,7 +167,7 @@ export class DeadLetterQueue {
   }
 
   /** Admits the entries' tasks in one round trip; removes the entries that were admitted. */
-  private async resubmit(client: Redis, entries: readonly DeadLetterEntry[]): Promise<ReplayOutcome[]> {
+  private async resubmit(client: RedisClient, entries: readonly DeadLetterEntry[]): Promise<ReplayOutcome[]> {
     const outcomes: ReplayOutcome[] = [];
     const requests: { at: number; request: AdmissionRequest }[] = [];
     entries.forEach((entry, at) => {
@@ -190,7 +190,7 @@ export class DeadLetterQueue {
     return outcomes;
   }
 
-  private async removeEntries(client: Redis, entries: readonly DeadLetterEntry[]): Promise<void> {
+  private async removeEntries(client: RedisClient, entries: readonly DeadLetterEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const multi = client.multi();
     for (const entry of entries) {

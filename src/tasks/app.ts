@@ -1,9 +1,8 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
 import { InvalidArgumentError, type TurbineError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
-import { createWorkerClient } from '../store/connection.js';
+import { createWorkerClient, type RedisClient } from '../store/connection.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { KeyLayout } from '../core/keys.js';
 import { assertQueueName, assertTaskLookupId, assertTenantId } from '../tenancy/validation.js';
@@ -56,6 +55,11 @@ export class Turbine extends TypedEmitter<ProducerEvents> {
     return this.redis.backendUrl;
   }
 
+  /** The ioredis client this app was given, if any (a worker running the app derives its connections from it). */
+  get connection(): RedisClient | undefined {
+    return typeof this.redis.source === 'string' ? undefined : this.redis.source;
+  }
+
   /** Defines a task. Names are unique within an app. */
   task<H extends AnyHandler>(options: TaskOptions, handler: H): TaskDefinition<ArgsOf<H>, ResultOf<H>> {
     const definition = new TaskDefinition<ArgsOf<H>, ResultOf<H>>(this, options, handler);
@@ -86,7 +90,7 @@ export class Turbine extends TypedEmitter<ProducerEvents> {
   }
 
   /** The Redis client, connecting on first use. */
-  client(): Promise<Redis> {
+  client(): Promise<RedisClient> {
     return this.redis.get();
   }
 
@@ -116,7 +120,7 @@ export class Turbine extends TypedEmitter<ProducerEvents> {
   queueEvents(name: string): Promise<QueueEvents> {
     let events = this.events.get(name);
     if (!events) {
-      const connection = createWorkerClient(this.redis.backendUrl);
+      const connection = createWorkerClient(this.redis.source);
       let created: QueueEvents | null = null;
       events = {
         ready: this.lastEventId(name).then(async (lastEventId) => {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import type { JsonValue } from './tenant.js';
 
 export type AuditAction = 'create' | 'update' | 'enable' | 'disable' | 'delete';
@@ -21,7 +21,7 @@ export interface AuditEntryJson {
   changes: JsonValue;
 }
 
-export async function readAuditLog(client: Redis, key: string, limit: number): Promise<AuditEntry[]> {
+export async function readAuditLog(client: RedisClient, key: string, limit: number): Promise<AuditEntry[]> {
   const entries = await client.xrevrange(key, '+', '-', 'COUNT', limit);
   return entries.map(([id, flat]) => {
     const fields: Record<string, string> = {};

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { configSchema, type TurbineConfig, type TurbineConfigInput } from '../config/schema.js';
 import { decodeTask } from '../core/envelope.js';
 import { Reconciler } from '../dispatcher/reconciler.js';
 import { SlotClient, type SlotRef } from '../dispatcher/slots.js';
 import { ConfigError, coerceError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
-import { createWorkerClient, describeConnectError, redactUrl } from '../store/connection.js';
+import { createWorkerClient, describeConnectError, isCluster, redactUrl, type RedisClient } from '../store/connection.js';
+import { parseBackendUrl } from '../store/endpoint.js';
+import { assertClusterPrefix } from '../store/cluster.js';
 import { turbineBackend } from '../dispatcher/bullmq-backend.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
@@ -20,6 +21,7 @@ import { settledWithin } from '../core/deadline.js';
 import { createLogger, type Logger } from './logger.js';
 import { TaskProcessor, runningKey, type RunningTask } from './processor.js';
 import { TenantPolicyCache } from './tenant-policy.js';
+import { WriteProbe } from './write-probe.js';
 
 export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
   /** The app whose tasks to run (its backend URL and prefix are the defaults). */
@@ -28,6 +30,11 @@ export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
   tasks?: Iterable<TaskDefinition>;
   /** A logger of your own; else JSON logs on stdout at `log.level`. */
   logger?: Logger;
+  /**
+   * An ioredis `Redis` or `Cluster` to derive the worker's connections from, instead of
+   * `backendUrl` (default: the app's, when it was given one). It is not closed by the worker.
+   */
+  connection?: RedisClient;
 }
 
 /** Longest wait for one step of a shutdown that needs Redis (which may be gone). */
@@ -48,24 +55,25 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   private readonly tasks: Map<string, TaskDefinition>;
   private readonly running = new Map<string, RunningTask>();
   private readonly workers: Worker[] = [];
-  private readonly workerClients: Redis[] = [];
-  private client: Redis | null = null;
+  private readonly workerClients: RedisClient[] = [];
+  private client: RedisClient | null = null;
   private slots: SlotClient | null = null;
   private policies: TenantPolicyCache | null = null;
   private processor: TaskProcessor | null = null;
   private reconciler: Reconciler | null = null;
   private metrics: MetricsHandle | null = null;
   private redisReady = false;
-  /** Last PING answered in time: a frozen Redis keeps its sockets open, so status alone is not enough. */
-  private redisAnswering = false;
-  private pinger: NodeJS.Timeout | null = null;
+  /** Writes succeed: a frozen Redis keeps its sockets open and a replica answers reads, so status alone is not enough. */
+  private probe: WriteProbe | null = null;
+  /** The client passed in (by options or the app) that the worker's connections are derived from. */
+  private readonly connection: RedisClient | undefined;
   private closing: Promise<void> | null = null;
   private forceNow: (() => void) | null = null;
   private readonly lastErrorLog = new Map<string, number>();
 
   constructor(options: StartWorkerOptions) {
     super();
-    const { app, tasks, logger, ...rest } = options;
+    const { app, tasks, logger, connection, ...rest } = options;
     const parsed = configSchema.safeParse({
       ...rest,
       backendUrl: rest.backendUrl ?? app?.backendUrl,
@@ -76,6 +84,10 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       throw new ConfigError(`Invalid worker option ${issue.path.join('.')}: ${issue.message}`);
     }
     this.config = parsed.data;
+    this.connection = connection ?? (rest.backendUrl === undefined ? app?.connection : undefined);
+    if (this.connection ? isCluster(this.connection) : parseBackendUrl(this.config.backendUrl).kind === 'cluster') {
+      assertClusterPrefix(this.config.prefix);
+    }
     this.keys = new KeyLayout(this.config.prefix);
     this.logger = logger ?? createLogger(this.config.log.level);
     this.tasks = new Map(app?.tasks ?? []);
@@ -92,9 +104,9 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
 
   /** Connects, starts consuming and serving health; resolves once the health port listens. */
   async start(): Promise<void> {
-    const url = this.config.backendUrl;
+    const url = this.backendDescription;
     this.logger.info(
-      { workerId: this.id, queues: this.queues, concurrency: this.config.concurrency, backend: redactUrl(url), prefix: this.config.prefix },
+      { workerId: this.id, queues: this.queues, concurrency: this.config.concurrency, backend: url, prefix: this.config.prefix },
       'starting turbine-worker',
     );
     if (this.config.health.port >= 0) {
@@ -102,9 +114,13 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       this.logger.info({ port: this.healthPort }, 'health server listening on /healthz and /readyz');
     }
     // Not awaited: with Redis down at start the worker waits and reconnects, commands queue meanwhile.
-    this.client = createWorkerClient(url);
+    this.client = createWorkerClient(this.connection ?? this.config.backendUrl);
     this.watchRedis(this.client, url);
-    this.startPinger(this.client);
+    this.probe = new WriteProbe(this.client, this.keys.writeProbe(this.id), (problem) => {
+      if (problem) this.logger.warn({ backend: url, problem }, 'not ready: Redis does not take writes');
+      else if (this.redisReady) this.logger.info({ backend: url }, 'Redis takes writes again; ready');
+    });
+    this.probe.start();
     this.slots = new SlotClient(this.client, this.keys, this.config.lockDurationMs);
     this.policies = new TenantPolicyCache(this.client, this.keys);
     this.policies.listen().catch((error: unknown) => this.reportError(coerceError(error)));
@@ -151,16 +167,20 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   readinessProblems(): string[] {
     const problems: string[] = [];
     if (this.closing) problems.push('shutting down');
-    if (!this.redisReady || !this.redisAnswering) {
-      problems.push(`not connected to Redis at ${redactUrl(this.config.backendUrl)}`);
-    }
+    if (!this.redisReady) problems.push(`not connected to Redis at ${this.backendDescription}`);
+    else if (this.probe?.problem) problems.push(this.probe.problem);
     for (const worker of this.workers) if (!worker.isRunning()) problems.push(`queue ${worker.name}: not consuming`);
     if (this.workers.length === 0) problems.push('not started');
     return problems;
   }
 
+  /** Where the worker's Redis is, for messages (password redacted). */
+  get backendDescription(): string {
+    return this.connection ? 'the connection passed in' : redactUrl(this.config.backendUrl);
+  }
+
   /** The worker's Redis client (for scripts and Redis-derived gauges). */
-  get redis(): Redis {
+  get redis(): RedisClient {
     if (!this.client) throw new Error('The worker is not started');
     return this.client;
   }
@@ -206,7 +226,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
       for (const worker of this.workers) void worker.close(true).catch(() => undefined);
     }
     await stoppingReconciler;
-    if (this.pinger) clearInterval(this.pinger);
+    this.probe?.stop();
     this.processor?.close();
     this.policies?.close();
     await settledWithin(this.metrics?.close(), STEP_DEADLINE_MS);
@@ -236,7 +256,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
   }
 
   private startQueueWorker(queue: string, processor: TaskProcessor): Worker {
-    const connection = createWorkerClient(this.config.backendUrl);
+    const connection = createWorkerClient(this.connection ?? this.config.backendUrl);
     this.workerClients.push(connection);
     // Two parameters: BullMQ then makes no AbortController per job (the processor has its own, lazily).
     const worker = new Worker(queue, (job, token) => processor.process(job, token ?? ''), {
@@ -284,45 +304,25 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     this.logger.warn({ ...about, reason: 'stalled' }, 'task dead-lettered: its workers died too often while running it');
   }
 
-  private watchRedis(client: Redis, url: string): void {
+  private watchRedis(client: RedisClient, url: string): void {
     this.redisReady = client.status === 'ready';
     client.on('ready', () => {
-      if (!this.redisReady) this.logger.info({ backend: redactUrl(url) }, 'connected to Redis');
+      if (!this.redisReady) this.logger.info({ backend: url }, 'connected to Redis');
       this.redisReady = true;
       this.safeEmit('redis:status', { ready: true });
     });
     const down = (): void => {
       if (!this.redisReady || this.closing) return;
       this.redisReady = false;
-      this.logger.warn({ backend: redactUrl(url) }, 'lost the connection to Redis; reconnecting with backoff');
+      this.logger.warn({ backend: url }, 'lost the connection to Redis; reconnecting with backoff');
       this.safeEmit('redis:status', { ready: false });
     };
     client.on('close', down);
     client.on('reconnecting', down);
     client.on('error', (error: Error) => {
       if (this.redisReady || !this.firstTimeIn('waiting-for-redis')) return;
-      this.logger.warn({ backend: redactUrl(url), reason: describeConnectError(error) }, 'waiting for Redis; reconnecting with backoff');
+      this.logger.warn({ backend: url, reason: describeConnectError(error) }, 'waiting for Redis; reconnecting with backoff');
     });
-  }
-
-  private startPinger(client: Redis): void {
-    const PING_EVERY_MS = 1000;
-    const PING_TIMEOUT_MS = 2000;
-    let inFlight = false;
-    this.pinger = setInterval(() => {
-      if (inFlight) return;
-      inFlight = true;
-      const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS).unref());
-      void Promise.race([client.ping().then(() => true, () => false), timeout]).then((answered) => {
-        inFlight = false;
-        if (answered !== this.redisAnswering) {
-          this.redisAnswering = answered;
-          if (!answered && this.redisReady) this.logger.warn('Redis does not answer PING; not ready');
-        }
-      });
-    }, PING_EVERY_MS);
-    this.pinger.unref();
-    void client.ping().then(() => (this.redisAnswering = true), () => undefined);
   }
 
   /** Logs an error at most once per 5 s per message, so an outage does not flood the logs. */
