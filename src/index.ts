@@ -26,6 +26,8 @@ export { AsyncResult } from './tasks/result.js';
 export { task, getDefaultApp, closeDefaultApp } from './tasks/default-app.js';
 export type { AnyHandler, ApplyOptions, ArgsOf, BackoffOptions, ResultOf, TaskContext, TaskOptions, TaskStatus } from './tasks/types.js';
 export type { Placement } from './dispatcher/admission.js';
+export type { ReplicationRequirement } from './dispatcher/replication.js';
+export type { RedisClient } from './store/connection.js';
 export type { RejectionReason } from './tasks/rejection.js';
 export { startWorker, WorkerRuntime } from './worker/runtime.js';
 export type { StartWorkerOptions } from './worker/runtime.js';

@@ -1,5 +1,6 @@
 import type { RedisClient } from '../store/connection.js';
-import { errorFromScript, type TurbineError } from '../core/errors.js';
+import { NotReplicatedError, errorFromScript, type TurbineError } from '../core/errors.js';
+import { DEFAULT_REPLICATION_TIMEOUT_MS, waitForReplicas, type ReplicationRequirement } from './replication.js';
 import { dispatcherScripts } from './scripts.js';
 import type { KeyLayout } from '../core/keys.js';
 
@@ -37,6 +38,7 @@ export async function admitTasks(
   client: RedisClient,
   keys: KeyLayout,
   requests: readonly AdmissionRequest[],
+  replication?: ReplicationRequirement,
 ): Promise<AdmissionOutcome[]> {
   const outcomes: AdmissionOutcome[] = [];
   for (let start = 0; start < requests.length; start += ADMISSION_CHUNK) {
@@ -57,5 +59,19 @@ export async function admitTasks(
       );
     });
   }
+  if (replication && replication.replicas > 0) await confirmReplicated(client, keys, outcomes, replication);
   return outcomes;
+}
+
+/** Raises {@link NotReplicatedError} unless enough replicas hold the tasks just stored. */
+async function confirmReplicated(
+  client: RedisClient,
+  keys: KeyLayout,
+  outcomes: readonly AdmissionOutcome[],
+  { replicas, timeoutMs = DEFAULT_REPLICATION_TIMEOUT_MS }: ReplicationRequirement,
+): Promise<void> {
+  const stored = outcomes.flatMap((o) => (o.ok && o.placement !== 'duplicate' ? [o.taskId] : []));
+  if (stored.length === 0) return;
+  const confirmed = await waitForReplicas(client, keys.tenants(), replicas, timeoutMs);
+  if (confirmed < replicas) throw new NotReplicatedError(stored, confirmed, replicas, timeoutMs);
 }

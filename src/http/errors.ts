@@ -83,6 +83,7 @@ function forTurbineError(error: TurbineError, options: HttpErrorOptions): HttpEr
     case 'TIMEOUT':
       return answer(504, error.code, error.message);
     case 'REDIS_UNAVAILABLE':
+    case 'NOT_REPLICATED':
       return answer(503, 'SERVICE_UNAVAILABLE', 'The task service is unavailable; try again shortly', {
         'retry-after': '5',
       });

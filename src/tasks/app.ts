@@ -1,5 +1,6 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
+import type { ReplicationRequirement } from '../dispatcher/replication.js';
 import { InvalidArgumentError, type TurbineError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
 import { createWorkerClient, type RedisClient } from '../store/connection.js';
@@ -16,6 +17,12 @@ export interface TurbineOptions extends RedisClientOptions {
   tenantId?: string;
   /** How long results stay readable by `AsyncResult.get()`. */
   results?: { keepCompletedSeconds?: number; keepFailedSeconds?: number };
+  /**
+   * Acknowledge a submission only once this many replicas hold it (`WAIT`), so that a failover
+   * cannot lose an acknowledged task; otherwise `NotReplicatedError`. Off by default: Redis
+   * replicates asynchronously and a failover may drop the last writes (see docs/deployment.md).
+   */
+  replication?: ReplicationRequirement;
 }
 
 /** Events of the producer side (`area:verb`). */
@@ -35,6 +42,7 @@ export class Turbine extends TypedEmitter<ProducerEvents> {
   readonly keys: KeyLayout;
   readonly tenantId: string | undefined;
   readonly results: { keepCompletedSeconds: number; keepFailedSeconds: number };
+  readonly replication: ReplicationRequirement | undefined;
   private readonly redis: RedisClientHolder;
   private readonly registry = new Map<string, TaskDefinition>();
   private readonly queues = new Map<string, Queue>();
@@ -45,6 +53,7 @@ export class Turbine extends TypedEmitter<ProducerEvents> {
     this.redis = new RedisClientHolder(options);
     this.keys = new KeyLayout(this.redis.prefix);
     this.tenantId = options.tenantId === undefined ? undefined : assertTenantId(options.tenantId);
+    this.replication = options.replication;
     this.results = {
       keepCompletedSeconds: options.results?.keepCompletedSeconds ?? 24 * 3600,
       keepFailedSeconds: options.results?.keepFailedSeconds ?? 7 * 24 * 3600,

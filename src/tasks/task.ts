@@ -57,7 +57,7 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
    */
   async applyBulk(items: readonly ApplyOptions<A>[]): Promise<BulkItemResult<R>[]> {
     const requests = items.map((item) => this.toRequest(item));
-    const outcomes = await admitTasks(await this.app.client(), this.app.keys, requests);
+    const outcomes = await admitTasks(await this.app.client(), this.app.keys, requests, this.app.replication);
     return outcomes.map((outcome, i): BulkItemResult<R> => {
       const request = requests[i]!;
       if (!outcome.ok) {
