@@ -36,10 +36,11 @@ function profileOptions(profile: ConnectionProfile): { maxRetriesPerRequest: num
 
 /**
  * A server that has become a replica (a failover behind a fixed address, or a Sentinel primary
- * demoted) answers writes with READONLY: reconnect, which asks the sentinels (or DNS) again,
- * and resend the command, which the replica did not run.
+ * demoted) answers writes with READONLY: reconnect, which asks the sentinels (or DNS) again.
+ * The command itself fails with READONLY rather than being resent: on an address that stays a
+ * replica a resent command would wait forever, where its error says what is wrong.
  */
-const reconnectOnReadonly = (error: Error): 2 | false => (/^READONLY/.test(error.message) ? 2 : false);
+const reconnectOnReadonly = (error: Error): boolean => /^READONLY/.test(error.message);
 
 /** A client for `url` in `profile`, not connected yet (`lazyConnect`). */
 export function createClient(url: string, profile: ConnectionProfile): RedisClient {

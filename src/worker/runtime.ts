@@ -168,7 +168,8 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     const problems: string[] = [];
     if (this.closing) problems.push('shutting down');
     if (!this.redisReady) problems.push(`not connected to Redis at ${this.backendDescription}`);
-    else if (this.probe?.problem) problems.push(this.probe.problem);
+    // Also while reconnecting: a server that answers READONLY is reconnected to, again and again.
+    if (this.probe?.problem) problems.push(this.probe.problem);
     for (const worker of this.workers) if (!worker.isRunning()) problems.push(`queue ${worker.name}: not consuming`);
     if (this.workers.length === 0) problems.push('not started');
     return problems;

@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { DeadLetterQueue } from '../../src/dlq/queue.js';
@@ -98,6 +99,22 @@ describe('Turbine on Redis Cluster', () => {
 
     await manager.deleteTenant('globex');
     expect(await manager.getTenant('globex')).toBeNull();
+  });
+
+  it('runs from an ioredis Cluster passed as connection, deriving the worker’s connections from it', async () => {
+    const connection = new Cluster(cluster.nodes.slice(0, 1).map((node) => ({ host: '127.0.0.1', port: node.port })));
+    closers.push(async () => connection.quit());
+    const prefix = `{${uniquePrefix()}}`;
+    const app = new Turbine({ connection, prefix });
+    const manager = new TenantManager({ connection, prefix });
+    closers.push(() => app.close(), () => manager.close());
+    const echo = app.task({ name: 'echo' }, async (text: string) => text);
+    await manager.createTenant({ tenantId: 'acme', name: 'ACME' });
+    const runtime = await worker({ app, metrics: { enabled: false } });
+    await runtime.ready();
+    expect(await (await echo.applyAsync({ args: ['hi'], tenantId: 'acme' })).get({ timeoutMs: 20_000 })).toBe('hi');
+    expect(runtime.redis).not.toBe(connection);
+    expect(() => new TenantManager({ connection, prefix: 'plain' })).toThrow(/has no hash tag/);
   });
 
   it('refuses a prefix without a hash tag, in the SDK, the worker and the CLI', async () => {

@@ -38,7 +38,18 @@ describe('Turbine on Redis Sentinel', () => {
       log: { level: 'silent' },
       metrics: { enabled: false },
     });
+    // A worker given the primary's own address, as before Sentinel support: after the failover it
+    // is on a replica, and must say so rather than stay ready.
+    const fixed = await startWorker({
+      app,
+      backendUrl: (await sentinel.primary()).url,
+      health: { port: 0, host: '127.0.0.1' },
+      log: { level: 'silent' },
+      metrics: { enabled: false },
+    });
     const readyz = (): Promise<number> => fetch(`http://127.0.0.1:${worker.healthPort}/readyz`).then((r) => r.status);
+    const fixedReadyz = (): Promise<{ status: number; body: string }> =>
+      fetch(`http://127.0.0.1:${fixed.healthPort}/readyz`).then(async (r) => ({ status: r.status, body: await r.text() }));
     try {
       await worker.ready();
       // Producers submit without pause; a submission counts once Redis acknowledged it.
@@ -69,6 +80,8 @@ describe('Turbine on Redis Sentinel', () => {
       await Promise.all(producers);
 
       await pollUntil(readyz, (status) => status === 200, { timeoutMs: 20_000, what: 'the worker to be ready again' });
+      const stuck = await pollUntil(fixedReadyz, (r) => r.body.includes('READONLY'), { what: 'the fixed-URL worker to see READONLY' });
+      expect(stuck.status).toBe(503);
       await pollUntil(async () => acknowledged.filter((id) => !ran.has(id)).length, (left) => left === 0, {
         timeoutMs: 60_000,
         what: 'every acknowledged task to run',
@@ -83,6 +96,7 @@ describe('Turbine on Redis Sentinel', () => {
       expect(new Set(ids).size).toBe(ids.length);
       expect(await sentinel.primary()).toBe(to);
     } finally {
+      await fixed.close({ force: true });
       await worker.close({ force: true });
       await app.close();
       await manager.close();
