@@ -12,13 +12,14 @@ import { noisy } from './noisy.js';
 import { release } from './release.js';
 import { submission } from './submission.js';
 import { throughput } from './throughput.js';
+import { cluster } from './cluster.js';
 
 /**
  * `npm run bench [-- --quick] [--rounds N] [--only a,b] [--held N] [--json file] [--strict]`:
  * Turbine against plain BullMQ on a redis-server of its own, each benchmark in alternating
  * rounds; prints one table with min/median/max over rounds and PASS/MISS per target.
  */
-const BENCHMARKS: Benchmark[] = [throughput, submission, noisy, release, cap, memory, commands];
+const BENCHMARKS: Benchmark[] = [throughput, submission, noisy, release, cap, memory, commands, cluster];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--json file] [--strict]`;
 

@@ -42,14 +42,19 @@ function profileOptions(profile: ConnectionProfile): { maxRetriesPerRequest: num
  */
 const reconnectOnReadonly = (error: Error): boolean => /^READONLY/.test(error.message);
 
-/** A client for `url` in `profile`, not connected yet (`lazyConnect`). */
+/**
+ * A client for `url` in `profile`. `command` clients wait for `connect()` (`lazyConnect`);
+ * `worker` clients connect at once and keep retrying, as BullMQ expects of the connections it
+ * is given.
+ */
 export function createClient(url: string, profile: ConnectionProfile): RedisClient {
   return clientFor(parseBackendUrl(url), profile);
 }
 
 function clientFor(endpoint: BackendEndpoint, profile: ConnectionProfile): RedisClient {
+  const lazyConnect = profile === 'command';
   const common: RedisOptions = {
-    lazyConnect: true,
+    lazyConnect,
     connectTimeout: CONNECT_TIMEOUT_MS,
     username: endpoint.username,
     password: endpoint.password,
@@ -58,7 +63,7 @@ function clientFor(endpoint: BackendEndpoint, profile: ConnectionProfile): Redis
     case 'standalone':
       // ioredis reads the URL itself (user, password, db, TLS and query options).
       return new Redis(endpoint.url, {
-        lazyConnect: true,
+        lazyConnect,
         connectTimeout: CONNECT_TIMEOUT_MS,
         retryStrategy: backoff,
         reconnectOnError: reconnectOnReadonly,
@@ -83,7 +88,7 @@ function clientFor(endpoint: BackendEndpoint, profile: ConnectionProfile): Redis
     case 'cluster': {
       const { maxRetriesPerRequest, enableOfflineQueue } = profileOptions(profile);
       const options: ClusterOptions = {
-        lazyConnect: true,
+        lazyConnect,
         enableOfflineQueue,
         clusterRetryStrategy: backoff,
         redisOptions: {
@@ -102,20 +107,21 @@ function clientFor(endpoint: BackendEndpoint, profile: ConnectionProfile): Redis
 }
 
 /**
- * Another client to the same Redis as `client`, in `profile`: for BullMQ's blocking
- * connections, subscribers and QueueEvents, derived from the one connection configured
- * (a URL or a client passed in). Not connected yet.
+ * Another client to the same Redis as `client`, in `profile` (connecting as
+ * {@link createClient} says): for BullMQ's blocking connections, subscribers and QueueEvents,
+ * derived from the one connection configured (a URL or a client passed in).
  */
 export function duplicateClient(client: RedisClient, profile: ConnectionProfile, connectionName?: string): RedisClient {
   const { maxRetriesPerRequest, enableOfflineQueue } = profileOptions(profile);
+  const lazyConnect = profile === 'command';
   if (client instanceof Cluster) {
     return client.duplicate([], {
-      lazyConnect: true,
+      lazyConnect,
       enableOfflineQueue,
       redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest, ...(connectionName ? { connectionName } : {}) },
     });
   }
-  return client.duplicate({ lazyConnect: true, maxRetriesPerRequest, enableOfflineQueue, ...(connectionName ? { connectionName } : {}) });
+  return client.duplicate({ lazyConnect, maxRetriesPerRequest, enableOfflineQueue, ...(connectionName ? { connectionName } : {}) });
 }
 
 /** True when `client` is a Redis Cluster client. */
@@ -166,14 +172,12 @@ export function describeConnectError(error: unknown): string {
 
 /**
  * A client for BullMQ's long-lived and blocking uses (workers, queue events), from a URL or
- * derived from a client passed in: it reconnects forever and starts connecting at once. The
+ * derived from a client passed in: it reconnects forever and is connected by BullMQ. The
  * caller closes it after the BullMQ object using it.
  */
 export function createWorkerClient(source: string | RedisClient): RedisClient {
   const client = typeof source === 'string' ? createClient(source, 'worker') : duplicateClient(source, 'worker');
   client.on('error', () => undefined);
-  // Errors arrive on 'error' and the client retries on its own; BullMQ waits for 'ready'.
-  client.connect().catch(() => undefined);
   return client;
 }
 

@@ -26,16 +26,23 @@ export class WriteProbe {
   start(): void {
     this.timer = setInterval(() => void this.check(), PROBE_EVERY_MS);
     this.timer.unref();
+    // At once on (re)connection, so that readiness follows Redis coming back without a delay.
+    this.client.on('ready', this.checkNow);
     void this.check();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.client.off('ready', this.checkNow);
   }
 
+  private readonly checkNow = (): void => void this.check();
+
   private async check(): Promise<void> {
-    if (this.inFlight) return;
+    // While disconnected the worker is not ready anyway; a write now would only wait in the
+    // client's offline queue, one more each second.
+    if (this.inFlight || this.client.status !== 'ready') return;
     this.inFlight = true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<string>((resolve) => {
