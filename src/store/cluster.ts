@@ -1,4 +1,6 @@
 import { ConfigError } from '../core/errors.js';
+import { isCluster, type RedisClient } from './connection.js';
+import { parseBackendUrl } from './endpoint.js';
 
 /**
  * The hash tag of a key: what Redis Cluster hashes to pick the key's slot, the text between
@@ -23,4 +25,13 @@ export function assertClusterPrefix(prefix: string): void {
       `and BullMQ's together, so all of them must be in one slot. Use a prefix such as '${suggestion}' ` +
       '(the same for workers, producers and the CLI: --prefix, TURBINE_PREFIX or config.prefix).',
   );
+}
+
+/**
+ * Checks, before anything connects, that `prefix` suits the Redis `source` (a backend URL, which
+ * is also checked, or a client passed in): on a cluster it must hold a hash tag.
+ */
+export function assertPrefixFits(source: string | RedisClient, prefix: string): void {
+  const cluster = typeof source === 'string' ? parseBackendUrl(source).kind === 'cluster' : isCluster(source);
+  if (cluster) assertClusterPrefix(prefix);
 }

@@ -1,15 +1,13 @@
 import { DEFAULT_PREFIX } from '../core/keys.js';
-import { assertClusterPrefix } from './cluster.js';
+import { assertPrefixFits } from './cluster.js';
 import {
   connectClient,
   createClient,
-  isCluster,
   redactUrl,
   resolveBackendUrl,
   type ConnectionProfile,
   type RedisClient,
 } from './connection.js';
-import { parseBackendUrl } from './endpoint.js';
 
 export interface RedisClientOptions {
   /**
@@ -34,8 +32,6 @@ export interface RedisClientOptions {
 export class RedisClientHolder {
   readonly backendUrl: string;
   readonly prefix: string;
-  /** True on Redis Cluster: the prefix then holds a hash tag. */
-  readonly cluster: boolean;
   private pending: Promise<RedisClient> | null = null;
   private readonly shared: RedisClient | undefined;
 
@@ -46,9 +42,8 @@ export class RedisClientHolder {
     this.shared = options.connection;
     this.backendUrl = resolveBackendUrl(options.backendUrl);
     this.prefix = options.prefix ?? process.env.TURBINE_PREFIX ?? DEFAULT_PREFIX;
-    // A malformed URL is refused here, when the object is made, not on its first command.
-    this.cluster = this.shared ? isCluster(this.shared) : parseBackendUrl(this.backendUrl).kind === 'cluster';
-    if (this.cluster) assertClusterPrefix(this.prefix);
+    // A malformed URL or an unfit prefix is refused here, when the object is made, not on its first command.
+    assertPrefixFits(this.source, this.prefix);
   }
 
   /** The backend for messages: the URL, password redacted, or the connection passed in. */

@@ -7,9 +7,8 @@ import { Reconciler } from '../dispatcher/reconciler.js';
 import { SlotClient, type SlotRef } from '../dispatcher/slots.js';
 import { ConfigError, coerceError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
-import { createWorkerClient, describeConnectError, isCluster, redactUrl, type RedisClient } from '../store/connection.js';
-import { parseBackendUrl } from '../store/endpoint.js';
-import { assertClusterPrefix } from '../store/cluster.js';
+import { createWorkerClient, describeConnectError, redactUrl, type RedisClient } from '../store/connection.js';
+import { assertPrefixFits } from '../store/cluster.js';
 import { turbineBackend } from '../dispatcher/bullmq-backend.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
@@ -85,9 +84,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     }
     this.config = parsed.data;
     this.connection = connection ?? (rest.backendUrl === undefined ? app?.connection : undefined);
-    if (this.connection ? isCluster(this.connection) : parseBackendUrl(this.config.backendUrl).kind === 'cluster') {
-      assertClusterPrefix(this.config.prefix);
-    }
+    assertPrefixFits(this.connection ?? this.config.backendUrl, this.config.prefix);
     this.keys = new KeyLayout(this.config.prefix);
     this.logger = logger ?? createLogger(this.config.log.level);
     this.tasks = new Map(app?.tasks ?? []);
@@ -118,7 +115,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> {
     this.watchRedis(this.client, url);
     this.probe = new WriteProbe(this.client, this.keys.writeProbe(this.id), (problem) => {
       if (problem) this.logger.warn({ backend: url, problem }, 'not ready: Redis does not take writes');
-      else if (this.redisReady) this.logger.info({ backend: url }, 'Redis takes writes again; ready');
+      else if (this.redisReady) this.logger.info({ backend: url }, 'Redis takes writes; ready');
     });
     this.probe.start();
     this.slots = new SlotClient(this.client, this.keys, this.config.lockDurationMs);
