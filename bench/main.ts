@@ -14,13 +14,14 @@ import { release } from './release.js';
 import { soak } from './soak.js';
 import { submission } from './submission.js';
 import { throughput, throughputInfo } from './throughput.js';
+import { cluster } from './cluster.js';
 
 /**
  * `npm run bench [-- --quick] [--rounds N] [--only a,b] [--held N] [--soak-seconds N] [--json file] [--strict]`:
  * Turbine against plain BullMQ on a redis-server of its own, each benchmark in alternating
  * rounds; prints one table with min/median/max over rounds and PASS/MISS per target.
  */
-const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak];
+const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak, cluster];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--soak-seconds N] [--json file] [--strict]`;
 

@@ -34,6 +34,8 @@ export type { ResultRetention } from './tasks/retention.js';
 export type { RejectionReason } from './core/rejection.js';
 export { WorkerRuntime } from './worker/runtime.js';
 export { startWorker } from './worker/start.js';
+export type { ReplicationRequirement } from './dispatcher/replication.js';
+export type { RedisClient } from './store/connection.js';
 export type { StartWorkerOptions } from './worker/runtime.js';
 export type { WorkerEvents, TaskOutcome, ReconcileSummary } from './worker/events.js';
 export type { DeadLetterReason } from './dispatcher/release.js';

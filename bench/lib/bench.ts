@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { BenchRedis } from './redis.js';
 import type { MetricResult } from './report.js';
 import { now, sleep, withTimeout } from './stats.js';
@@ -70,7 +70,7 @@ export class Progress {
  * Waits until a BullMQ set holds `count` members. Handlers' events come before BullMQ stores the
  * outcome; a run is over when the last job is in the completed set, on both sides alike.
  */
-export async function waitForCard(raw: Redis, key: string, count: number, timeoutMs = 60_000): Promise<number> {
+export async function waitForCard(raw: Redis | Cluster, key: string, count: number, timeoutMs = 60_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const card = await raw.zcard(key);

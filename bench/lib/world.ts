@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job, type Processor } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { pino } from 'pino';
 // The built package, as users run it: src/ through tsx would add the loader's transform to every call.
 import { DEFAULT_RETENTION } from '../../src/tasks/retention.js';
@@ -23,12 +23,15 @@ export const uniqueName = (what: string): string => `${what}-${randomUUID().slic
 
 /** Turbine's side of a run: an app, its tenants, and the in-process workers started for it. */
 export class TurbineSide {
-  readonly prefix = uniqueName('bench');
   readonly app: Turbine;
   readonly manager: TenantManager;
   private readonly workers: WorkerRuntime[] = [];
 
-  constructor(readonly url: string) {
+  /** `prefix`: with a hash tag on Redis Cluster. */
+  constructor(
+    readonly url: string,
+    readonly prefix = uniqueName('bench'),
+  ) {
     this.app = new Turbine({ backendUrl: url, prefix: this.prefix });
     this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, actor: 'bench' });
   }
@@ -77,13 +80,18 @@ export class TurbineSide {
 
 /** The peer's side: a plain BullMQ queue and workers on the same Redis. */
 export class PeerSide {
-  readonly prefix = uniqueName('peer');
   readonly queueName = 'work';
   readonly queue: Queue;
-  private readonly connections: Redis[] = [];
+  private readonly connections: (Redis | Cluster)[] = [];
   private readonly workers: Worker[] = [];
 
-  constructor(readonly url: string) {
+  /** `connect` makes the peer's connections (default: a Redis on `url`); `prefix` with a hash tag on Redis Cluster. */
+  constructor(
+    readonly url: string,
+    readonly prefix = uniqueName('peer'),
+    private readonly connect: (maxRetriesPerRequest: number | null) => Redis | Cluster = (maxRetriesPerRequest) =>
+      new Redis(url, { maxRetriesPerRequest }),
+  ) {
     this.queue = new Queue(this.queueName, { connection: this.connection(1), prefix: this.prefix });
   }
 
@@ -107,8 +115,8 @@ export class PeerSide {
     for (const c of this.connections) c.disconnect();
   }
 
-  private connection(maxRetriesPerRequest: number | null): Redis {
-    const client = new Redis(this.url, { maxRetriesPerRequest });
+  private connection(maxRetriesPerRequest: number | null): Redis | Cluster {
+    const client = this.connect(maxRetriesPerRequest);
     client.on('error', () => undefined);
     this.connections.push(client);
     return client;

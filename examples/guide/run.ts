@@ -2,6 +2,7 @@
 // does: `npx tsx examples/guide/run.ts` after `npm run build` (TURBINE_BACKEND_URL, else
 // redis://localhost:6379). Everything it writes is under a key prefix of its own, deleted at
 // the end, so it leaves a shared Redis as it found it.
+import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { TenantManager, Turbine, startWorker } from 'turbine-tasks';
 import { createAcmeCorp } from './create-tenant.js';
@@ -48,7 +49,8 @@ try {
   show('manage-tenants', { enabled: (await manager.requireTenant('acme-corp')).enabled });
   show('manage-tenants (delete)', await deleteTenant(manager, 'acme-corp'));
 } finally {
-  const client = await manager.client();
+  // The examples run on one Redis (not a cluster), whose keys one SCAN walks.
+  const client = (await manager.client()) as Redis;
   for await (const keys of client.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
     if (keys.length) await client.unlink(...keys);
   }

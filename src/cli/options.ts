@@ -31,7 +31,7 @@ export function withCommonOptions<T>(yargs: Argv<T>): Argv<T & CommonArgs> {
     .option('backend-url', {
       type: 'string',
       coerce: once('backend-url'),
-      describe: 'Redis URL: redis://[:password@]host[:port][/db] or rediss://…',
+      describe: 'Redis URL: redis://[:password@]host[:port][/db], redis+sentinel://host:port,…/<master-name>, redis+cluster://host:port,… (rediss… for TLS)',
       defaultDescription: '$TURBINE_BACKEND_URL, else redis://localhost:6379',
       requiresArg: true,
       group: GROUP,

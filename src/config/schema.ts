@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_BACKEND_URL } from '../store/connection.js';
+import { backendUrlProblem } from '../store/endpoint.js';
 import { DEFAULT_PREFIX } from '../core/keys.js';
 import { isValidQueueName } from '../tenancy/validation.js';
 
@@ -18,9 +19,15 @@ const positiveInt = z.number().int().positive();
 export const configSchema = z.strictObject({
   backendUrl: z
     .string()
-    .regex(/^rediss?:\/\//, 'expected redis://[:password@]host[:port][/db] or rediss://')
+    .superRefine((url, context) => {
+      const problem = backendUrlProblem(url);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    })
     .default(DEFAULT_BACKEND_URL)
-    .describe('Redis URL (redis:// or rediss:// for TLS), with password and db if any. Secret: printed redacted.'),
+    .describe(
+      'Redis URL: redis:// (rediss:// for TLS) for one server, redis+sentinel://host:port,…/<master-name> for Sentinel, ' +
+        'redis+cluster://host:port,… for Redis Cluster; with password and db if any. Secret: printed redacted.',
+    ),
   prefix: z
     .string()
     .regex(/^[A-Za-z0-9{}_.-]{1,64}$/, 'use letters, digits, ".", "_", "-" and a {hash tag} for Redis Cluster')

@@ -34,6 +34,7 @@ const CATEGORY: Record<TurbineErrorCode, ErrorCategory> = {
   TIMEOUT: 'unavailable',
   REDIS_UNAVAILABLE: 'unavailable',
   REDIS_MEMORY_PRESSURE: 'unavailable',
+  NOT_REPLICATED: 'unavailable',
   INTERNAL: 'internal',
 };
 

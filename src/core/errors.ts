@@ -29,7 +29,8 @@ export type TurbineErrorCode =
   | 'CONFIG_INVALID'
   | 'REDIS_UNAVAILABLE'
   | 'INTERNAL'
-  | 'REDIS_MEMORY_PRESSURE';
+  | 'REDIS_MEMORY_PRESSURE'
+  | 'NOT_REPLICATED';
 
 export class TurbineError extends Error {
   readonly code: TurbineErrorCode;
@@ -253,6 +254,24 @@ export class RedisUnavailableError extends TurbineError {
       options,
     );
     this.name = 'RedisUnavailableError';
+  }
+}
+
+export class NotReplicatedError extends TurbineError {
+  constructor(
+    /** Tasks Redis stored whose copy on a replica was not confirmed. */
+    readonly taskIds: readonly string[],
+    readonly confirmedReplicas: number,
+    readonly requiredReplicas: number,
+    timeoutMs: number,
+  ) {
+    super(
+      'NOT_REPLICATED',
+      `Redis stored ${taskIds.length} task(s) but ${confirmedReplicas} of the ${requiredReplicas} replica(s) required confirmed them ` +
+        `within ${timeoutMs} ms, so a failover now could lose them; submit again with the same taskId ` +
+        '(a duplicate is answered with the task already stored), and check the replicas (INFO replication)',
+    );
+    this.name = 'NotReplicatedError';
   }
 }
 

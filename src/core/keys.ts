@@ -86,6 +86,11 @@ export class KeyLayout {
     return `${this.prefix}:reconciler:lock`;
   }
 
+  /** Written by a worker every second to check that Redis takes writes (expires on its own). */
+  writeProbe(workerId: string): string {
+    return `${this.prefix}:probe:${workerId}`;
+  }
+
   /** Dead-letter index: entry id → time dead-lettered (ms). */
   dlq(): string {
     return `${this.prefix}:dlq`;

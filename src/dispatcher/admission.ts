@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
-import type { TurbineError } from '../core/errors.js';
+import type { RedisClient } from '../store/connection.js';
+import { NotReplicatedError, type TurbineError } from '../core/errors.js';
 import { errorFromScript } from '../core/script-errors.js';
 import { isOutOfMemoryReply, RedisMemoryPressureError } from './memory-pressure.js';
+import { DEFAULT_REPLICATION_TIMEOUT_MS, waitForReplicas, type ReplicationRequirement } from './replication.js';
 import { dispatcherScripts } from './scripts.js';
 import type { KeyLayout } from '../core/keys.js';
 import { generateTaskId, jobIdOf } from '../core/task-ids.js';
@@ -41,9 +42,10 @@ export const ADMISSION_CHUNK = 500;
  * of memory (`OOM`) is refused as a whole with `RedisMemoryPressureError`.
  */
 export async function admitTasks(
-  client: Redis,
+  client: RedisClient,
   keys: KeyLayout,
   requests: readonly AdmissionRequest[],
+  replication?: ReplicationRequirement,
 ): Promise<AdmissionOutcome[]> {
   const outcomes: AdmissionOutcome[] = [];
   for (let start = 0; start < requests.length; start += ADMISSION_CHUNK) {
@@ -79,5 +81,19 @@ export async function admitTasks(
       );
     });
   }
+  if (replication && replication.replicas > 0) await confirmReplicated(client, keys, outcomes, replication);
   return outcomes;
+}
+
+/** Raises {@link NotReplicatedError} unless enough replicas hold the tasks just stored. */
+async function confirmReplicated(
+  client: RedisClient,
+  keys: KeyLayout,
+  outcomes: readonly AdmissionOutcome[],
+  { replicas, timeoutMs = DEFAULT_REPLICATION_TIMEOUT_MS }: ReplicationRequirement,
+): Promise<void> {
+  const stored = outcomes.flatMap((o) => (o.ok && o.placement !== 'duplicate' ? [o.taskId] : []));
+  if (stored.length === 0) return;
+  const confirmed = await waitForReplicas(client, keys.tenants(), replicas, timeoutMs);
+  if (confirmed < replicas) throw new NotReplicatedError(stored, confirmed, replicas, timeoutMs);
 }

@@ -1,5 +1,5 @@
-import { QueueKeys, RedisConnection, RedisQueueBackend, type BackendFactory, type IRedisTransaction, type RedisClient } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { QueueKeys, RedisConnection, RedisQueueBackend, type BackendFactory, type IRedisTransaction, type RedisClient as BullRedisClient } from 'bullmq';
+import { duplicateClient, type RedisClient } from '../store/connection.js';
 import { FunctionRunner } from '../store/function-runner.js';
 import type { ScriptArg } from '../store/scripts.js';
 import { dispatcherScripts } from './scripts.js';
@@ -22,7 +22,7 @@ class TurbineQueueBackend extends RedisQueueBackend {
     super(...rest);
   }
 
-  override execCommand(client: RedisClient | IRedisTransaction, commandName: string, args: (ScriptArg | Buffer)[]): Promise<unknown> {
+  override execCommand(client: BullRedisClient | IRedisTransaction, commandName: string, args: (ScriptArg | Buffer)[]): Promise<unknown> {
     if (commandName === 'moveToActive' || commandName === 'moveToFinished') {
       return this.runner.run(dispatcherScripts[commandName], args);
     }
@@ -35,12 +35,12 @@ class TurbineQueueBackend extends RedisQueueBackend {
  * layout's BullMQ prefix): BullMQ's regular connection is
  * `client` (left open for the caller to close), its blocking connection a duplicate it owns.
  */
-export function turbineBackend(client: Redis, prefix: string): BackendFactory<RedisQueueBackend> {
+export function turbineBackend(client: RedisClient, prefix: string): BackendFactory<RedisQueueBackend> {
   const runner = new FunctionRunner(client, [dispatcherScripts.moveToActive, dispatcherScripts.moveToFinished]);
   return (name, opts, options = {}) => {
     const connection = new RedisConnection(client, { shared: true, skipVersionCheck: opts.skipVersionCheck });
     const blocking = options.withBlockingConnection
-      ? new RedisConnection(client.duplicate({ connectionName: `${prefix}:${Buffer.from(name).toString('base64')}` }), {
+      ? new RedisConnection(duplicateClient(client, 'worker', `${prefix}:${Buffer.from(name).toString('base64')}`), {
           shared: false,
           blocking: true,
           skipVersionCheck: opts.skipVersionCheck,

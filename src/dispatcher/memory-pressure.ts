@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import { isOutOfMemoryReply } from '../core/classify.js';
 import { InvalidArgumentError, TurbineError } from '../core/errors.js';
 
@@ -57,7 +57,7 @@ export function parseInfoMemory(info: string): RedisMemory {
   return { usedBytes: field('used_memory'), limitBytes: field('maxmemory') };
 }
 
-export async function readRedisMemory(client: Redis): Promise<RedisMemory> {
+export async function readRedisMemory(client: RedisClient): Promise<RedisMemory> {
   return parseInfoMemory(await client.info('memory'));
 }
 

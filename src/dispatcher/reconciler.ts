@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import { dispatcherScripts } from './scripts.js';
 import { settledWithin } from '../core/deadline.js';
 import type { KeyLayout } from '../core/keys.js';
@@ -49,7 +49,7 @@ export class Reconciler {
   private passing: Promise<void> | null = null;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: KeyLayout,
     private readonly options: ReconcilerOptions,
     private readonly onPass: (result: ReconcilePassResult & { durationMs: number }) => void,

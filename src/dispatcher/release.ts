@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
 import { InternalError } from '../core/errors.js';
 import { dispatcherScripts } from './scripts.js';
@@ -67,7 +67,7 @@ const DecisionCode = { Requeued: 1, Retry: 3, DeadLettered: 4 } as const;
  */
 export class SlotClient {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: KeyLayout,
     private readonly leaseMs: number,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import { admitTasks, type AdmissionRequest } from '../dispatcher/admission.js';
 import { InvalidArgumentError, TurbineError } from '../core/errors.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
@@ -152,11 +152,11 @@ export class DeadLetterQueue {
     await this.redis.close();
   }
 
-  private client(): Promise<Redis> {
+  private client(): Promise<RedisClient> {
     return this.redis.get();
   }
 
-  private async readOne(client: Redis, entryId: string, access: EntryAccess): Promise<DeadLetterEntry | null> {
+  private async readOne(client: RedisClient, entryId: string, access: EntryAccess): Promise<DeadLetterEntry | null> {
     const tenantId = access?.tenantId === undefined ? undefined : assertTenantId(access.tenantId);
     const [entry] = await this.read(client, [assertEntryId(entryId)]);
     return entry && ownedBy(entry, tenantId) ? entry : null;
@@ -174,7 +174,7 @@ export class DeadLetterQueue {
     };
   }
 
-  private async read(client: Redis, ids: readonly string[]): Promise<(DeadLetterEntry | null)[]> {
+  private async read(client: RedisClient, ids: readonly string[]): Promise<(DeadLetterEntry | null)[]> {
     if (ids.length === 0) return [];
     const pipeline = client.pipeline();
     for (const id of ids) pipeline.hgetall(this.keys.dlqEntry(id));
@@ -186,7 +186,7 @@ export class DeadLetterQueue {
   }
 
   /** Admits the entries' tasks in one round trip; removes the entries that were admitted. */
-  private async resubmit(client: Redis, entries: readonly DeadLetterEntry[]): Promise<ReplayOutcome[]> {
+  private async resubmit(client: RedisClient, entries: readonly DeadLetterEntry[]): Promise<ReplayOutcome[]> {
     const outcomes: ReplayOutcome[] = [];
     const requests: { at: number; request: AdmissionRequest }[] = [];
     const retried = await this.retriedByHand(client, entries);
@@ -221,7 +221,7 @@ export class DeadLetterQueue {
    * again: replaying one would run its task twice. Such a job exists, is not failed and holds no
    * lock; a job still locked is the run that was just dead-lettered, before BullMQ fails it.
    */
-  private async retriedByHand(client: Redis, entries: readonly DeadLetterEntry[]): Promise<boolean[]> {
+  private async retriedByHand(client: RedisClient, entries: readonly DeadLetterEntry[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const pipeline = client.pipeline();
     for (const entry of entries) {
@@ -241,7 +241,7 @@ export class DeadLetterQueue {
     });
   }
 
-  private async removeEntries(client: Redis, entries: readonly DeadLetterEntry[]): Promise<void> {
+  private async removeEntries(client: RedisClient, entries: readonly DeadLetterEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const multi = client.multi();
     for (const entry of entries) {

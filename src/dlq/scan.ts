@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 
 /** Index members read per round trip when a queue filter has to look at every id. */
 const PAGE = 1000;
@@ -14,7 +14,7 @@ export interface IndexSelection {
 
 /** Entry ids newest first, after skipping `offset` matching ones, at most `limit`. */
 export async function pageIds(
-  client: Redis,
+  client: RedisClient,
   selection: IndexSelection,
   offset: number,
   limit: number,
@@ -36,7 +36,7 @@ export async function pageIds(
 }
 
 /** How many entries the selection holds. */
-export async function countIds(client: Redis, selection: IndexSelection): Promise<number> {
+export async function countIds(client: RedisClient, selection: IndexSelection): Promise<number> {
   const { index, queue, maxScore } = selection;
   if (queue === undefined) return client.zcount(index, '-inf', maxScore);
   let count = 0;

@@ -91,6 +91,8 @@ function forTurbineError(error: TurbineError, options: HttpErrorOptions): HttpEr
       const seconds = error instanceof RedisMemoryPressureError ? error.retryAfterSeconds : 1;
       return answer(503, error.code, 'The task service is low on storage; try again shortly', { 'retry-after': String(seconds) });
     }
+    case 'NOT_REPLICATED':
+      return unavailable();
     default: {
       const status = CLIENT_STATUS[error.code];
       if (status !== undefined) return answer(status, error.code, error.message);

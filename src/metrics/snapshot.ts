@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import { readRedisMemory, type RedisMemory } from '../dispatcher/memory-pressure.js';
 import { LuaScript } from '../store/scripts.js';
 import type { KeyLayout, UsageMetric } from '../core/keys.js';
@@ -60,7 +60,7 @@ export interface MetricsSnapshot {
 export const DLQ_READ_LIMIT = 1000;
 
 /** Reads a snapshot, or null when this worker is not the elected reconciler replica. */
-export async function readSnapshot(client: Redis, keys: KeyLayout, workerId: string): Promise<MetricsSnapshot | null> {
+export async function readSnapshot(client: RedisClient, keys: KeyLayout, workerId: string): Promise<MetricsSnapshot | null> {
   const reply = await metricsSnapshotScript.run(client, [keys.tenants()], [
     keys.prefix,
     keys.reconcilerLock(),

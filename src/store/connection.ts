@@ -1,35 +1,17 @@
-import { Redis, type RedisOptions } from 'ioredis';
-import { InvalidArgumentError, RedisUnavailableError } from '../core/errors.js';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { RedisUnavailableError } from '../core/errors.js';
+import { parseBackendUrl, type BackendEndpoint } from './endpoint.js';
+
+export { redactUrl } from './endpoint.js';
+
+/** A connection to Turbine's Redis: one server (directly or through Sentinel) or a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 export const DEFAULT_BACKEND_URL = 'redis://localhost:6379';
 
 /** `TURBINE_BACKEND_URL`, else the Python SDK's default. */
 export function resolveBackendUrl(explicit?: string): string {
   return explicit ?? process.env.TURBINE_BACKEND_URL ?? DEFAULT_BACKEND_URL;
-}
-
-/**
- * Query parameters that carry a credential. ioredis reads its options from the query too
- * (`redis://host:6379/0?password=…`), so a secret can hide there as well as before the `@`.
- */
-const SECRET_PARAM_RE = /pass|secret|token|key|auth|cred/i;
-
-/**
- * The URL with every credential replaced, for logs and error messages: the password before the
- * `@`, and any query parameter that carries one. A URL that does not parse is cut down to what
- * cannot be a secret.
- */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    for (const name of new Set(parsed.searchParams.keys())) {
-      if (SECRET_PARAM_RE.test(name)) parsed.searchParams.set(name, '***');
-    }
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@').replace(/[?#].*$/, (rest) => (rest ? '?***' : ''));
-  }
 }
 
 /**
@@ -43,37 +25,116 @@ export function redactUrl(url: string): string {
  */
 export type ConnectionProfile = 'command' | 'worker';
 
-export function redisOptionsFor(url: string, profile: ConnectionProfile): RedisOptions & { url: string } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidArgumentError(
-      `Invalid backend URL '${redactUrl(url)}': expected redis://[:password@]host[:port][/db] or rediss://…`,
-    );
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new InvalidArgumentError(
-      `Invalid backend URL '${redactUrl(url)}': the scheme must be redis:// or rediss:// (TLS)`,
-    );
-  }
-  const common = {
-    url,
-    lazyConnect: true,
-    connectTimeout: 5000,
-    retryStrategy: (times: number) => Math.min(200 * 2 ** Math.min(times, 5), 5000),
-  };
-  if (profile === 'worker') return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
-  return { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false };
+const CONNECT_TIMEOUT_MS = 5000;
+const backoff = (times: number): number => Math.min(200 * 2 ** Math.min(times, 5), 5000);
+
+function profileOptions(profile: ConnectionProfile): { maxRetriesPerRequest: number | null; enableOfflineQueue: boolean } {
+  return profile === 'worker'
+    ? { maxRetriesPerRequest: null, enableOfflineQueue: true }
+    : { maxRetriesPerRequest: 1, enableOfflineQueue: false };
 }
 
 /**
- * Opens a client and waits until it is ready. A `command` client that cannot connect raises
- * {@link RedisUnavailableError} naming the URL (password redacted) instead of hanging.
+ * A server that has become a replica (a failover behind a fixed address, or a Sentinel primary
+ * demoted) answers writes with READONLY: reconnect, which asks the sentinels (or DNS) again.
+ * The command itself fails with READONLY rather than being resent: on an address that stays a
+ * replica a resent command would wait forever, where its error says what is wrong.
  */
-export async function connectRedis(url: string, profile: ConnectionProfile): Promise<Redis> {
-  const { url: _url, ...options } = redisOptionsFor(url, profile);
-  const client = new Redis(url, options);
+const reconnectOnReadonly = (error: Error): boolean => /^READONLY/.test(error.message);
+
+/**
+ * A client for `url` in `profile`. `command` clients wait for `connect()` (`lazyConnect`);
+ * `worker` clients connect at once and keep retrying, as BullMQ expects of the connections it
+ * is given.
+ */
+export function createClient(url: string, profile: ConnectionProfile): RedisClient {
+  return clientFor(parseBackendUrl(url), profile);
+}
+
+function clientFor(endpoint: BackendEndpoint, profile: ConnectionProfile): RedisClient {
+  const lazyConnect = profile === 'command';
+  const common: RedisOptions = {
+    lazyConnect,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    username: endpoint.username,
+    password: endpoint.password,
+  };
+  switch (endpoint.kind) {
+    case 'standalone':
+      // ioredis reads the URL itself (user, password, db, TLS and query options).
+      return new Redis(endpoint.url, {
+        lazyConnect,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        retryStrategy: backoff,
+        reconnectOnError: reconnectOnReadonly,
+        ...profileOptions(profile),
+      });
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        sentinels: endpoint.sentinels,
+        name: endpoint.masterName,
+        db: endpoint.db,
+        sentinelUsername: endpoint.sentinelUsername,
+        sentinelPassword: endpoint.sentinelPassword,
+        ...(endpoint.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+        // Sentinels announce a failover on +switch-master: reconnect to the new primary at once
+        // instead of writing to the demoted one until READONLY.
+        failoverDetector: true,
+        retryStrategy: backoff,
+        reconnectOnError: reconnectOnReadonly,
+        ...profileOptions(profile),
+      });
+    case 'cluster': {
+      const { maxRetriesPerRequest, enableOfflineQueue } = profileOptions(profile);
+      const options: ClusterOptions = {
+        lazyConnect,
+        enableOfflineQueue,
+        clusterRetryStrategy: backoff,
+        redisOptions: {
+          connectTimeout: CONNECT_TIMEOUT_MS,
+          username: endpoint.username,
+          password: endpoint.password,
+          maxRetriesPerRequest,
+          ...(endpoint.tls ? { tls: {} } : {}),
+        },
+        // Certificates name the hosts as given, not the addresses they resolve to.
+        ...(endpoint.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+      };
+      return new Cluster(endpoint.nodes, options);
+    }
+  }
+}
+
+/**
+ * Another client to the same Redis as `client`, in `profile` (connecting as
+ * {@link createClient} says): for BullMQ's blocking connections, subscribers and QueueEvents,
+ * derived from the one connection configured (a URL or a client passed in).
+ */
+export function duplicateClient(client: RedisClient, profile: ConnectionProfile, connectionName?: string): RedisClient {
+  const { maxRetriesPerRequest, enableOfflineQueue } = profileOptions(profile);
+  const lazyConnect = profile === 'command';
+  if (client instanceof Cluster) {
+    return client.duplicate([], {
+      lazyConnect,
+      enableOfflineQueue,
+      redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest, ...(connectionName ? { connectionName } : {}) },
+    });
+  }
+  return client.duplicate({ lazyConnect, maxRetriesPerRequest, enableOfflineQueue, ...(connectionName ? { connectionName } : {}) });
+}
+
+/** True when `client` is a Redis Cluster client. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}
+
+/**
+ * Connects a client made by {@link createClient} or {@link duplicateClient} and waits until it
+ * is ready. A `command` client that cannot connect raises {@link RedisUnavailableError} naming
+ * `description` (the URL, password redacted) instead of hanging.
+ */
+export async function connectClient(client: RedisClient, description: string): Promise<RedisClient> {
   // An 'error' listener keeps ioredis from printing "Unhandled error event" while it retries.
   // The socket's own error (a refused connection, an untrusted certificate) arrives there;
   // connect() itself may only reject with "Connection is closed".
@@ -84,7 +145,7 @@ export async function connectRedis(url: string, profile: ConnectionProfile): Pro
   } catch (error) {
     client.disconnect();
     const cause = socketError ?? error;
-    throw new RedisUnavailableError(redactUrl(url), describeConnectError(cause), { cause });
+    throw new RedisUnavailableError(description, describeConnectError(cause), { cause });
   }
   return client;
 }
@@ -110,12 +171,12 @@ export function describeConnectError(error: unknown): string {
 }
 
 /**
- * A client for BullMQ's long-lived and blocking uses (workers, queue events): it reconnects
- * forever and is connected by BullMQ. The caller closes it after the BullMQ object using it.
+ * A client for BullMQ's long-lived and blocking uses (workers, queue events), from a URL or
+ * derived from a client passed in: it reconnects forever and is connected by BullMQ. The
+ * caller closes it after the BullMQ object using it.
  */
-export function createWorkerClient(url: string): Redis {
-  const { url: _url, ...options } = redisOptionsFor(url, 'worker');
-  const client = new Redis(url, { ...options, lazyConnect: false });
+export function createWorkerClient(source: string | RedisClient): RedisClient {
+  const client = typeof source === 'string' ? createClient(source, 'worker') : duplicateClient(source, 'worker');
   client.on('error', () => undefined);
   return client;
 }

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { isOutOfMemoryReply } from '../core/classify.js';
+import { isCluster, type RedisClient } from './connection.js';
 import { buildFunctionLibrary, type FunctionLibrary } from './function-library.js';
 import type { LuaScript, ScriptArg } from './scripts.js';
 
@@ -9,7 +9,8 @@ type Mode = 'functions' | 'scripts';
  * Runs a few hot scripts as one Redis Functions library (defined once per server, not on every
  * call), or as EVAL scripts where the server does not allow FUNCTION (Redis before 7, or an
  * account or managed service that forbids it). The library is loaded on first use and again
- * when the server has lost it (a restart without persistence, a FUNCTION FLUSH).
+ * when a server has lost it (a restart without persistence, a FUNCTION FLUSH, a cluster node
+ * added or promoted since).
  */
 export class FunctionRunner {
   private readonly library: FunctionLibrary;
@@ -23,7 +24,7 @@ export class FunctionRunner {
    * old results), while producers are refused.
    */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     scripts: readonly LuaScript[],
   ) {
     this.library = libraryFor(scripts);
@@ -56,7 +57,11 @@ export class FunctionRunner {
 
   private async load(): Promise<Mode> {
     try {
-      await this.client.call('FUNCTION', 'LOAD', 'REPLACE', this.library.code);
+      // FUNCTION LOAD goes to one node: on a cluster, every primary needs the library, since
+      // FCALL runs where the keys are. Replicas copy it from their primary.
+      const nodes = isCluster(this.client) ? this.client.nodes('master') : [this.client];
+      if (nodes.length === 0) throw new Error('Redis Cluster has no primary known yet');
+      await Promise.all(nodes.map((node) => node.call('FUNCTION', 'LOAD', 'REPLACE', this.library.code)));
       return 'functions';
     } catch (error) {
       // A full Redis refuses FUNCTION LOAD; a worker started then still runs if the library is there.

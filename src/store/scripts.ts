@@ -1,9 +1,9 @@
+import type { RedisClient } from './connection.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
 
 /**
  * Loads Turbine's Lua scripts. Each area owns its scripts, as files beside its code:
@@ -80,7 +80,7 @@ export class LuaScript {
    * Runs the script by its SHA, sending it whole on the first NOSCRIPT (after a restart or a
    * flush). `keys` must be as many as the file name says.
    */
-  async run(client: Redis, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  async run(client: RedisClient, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
     if (keys.length !== this.numberOfKeys) {
       throw new Error(`Lua script '${this.name}' takes ${this.numberOfKeys} key(s), got ${keys.length}`);
     }
@@ -88,7 +88,7 @@ export class LuaScript {
   }
 
   /** EVALSHA with keys and arguments in one list, as BullMQ passes them. */
-  async evaluate(client: Redis, keysAndArgs: readonly (ScriptArg | Buffer)[]): Promise<unknown> {
+  async evaluate(client: RedisClient, keysAndArgs: readonly (ScriptArg | Buffer)[]): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, this.numberOfKeys, ...keysAndArgs);
     } catch (error) {

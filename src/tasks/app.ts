@@ -1,5 +1,4 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
 import {
   RedisMemoryGuard,
@@ -7,9 +6,10 @@ import {
   type MemoryGuardOptions,
   type RedisMemoryPressureError,
 } from '../dispatcher/memory-pressure.js';
+import type { ReplicationRequirement } from '../dispatcher/replication.js';
 import { InvalidArgumentError, type TurbineError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
-import { createWorkerClient } from '../store/connection.js';
+import { createWorkerClient, type RedisClient } from '../store/connection.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { KeyLayout } from '../core/keys.js';
 import { jobIdOf } from '../core/task-ids.js';
@@ -32,6 +32,12 @@ export interface TurbineOptions extends RedisClientOptions {
    * `refreshIntervalMs`). `false` turns the check off. @defaultValue `{ highWaterMark: 0.9, refreshIntervalMs: 1000 }`
    */
   memory?: MemoryGuardOptions | false;
+  /**
+   * Acknowledge a submission only once this many replicas hold it (`WAIT`), so that a failover
+   * cannot lose an acknowledged task; otherwise `NotReplicatedError`. Off by default: Redis
+   * replicates asynchronously and a failover may drop the last writes (see docs/deployment.md).
+   */
+  replication?: ReplicationRequirement;
 }
 
 /** Events of the producer side (`area:verb`). */
@@ -51,6 +57,7 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
   readonly keys: KeyLayout;
   readonly tenantId: string | undefined;
   readonly results: ResultRetention;
+  readonly replication: ReplicationRequirement | undefined;
   private readonly redis: RedisClientHolder;
   private readonly memoryGuard: RedisMemoryGuard | null;
   private readonly registry = new Map<string, TaskDefinition>();
@@ -62,6 +69,7 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
     this.redis = new RedisClientHolder(options);
     this.keys = new KeyLayout(this.redis.prefix);
     this.tenantId = options.tenantId === undefined ? undefined : assertTenantId(options.tenantId);
+    this.replication = options.replication;
     this.results = resolveRetention(options.results);
     this.memoryGuard =
       options.memory === false ? null : new RedisMemoryGuard(async () => readRedisMemory(await this.client()), options.memory);
@@ -69,6 +77,11 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
 
   get backendUrl(): string {
     return this.redis.backendUrl;
+  }
+
+  /** The ioredis client this app was given, if any (a worker running the app derives its connections from it). */
+  get connection(): RedisClient | undefined {
+    return typeof this.redis.source === 'string' ? undefined : this.redis.source;
   }
 
   /** Defines a task. Names are unique within an app. */
@@ -106,7 +119,7 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
   }
 
   /** The Redis client, connecting on first use. */
-  client(): Promise<Redis> {
+  client(): Promise<RedisClient> {
     return this.redis.get();
   }
 
@@ -136,7 +149,7 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
   queueEvents(name: string): Promise<QueueEvents> {
     let events = this.events.get(name);
     if (!events) {
-      const connection = createWorkerClient(this.redis.backendUrl);
+      const connection = createWorkerClient(this.redis.source);
       let created: QueueEvents | null = null;
       events = {
         ready: this.lastEventId(name).then(async (lastEventId) => {

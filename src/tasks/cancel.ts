@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
 import { jobIdOf } from '../core/task-ids.js';
 import { tenancyScripts } from '../tenancy/scripts.js';
@@ -15,7 +15,7 @@ export type CancelOutcome =
  * trail. Another tenant's task is answered `unknown`, like a missing one.
  */
 export async function cancelTask(
-  client: Redis,
+  client: RedisClient,
   keys: KeyLayout,
   ref: { tenantId: string; queue: string; taskId: string },
   options: { actor?: string } = {},

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
 import { DEFAULT_DISPATCH_WINDOW } from '../dispatcher/window.js';
 import { jobIdOf, taskIdOf } from '../core/task-ids.js';
@@ -41,7 +41,7 @@ const FAILED_SCAN = 10_000;
  * and queue, oldest first (failed: newest first).
  */
 export async function listTasks(
-  client: Redis,
+  client: RedisClient,
   keys: KeyLayout,
   tenantId: string,
   options: { queue?: string; states?: readonly ListedState[]; limit?: number } = {},
@@ -103,7 +103,7 @@ export async function listTasks(
  * for people, not for polling) and why it waits.
  */
 export async function showTask(
-  client: Redis,
+  client: RedisClient,
   keys: KeyLayout,
   tenantId: string,
   taskId: string,
@@ -135,7 +135,7 @@ export async function showTask(
 }
 
 async function heldPlace(
-  client: Redis,
+  client: RedisClient,
   keys: KeyLayout,
   tenantId: string,
   queue: string,
@@ -152,7 +152,7 @@ async function heldPlace(
   return index === null ? { heldReason } : { position: index + 1, heldReason };
 }
 
-async function slotsInUse(client: Redis, keys: KeyLayout, tenantId: string): Promise<number> {
+async function slotsInUse(client: RedisClient, keys: KeyLayout, tenantId: string): Promise<number> {
   const queues = await client.smembers(keys.tenantQueues(tenantId));
   const counts = await Promise.all(queues.map((q) => client.zcard(keys.slots(tenantId, q))));
   return counts.reduce((a, b) => a + b, 0);

@@ -1,9 +1,10 @@
 import type { Job, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import type { TurbineError } from '../core/errors.js';
 import type { KeyLayout } from '../core/keys.js';
 import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
 import type { RedisMemoryPressureError } from '../dispatcher/memory-pressure.js';
+import type { ReplicationRequirement } from '../dispatcher/replication.js';
 import type { ResultRetention } from './retention.js';
 
 /**
@@ -14,7 +15,7 @@ import type { ResultRetention } from './retention.js';
 /** What an {@link AsyncResult} reads through. */
 export interface ResultSource {
   readonly keys: KeyLayout;
-  client(): Promise<Redis>;
+  client(): Promise<RedisClient>;
   /** The job of a task of `tenantId`; null when there is none or it is another tenant's. */
   getJob(queue: string, taskId: string, tenantId: string): Promise<Job | null>;
   queueEvents(queue: string): Promise<QueueEvents>;
@@ -24,6 +25,8 @@ export interface ResultSource {
 export interface TaskHost extends ResultSource {
   readonly tenantId: string | undefined;
   readonly results: ResultRetention;
+  /** Replicas that must hold a submission before it is acknowledged (none: undefined). */
+  readonly replication: ReplicationRequirement | undefined;
   /** The refusal to give every submission while Redis is near `maxmemory`, else null. */
   memoryPressure(): Promise<RedisMemoryPressureError | null>;
   reportSubmitted(request: AdmissionRequest, taskId: string, placement: Placement): void;

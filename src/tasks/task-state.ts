@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
 import type { TaskStatus } from './types.js';
 
@@ -9,7 +9,7 @@ import type { TaskStatus } from './types.js';
  * listed in its tenant's held list, which is never scanned for this (it can be millions long).
  */
 export async function readTaskState(
-  client: Redis,
+  client: RedisClient,
   keys: KeyLayout,
   ref: { tenantId: string; queue: string; jobId: string },
 ): Promise<TaskStatus> {

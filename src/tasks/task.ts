@@ -70,7 +70,7 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
     const pressure = await this.app.memoryPressure();
     const outcomes = pressure
       ? requests.map(() => ({ ok: false as const, error: pressure }))
-      : await traceSubmissions(requests, () => admitTasks(client, this.app.keys, requests));
+      : await traceSubmissions(requests, () => admitTasks(client, this.app.keys, requests, this.app.replication));
     return outcomes.map((outcome, i): BulkItemResult<R> => {
       const request = requests[i]!;
       if (!outcome.ok) {

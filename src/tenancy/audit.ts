@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import type { JsonValue } from './tenant.js';
 
 /** `dlq_replay` and `dlq_purge` record work on the tenant's dead letters (from the web console). */
@@ -30,7 +30,7 @@ export interface AuditEntryJson {
  * tenant change (so no change is announced on the change channel).
  */
 export async function appendAuditEntry(
-  client: Redis,
+  client: RedisClient,
   key: string,
   entry: { actor: string; action: AuditAction; changes: JsonValue },
 ): Promise<void> {
@@ -38,7 +38,7 @@ export async function appendAuditEntry(
     'action', entry.action, 'changes', JSON.stringify(entry.changes));
 }
 
-export async function readAuditLog(client: Redis, key: string, limit: number): Promise<AuditEntry[]> {
+export async function readAuditLog(client: RedisClient, key: string, limit: number): Promise<AuditEntry[]> {
   const entries = await client.xrevrange(key, '+', '-', 'COUNT', limit);
   return entries.map(([id, flat]) => {
     const fields: Record<string, string> = {};

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import { generateTaskId } from '../core/task-ids.js';
 import type { KeyLayout } from '../core/keys.js';
 import { TenantNotFoundError } from '../core/errors.js';
@@ -20,7 +20,7 @@ const PURGE_BATCH = 1000;
  * finish. Throws {@link TenantNotFoundError} for an unknown tenant.
  */
 export async function drainTenant(
-  client: Redis,
+  client: RedisClient,
   keys: KeyLayout,
   tenantId: string,
   options: { queue?: string; actor: string },

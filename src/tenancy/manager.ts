@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../store/connection.js';
 import { InvalidArgumentError, TenantNotFoundError } from '../core/errors.js';
 import { errorFromScript } from '../core/script-errors.js';
 import { tenancyScripts, type TenancyScriptName } from './scripts.js';
@@ -254,7 +254,7 @@ export class TenantManager {
    * any process. Returns a function that stops listening.
    */
   async onChange(listener: (tenantId: string) => void): Promise<() => Promise<void>> {
-    const subscriber = (await this.client()).duplicate();
+    const subscriber = duplicateClient(await this.client(), 'command');
     subscriber.on('error', () => undefined);
     // The duplicate is lazy and has no offline queue: connect before subscribing.
     await subscriber.connect();
@@ -269,7 +269,7 @@ export class TenantManager {
   }
 
   /** The Redis client, connecting on first use. */
-  async client(): Promise<Redis> {
+  async client(): Promise<RedisClient> {
     return this.redis.get();
   }
 

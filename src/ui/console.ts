@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import { DeadLetterQueue } from '../dlq/queue.js';
 import { TurbineError, coerceError } from '../core/errors.js';
 import { TenantManager } from '../tenancy/manager.js';
@@ -68,7 +68,7 @@ export function createConsole(options: ConsoleOptions = {}): TurbineConsole {
 
   const connect = (): Promise<ConsoleSources> =>
     (sources ??= manager.client().then(
-      (client: Redis): ConsoleSources => ({
+      (client: RedisClient): ConsoleSources => ({
         client,
         keys: manager.keys,
         manager,

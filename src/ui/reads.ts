@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/connection.js';
 import type { DeadLetterEntry } from '../dlq/entry.js';
 import type { DeadLetterQueue } from '../dlq/queue.js';
 import { TenantNotFoundError } from '../core/errors.js';
@@ -65,7 +65,7 @@ export interface WorkerLease {
 }
 
 export interface ConsoleSources {
-  client: Redis;
+  client: RedisClient;
   keys: KeyLayout;
   manager: TenantManager;
   deadLetters: DeadLetterQueue;
@@ -143,7 +143,7 @@ export async function readQueues(sources: ConsoleSources, overview: Overview): P
   );
 }
 
-async function readLeases(client: Redis, keys: KeyLayout, queue: string): Promise<WorkerLease[]> {
+async function readLeases(client: RedisClient, keys: KeyLayout, queue: string): Promise<WorkerLease[]> {
   const entries = await client.hgetall(keys.capacity(queue));
   return Object.entries(entries)
     .map(([workerId, value]) => {

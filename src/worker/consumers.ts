@@ -1,17 +1,18 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { TurbineConfig } from '../config/schema.js';
 import { decodeTask } from '../core/envelope.js';
 import { coerceError } from '../core/errors.js';
 import type { KeyLayout } from '../core/keys.js';
 import { turbineBackend } from '../dispatcher/bullmq-backend.js';
 import type { SlotClient, SlotRef } from '../dispatcher/release.js';
-import { createWorkerClient } from '../store/connection.js';
+import { createWorkerClient, type RedisClient } from '../store/connection.js';
 import type { WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import { runningKey, type RunningTask, type TaskProcessor } from './processor.js';
 
 export interface ConsumerDeps {
+  /** What every connection is derived from: the backend URL, or a client passed in. */
+  source: string | RedisClient;
   config: TurbineConfig;
   keys: KeyLayout;
   processor: TaskProcessor;
@@ -25,7 +26,7 @@ export interface ConsumerDeps {
 /** A BullMQ worker consuming one queue, and the connection it runs on. */
 export interface Consumer {
   worker: Worker;
-  connection: Redis;
+  connection: RedisClient;
 }
 
 /**
@@ -34,7 +35,7 @@ export interface Consumer {
  */
 export function startConsumer(queue: string, deps: ConsumerDeps): Consumer {
   const { config, keys, processor, slots, running } = deps;
-  const connection = createWorkerClient(config.backendUrl);
+  const connection = createWorkerClient(deps.source);
   // Two parameters: BullMQ then makes no AbortController per job (the processor has its own, lazily).
   const worker = new Worker(
     queue,

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { TurbineConfig } from '../config/schema.js';
 import type { KeyLayout } from '../core/keys.js';
+import type { RedisClient } from '../store/connection.js';
 import type { WorkerEvents } from './events.js';
 import type { RouteHandler } from './health.js';
 
@@ -14,7 +14,7 @@ export interface ObservedWorker {
   readonly config: TurbineConfig;
   readonly keys: KeyLayout;
   /** The worker's command connection (for Redis-derived readings). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Tasks running now in this process. */
   readonly runningCount: number;
   readinessProblems(): string[];

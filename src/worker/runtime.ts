@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import { configSchema, type TurbineConfig, type TurbineConfigInput } from '../config/schema.js';
 import { isConnectionError } from '../core/classify.js';
 import { settledWithin } from '../core/deadline.js';
@@ -9,7 +8,8 @@ import { TypedEmitter } from '../core/events.js';
 import { KeyLayout } from '../core/keys.js';
 import { Reconciler } from '../dispatcher/reconciler.js';
 import { SlotClient } from '../dispatcher/release.js';
-import { createWorkerClient, describeConnectError, redactUrl } from '../store/connection.js';
+import { assertPrefixFits } from '../store/cluster.js';
+import { createWorkerClient, describeConnectError, redactUrl, type RedisClient } from '../store/connection.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import { startConsumer, type Consumer } from './consumers.js';
@@ -30,6 +30,11 @@ export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
   tasks?: Iterable<TaskDefinition>;
   /** A logger of your own; else JSON logs on stdout at `log.level`. */
   logger?: Logger;
+  /**
+   * An ioredis `Redis` or `Cluster` to derive the worker's connections from, instead of
+   * `backendUrl` (default: the app's, when it was given one). It is not closed by the worker.
+   */
+  connection?: RedisClient;
 }
 
 /** Attaches observers (metrics, …) once the worker's connection exists, before it consumes. */
@@ -54,7 +59,9 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
   private readonly consumers: Consumer[] = [];
   private readonly attachments: Attachment[] = [];
   private readonly errors = new LogLimiter();
-  private client: Redis | null = null;
+  private client: RedisClient | null = null;
+  /** The client passed in (by options or the app) that the worker's connections are derived from. */
+  private readonly connection: RedisClient | undefined;
   private redisHealth: RedisHealth | null = null;
   private slots: SlotClient | null = null;
   private policies: TenantPolicyCache | null = null;
@@ -66,7 +73,8 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
 
   constructor(options: StartWorkerOptions) {
     super();
-    const { app, tasks, logger, ...rest } = options;
+    const { app, tasks, logger, connection, ...rest } = options;
+    this.connection = connection ?? (rest.backendUrl === undefined ? app?.connection : undefined);
     const parsed = configSchema.safeParse({
       ...rest,
       backendUrl: rest.backendUrl ?? app?.backendUrl,
@@ -77,6 +85,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
       throw new ConfigError(`Invalid worker option ${issue.path.join('.')}: ${issue.message}`);
     }
     this.config = parsed.data;
+    assertPrefixFits(this.connection ?? this.config.backendUrl, this.config.prefix);
     this.keys = new KeyLayout(this.config.prefix);
     this.logger = logger ?? createLogger(this.config.log.level);
     this.tasks = new Map(app?.tasks ?? []);
@@ -100,9 +109,9 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
    * `attach` adds observers (see `startWorker`) before the first task is fetched.
    */
   async start(attach?: Attach): Promise<void> {
-    const url = this.config.backendUrl;
+    const url = this.backendDescription;
     this.logger.info(
-      { workerId: this.id, queues: this.queues, concurrency: this.config.concurrency, backend: redactUrl(url), prefix: this.config.prefix },
+      { workerId: this.id, queues: this.queues, concurrency: this.config.concurrency, backend: url, prefix: this.config.prefix },
       'starting turbine-worker',
     );
     if (this.config.health.port >= 0) {
@@ -110,8 +119,10 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
       this.logger.info({ port: this.healthPort }, 'health server listening on /healthz and /readyz');
     }
     // Not awaited: with Redis down at start the worker waits and reconnects, commands queue meanwhile.
-    const client = (this.client = createWorkerClient(url));
-    this.redisHealth = new RedisHealth(client, url, this.logger, (ready) => this.safeEmit('redis:status', { ready }));
+    const client = (this.client = createWorkerClient(this.connection ?? this.config.backendUrl));
+    this.redisHealth = new RedisHealth(client, url, this.keys.writeProbe(this.id), this.logger, (ready) =>
+      this.safeEmit('redis:status', { ready }),
+    );
     this.redisHealth.start();
     this.slots = new SlotClient(client, this.keys, this.config.lockDurationMs);
     this.policies = new TenantPolicyCache(client, this.keys);
@@ -126,6 +137,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
     });
     if (attach) this.attachments.push(...attach(this));
     const deps = {
+      source: this.connection ?? this.config.backendUrl,
       config: this.config,
       keys: this.keys,
       processor: this.processor,
@@ -148,8 +160,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
   readinessProblems(): string[] {
     const problems: string[] = [];
     if (this.closing) problems.push('shutting down');
-    const redis = this.redisHealth?.problem();
-    if (redis) problems.push(redis);
+    problems.push(...(this.redisHealth?.problems() ?? ['not connected to Redis']));
     for (const { worker } of this.consumers) if (!worker.isRunning()) problems.push(`queue ${worker.name}: not consuming`);
     if (this.consumers.length === 0) problems.push('not started');
     return problems;
@@ -159,8 +170,13 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
     this.health.addRoute(path, handler);
   }
 
+  /** Where the worker's Redis is, for messages (password redacted). */
+  get backendDescription(): string {
+    return this.connection ? 'the connection passed in' : redactUrl(this.config.backendUrl);
+  }
+
   /** The worker's Redis client (for scripts and Redis-derived gauges). */
-  get redis(): Redis {
+  get redis(): RedisClient {
     if (!this.client) throw new Error('The worker is not started');
     return this.client;
   }
@@ -215,7 +231,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
     this.logger.info('stopped');
   }
 
-  private startReconciler(client: Redis): Reconciler {
+  private startReconciler(client: RedisClient): Reconciler {
     const reconciler = new Reconciler(
       client,
       this.keys,

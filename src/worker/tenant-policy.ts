@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
 
 /** What a worker needs to know of a tenant while running its task. */
@@ -21,10 +21,10 @@ interface Cached {
  */
 export class TenantPolicyCache {
   private readonly cache = new Map<string, Cached>();
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: KeyLayout,
     private readonly ttlMs = 1000,
   ) {}
@@ -56,7 +56,7 @@ export class TenantPolicyCache {
 
   /** Listens for change notices (on a connection of its own, as subscribing requires). */
   async listen(): Promise<void> {
-    const subscriber = this.client.duplicate();
+    const subscriber = duplicateClient(this.client, 'worker');
     subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, tenantId: string) => this.cache.delete(tenantId));
     // A notice missed while reconnecting is covered by the TTL; start clean after a reconnection.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,8 +13,15 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly extraArgs: string[],
+    /** Lines of a sentinel's configuration: the process is then `redis-server <file> --sentinel`. */
+    private readonly sentinelConfig: string[] | null = null,
   ) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'turbine-redis-'));
+  }
+
+  /** False once stopped (or crashed): a cluster or Sentinel test asks only the nodes still up. */
+  get running(): boolean {
+    return this.process !== null && this.process.exitCode === null && this.process.signalCode === null;
   }
 
   get url(): string {
@@ -34,8 +41,17 @@ export class RedisServer {
 
   /** Starts a server; `extraArgs` are redis-server options such as `--appendonly yes`. */
   static async start(extraArgs: string[] = []): Promise<RedisServer> {
+    return RedisServer.startOnFreePort((port) => new RedisServer(port, extraArgs));
+  }
+
+  /** Starts a Redis Sentinel whose configuration file holds `configLines` (`sentinel monitor …`). */
+  static async startSentinel(configLines: string[]): Promise<RedisServer> {
+    return RedisServer.startOnFreePort((port) => new RedisServer(port, [], configLines));
+  }
+
+  private static async startOnFreePort(make: (port: number) => RedisServer): Promise<RedisServer> {
     for (let attempt = 0; ; attempt++) {
-      const server = new RedisServer(await freePort(), extraArgs);
+      const server = make(await freePort());
       try {
         await server.launch();
         return server;
@@ -48,12 +64,7 @@ export class RedisServer {
   }
 
   async launch(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir,
-        '--maxmemory-policy', 'noeviction', ...this.extraArgs],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn('redis-server', this.commandLine(), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -62,6 +73,19 @@ export class RedisServer {
     );
     await Promise.race([waitForPing(this.url, 10_000), exited]);
     child.removeAllListeners('exit');
+  }
+
+  private commandLine(): string[] {
+    if (!this.sentinelConfig) {
+      return ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir,
+        '--maxmemory-policy', 'noeviction', ...this.extraArgs];
+    }
+    // A sentinel rewrites its file as it learns the topology: written once, kept across restarts.
+    const file = path.join(this.dir, 'sentinel.conf');
+    if (!existsSync(file)) {
+      writeFileSync(file, [`port ${this.port}`, 'bind 127.0.0.1', `dir ${this.dir}`, ...this.sentinelConfig, ''].join('\n'));
+    }
+    return [file, '--sentinel'];
   }
 
   /** Stops the process (SIGTERM by default, SIGKILL to simulate a crash). */
@@ -123,5 +147,17 @@ export async function waitForPing(url: string, timeoutMs: number): Promise<void>
     } finally {
       client.disconnect();
     }
+  }
+}
+
+/** Runs `command` on a one-off client of `server` (no retries), then disconnects. */
+export async function askServer<T>(server: RedisServer, command: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await command(client);
+  } finally {
+    client.disconnect();
   }
 }

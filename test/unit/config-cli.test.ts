@@ -134,7 +134,7 @@ describe('turbine config validate', () => {
     ['an unknown option', 'concurency: 5\n', /unknown option 'concurency'/],
     ['an unknown nested option', 'metrics:\n  enable: false\n', /unknown option 'metrics\.enable'/],
     ['a bad queue name', 'queues: ["a:b"]\n', /queues\.0 from config file .*: queue names use/],
-    ['a bad Redis URL', 'backendUrl: localhost:6379\n', /backendUrl from config file .*: expected redis:\/\//],
+    ['a bad Redis URL', 'backendUrl: localhost:6379\n', /backendUrl from config file .*: not a URL; expected redis:\/\/.*redis\+sentinel:\/\//],
     ['YAML that is not a mapping', '- a\n- b\n', /must hold a mapping of options/],
   ])('exits 2 for %s, naming the field', async (_what, text, message) => {
     const run = await turbine('config', 'validate', file('bad.yaml', text));

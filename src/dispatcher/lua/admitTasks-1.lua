@@ -143,12 +143,17 @@ for i = 0, count - 1 do
   end
 end
 
+-- Adds to a quota window's counter; the window starts with its first task, so the expiry is
+-- set only when the counter has none (PEXPIRE's NX flag, which needs Redis 7, does the same).
+local function countInWindow(key, n, windowMs)
+  rcall("INCRBY", key, n)
+  if rcall("PTTL", key) == -1 then rcall("PEXPIRE", key, windowMs) end
+end
+
 for T, st in pairs(tenants) do
   if st.accepted > 0 then
-    rcall("INCRBY", usageKey(P, T, "tasks_hour"), st.accepted)
-    rcall("PEXPIRE", usageKey(P, T, "tasks_hour"), HOUR_MS, "NX")
-    rcall("INCRBY", usageKey(P, T, "tasks_day"), st.accepted)
-    rcall("PEXPIRE", usageKey(P, T, "tasks_day"), DAY_MS, "NX")
+    countInWindow(usageKey(P, T, "tasks_hour"), st.accepted, HOUR_MS)
+    countInWindow(usageKey(P, T, "tasks_day"), st.accepted, DAY_MS)
     rcall("INCRBY", usageKey(P, T, "total"), st.accepted)
     for Q in pairs(st.queues) do
       rcall("SADD", tenantQueuesKey(P, T), Q)

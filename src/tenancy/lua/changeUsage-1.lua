@@ -17,5 +17,6 @@ if value < 0 then
   rcall("SET", key, 0, "KEEPTTL")
   value = 0
 end
-if tonumber(ARGV[5]) > 0 then rcall("EXPIRE", key, ARGV[5], "NX") end
+-- Only a counter without an expiry gets one (EXPIRE's NX flag, which needs Redis 7).
+if tonumber(ARGV[5]) > 0 and rcall("TTL", key) == -1 then rcall("EXPIRE", key, ARGV[5]) end
 return {0, value}

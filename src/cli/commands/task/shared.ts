@@ -1,5 +1,5 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../store/connection.js';
 import { KeyLayout } from '../../../core/keys.js';
 import { RedisClientHolder } from '../../../store/holder.js';
 import { assertQueueName, assertTenantId } from '../../../tenancy/validation.js';
@@ -25,7 +25,7 @@ export function taskScope(argv: ArgumentsCamelCase<TaskArgs>): { tenantId: strin
 /** Runs `use` with a Redis client and the key layout from the common options; always closes it. */
 export async function withTaskStore<R>(
   argv: ArgumentsCamelCase<CommonArgs>,
-  use: (client: Redis, keys: KeyLayout) => Promise<R>,
+  use: (client: RedisClient, keys: KeyLayout) => Promise<R>,
 ): Promise<R> {
   const holder = new RedisClientHolder({ backendUrl: argv.backendUrl, prefix: argv.prefix });
   try {

@@ -1,0 +1,182 @@
+import { Cluster } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
+import { DeadLetterQueue } from '../../src/dlq/queue.js';
+import { Turbine } from '../../src/tasks/app.js';
+import { TenantManager } from '../../src/tenancy/manager.js';
+import type { StartWorkerOptions, WorkerRuntime } from '../../src/worker/runtime.js';
+import { startWorker } from '../../src/worker/start.js';
+import { assertCliBuilt, cleanEnv, runBinary } from '../helpers/cli.js';
+import { pollUntil, uniquePrefix } from '../helpers/context.js';
+import { RedisCluster } from '../helpers/redis-cluster.js';
+import { askServer } from '../helpers/redis-server.js';
+
+/**
+ * Turbine on a real Redis Cluster started by the test: three primaries, each with a replica.
+ * Everything runs from the `redis+cluster://` URL alone, with a hash-tagged prefix.
+ */
+
+let cluster: RedisCluster;
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  assertCliBuilt();
+  cluster = await RedisCluster.start({ primaries: 3, replicasPerPrimary: 1 });
+}, 120_000);
+
+afterAll(() => cluster?.close());
+
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+});
+
+function world(prefix = `{${uniquePrefix()}}`): { prefix: string; app: Turbine; manager: TenantManager } {
+  const app = new Turbine({ backendUrl: cluster.url, prefix });
+  const manager = new TenantManager({ backendUrl: cluster.url, prefix, actor: 'cluster-test' });
+  closers.push(() => app.close(), () => manager.close());
+  return { prefix, app, manager };
+}
+
+async function worker(options: StartWorkerOptions): Promise<WorkerRuntime> {
+  const runtime = await startWorker({
+    concurrency: 10,
+    health: { port: 0, host: '127.0.0.1' },
+    log: { level: 'silent' },
+    ...options,
+  });
+  closers.push(() => runtime.close({ force: true }));
+  return runtime;
+}
+
+async function readiness(runtime: WorkerRuntime): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${runtime.healthPort}/readyz`);
+  return { status: response.status, body: await response.text() };
+}
+
+describe('Turbine on Redis Cluster', () => {
+  it('runs the whole tenant and task lifecycle from a redis+cluster:// URL', async () => {
+    const { prefix, app, manager } = world();
+    const add = app.task({ name: 'add', queue: 'math' }, async (a: number, b: number) => a + b);
+    const boom = app.task({ name: 'boom', queue: 'math', retries: 0 }, async () => {
+      throw new Error('always fails');
+    });
+    await manager.createTenant({ tenantId: 'acme', name: 'ACME', quotas: { maxConcurrentTasks: 2 } });
+    await manager.createTenant({ tenantId: 'globex', name: 'Globex' });
+    await manager.updateTenant('globex', { quotas: { maxTasksPerHour: 1000 } });
+    const runtime = await worker({ app, backendUrl: cluster.url, prefix, metrics: { enabled: true } });
+    await runtime.ready();
+
+    const submitted = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => add.applyAsync({ args: [i, 1], tenantId: i % 2 ? 'acme' : 'globex' })),
+    );
+    const results = await Promise.all(submitted.map((r) => r.get({ timeoutMs: 30_000 })));
+    expect(results).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    const failed = await boom.applyAsync({ args: [], tenantId: 'acme' });
+    await expect(failed.get({ timeoutMs: 30_000 })).rejects.toThrow(/always fails/);
+
+    expect(await manager.getTenantStats('acme')).toMatchObject({ concurrentTasks: 0, pendingTasks: 0, totalTasks: 21 });
+    expect((await manager.listTenants()).map((t) => t.tenantId)).toEqual(['acme', 'globex']);
+    expect((await manager.requireTenant('globex')).quotas.maxTasksPerHour).toBe(1000);
+
+    const dlq = new DeadLetterQueue({ backendUrl: cluster.url, prefix });
+    closers.push(() => dlq.close());
+    const entries = await pollUntil(() => dlq.list({ tenantId: 'acme' }), (e) => e.length === 1, { what: 'the dead letter' });
+    expect(entries[0]).toMatchObject({ tenantId: 'acme', task: 'boom', queue: 'math' });
+
+    expect(await readiness(runtime)).toMatchObject({ status: 200 });
+    const metrics = await fetch(`http://127.0.0.1:${runtime.healthPort}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/turbine_tasks_finished_total\{[^}]*tenant="acme"/);
+
+    // The Functions library is on every primary, not only on the one a random FUNCTION LOAD reached.
+    for (const primary of await cluster.primaries()) {
+      const libraries = JSON.stringify(await askServer(primary, (c) => c.call('FUNCTION', 'LIST')));
+      expect(libraries).toMatch(/turbine_[0-9a-f]{16}/);
+    }
+
+    const cli = await runBinary(['tenant', 'list', '--backend-url', cluster.url, '--prefix', prefix, '--json'], cleanEnv());
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect((JSON.parse(cli.stdout) as { tenant_id: string }[]).map((t) => t.tenant_id)).toEqual(['acme', 'globex']);
+
+    await manager.deleteTenant('globex');
+    expect(await manager.getTenant('globex')).toBeNull();
+  });
+
+  it('runs from an ioredis Cluster passed as connection, deriving the worker’s connections from it', async () => {
+    const connection = new Cluster(cluster.nodes.slice(0, 1).map((node) => ({ host: '127.0.0.1', port: node.port })));
+    closers.push(async () => connection.quit());
+    const prefix = `{${uniquePrefix()}}`;
+    const app = new Turbine({ connection, prefix });
+    const manager = new TenantManager({ connection, prefix });
+    closers.push(() => app.close(), () => manager.close());
+    const echo = app.task({ name: 'echo' }, async (text: string) => text);
+    await manager.createTenant({ tenantId: 'acme', name: 'ACME' });
+    const runtime = await worker({ app, metrics: { enabled: false } });
+    await runtime.ready();
+    expect(await (await echo.applyAsync({ args: ['hi'], tenantId: 'acme' })).get({ timeoutMs: 20_000 })).toBe('hi');
+    expect(runtime.redis).not.toBe(connection);
+    expect(() => new TenantManager({ connection, prefix: 'plain' })).toThrow(/has no hash tag/);
+  });
+
+  it('refuses a prefix without a hash tag, in the SDK, the worker and the CLI', async () => {
+    expect(() => new TenantManager({ backendUrl: cluster.url, prefix: 'plain' })).toThrow(ConfigError);
+    expect(() => new Turbine({ backendUrl: cluster.url, prefix: 'plain' })).toThrow(/prefix 'plain' has no hash tag.*'\{plain\}'/);
+    const app = new Turbine({ backendUrl: cluster.url, prefix: '{ok}' });
+    app.task({ name: 'noop' }, async () => null);
+    await expect(startWorker({ app, prefix: 'plain', log: { level: 'silent' }, health: { port: 0 } })).rejects.toThrow(/prefix 'plain' has no hash tag/);
+    const cli = await runBinary(['tenant', 'list', '--backend-url', cluster.url, '--prefix', 'plain'], cleanEnv());
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toMatch(/^Error: The prefix 'plain' has no hash tag/);
+  });
+
+  it('loads the Functions library again on a node that lost it', async () => {
+    const { prefix, app, manager } = world();
+    const echo = app.task({ name: 'echo' }, async (text: string) => text);
+    await manager.createTenant({ tenantId: 'acme', name: 'ACME' });
+    const runtime = await worker({ app, backendUrl: cluster.url, prefix, metrics: { enabled: false } });
+    await runtime.ready();
+    expect(await (await echo.applyAsync({ args: ['before'], tenantId: 'acme' })).get({ timeoutMs: 20_000 })).toBe('before');
+    const owner = await cluster.ownerOf(`${prefix}:tenants`);
+    await askServer(owner, (c) => c.call('FUNCTION', 'FLUSH'));
+    expect(await (await echo.applyAsync({ args: ['after'], tenantId: 'acme' })).get({ timeoutMs: 20_000 })).toBe('after');
+  });
+
+  it('is not ready on one node’s redis:// URL that redirects Turbine’s keys, and says why', async () => {
+    const prefix = `{${uniquePrefix()}}`;
+    const owner = await cluster.ownerOf(`${prefix}:tenants`);
+    const other = (await cluster.primaries()).find((node) => node !== owner)!;
+    const app = new Turbine({ backendUrl: other.url, prefix });
+    closers.push(() => app.close());
+    app.task({ name: 'noop' }, async () => null);
+    const runtime = await worker({ app, backendUrl: other.url, prefix, metrics: { enabled: false } });
+    const seen = await pollUntil(() => readiness(runtime), (r) => r.body.includes('MOVED'), { what: '/readyz naming MOVED' });
+    expect(seen.status).toBe(503);
+    expect(seen.body).toContain('redis+cluster://');
+  });
+
+  it('recovers when the primary holding Turbine’s slot is killed and its replica promoted', async () => {
+    const { prefix, app, manager } = world();
+    const echo = app.task({ name: 'echo' }, async (text: string) => text);
+    await manager.createTenant({ tenantId: 'acme', name: 'ACME' });
+    const runtime = await worker({ app, backendUrl: cluster.url, prefix, metrics: { enabled: false } });
+    await runtime.ready();
+    const before = await echo.applyAsync({ args: ['before'], tenantId: 'acme' });
+    expect(await before.get({ timeoutMs: 20_000 })).toBe('before');
+
+    const owner = await cluster.ownerOf(`${prefix}:tenants`);
+    await owner.stop('SIGKILL');
+    await pollUntil(() => readiness(runtime), (r) => r.status === 503, { timeoutMs: 20_000, what: '/readyz to fail' });
+    await cluster.waitUntilHealthy();
+    const promoted = await cluster.ownerOf(`${prefix}:tenants`);
+    expect(promoted).not.toBe(owner);
+    await pollUntil(() => readiness(runtime), (r) => r.status === 200, { timeoutMs: 30_000, what: '/readyz to recover' });
+
+    // The producer (no offline queue) may see errors while the slot moves; it recovers on its own.
+    const after = await pollUntil(
+      () => echo.applyAsync({ args: ['after'], tenantId: 'acme' }).catch(() => null),
+      (r) => r !== null,
+      { timeoutMs: 20_000, intervalMs: 200, what: 'a submission to succeed' },
+    );
+    expect(await after!.get({ timeoutMs: 30_000 })).toBe('after');
+  });
+});

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { RedisServer, askServer as ask } from './redis-server.js';
+
+const run = promisify(execFile);
+
+/**
+ * A Redis Cluster of a test's own: `primaries` × `redis-server --cluster-enabled yes` (and as
+ * many replicas per primary), joined by `redis-cli --cluster create`, stopped by `close()`.
+ */
+export class RedisCluster {
+  private constructor(readonly nodes: RedisServer[]) {}
+
+  static async start({ primaries = 3, replicasPerPrimary = 0 } = {}): Promise<RedisCluster> {
+    const count = primaries * (1 + replicasPerPrimary);
+    const nodes = await Promise.all(
+      Array.from({ length: count }, () =>
+        RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000']),
+      ),
+    );
+    const cluster = new RedisCluster(nodes);
+    try {
+      const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+      await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicasPerPrimary), '--cluster-yes'], {
+        timeout: 30_000,
+      });
+      await cluster.waitUntilHealthy();
+    } catch (error) {
+      await cluster.close();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** The URL Turbine takes for this cluster: every node, so that any of them can introduce it. */
+  get url(): string {
+    return `redis+cluster://${this.nodes.map((node) => `127.0.0.1:${node.port}`).join(',')}`;
+  }
+
+  /** A client on one node, for commands such as CLUSTER INFO or FUNCTION LIST. */
+  nodeClient(node: RedisServer): Redis {
+    const client = new Redis(node.port, '127.0.0.1', { maxRetriesPerRequest: 1, lazyConnect: false });
+    client.on('error', () => undefined);
+    return client;
+  }
+
+  /** Nodes that are primaries now, as each one reports itself (a replica may have been promoted). */
+  async primaries(): Promise<RedisServer[]> {
+    const roles = await Promise.all(this.nodes.map((node) => ask(node, (c) => c.role()).catch(() => null)));
+    return this.nodes.filter((_, i) => (roles[i] as unknown[] | null)?.[0] === 'master');
+  }
+
+  /** The primary that serves `key`'s slot now, as a running node sees the cluster. */
+  async ownerOf(key: string): Promise<RedisServer> {
+    const node = this.nodes.find((n) => n.running)!;
+    const slot = Number(await ask(node, (c) => c.call('CLUSTER', 'KEYSLOT', key)));
+    const ranges = (await ask(node, (c) => c.call('CLUSTER', 'SLOTS'))) as [number, number, [string, number]][];
+    const range = ranges.find(([start, end]) => slot >= start && slot <= end);
+    const owner = this.nodes.find((n) => n.port === Number(range?.[2][1]));
+    if (!owner) throw new Error(`no primary serves slot ${slot}`);
+    return owner;
+  }
+
+  /** Polls until every running node says the cluster is ok and agrees on its primaries. */
+  async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const infos = await Promise.all(
+        this.nodes.filter((n) => n.running).map((node) => ask(node, (c) => c.call('CLUSTER', 'INFO')).catch(() => '')),
+      );
+      if (infos.every((info) => String(info).includes('cluster_state:ok'))) return;
+      if (Date.now() > deadline) throw new Error(`Redis Cluster not healthy after ${timeoutMs} ms: ${String(infos[0])}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.close()));
+  }
+}
