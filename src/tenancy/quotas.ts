@@ -3,8 +3,8 @@ import { InvalidQuotaError } from '../core/errors.js';
 import { isValidQueueName } from './validation.js';
 
 /**
- * A tenant's quotas: the guide's eight. An unset (or `null`) quota means unlimited, so an
- * empty object is the guide's "Enterprise tier (no limits)".
+ * A tenant's quotas: the guide's eight, and its weight. An unset (or `null`) quota means
+ * unlimited, so an empty object is the guide's "Enterprise tier (no limits)".
  */
 export interface TenantQuotas {
   /** Tasks accepted per hour; more are refused with `QuotaExceededError`. */
@@ -23,6 +23,11 @@ export interface TenantQuotas {
   allowedQueues?: string[] | null;
   /** Retries allowed per task; the smaller of this and the task's own `retries` applies. */
   maxRetryCount?: number | null;
+  /**
+   * Share of a queue among the tenants with work waiting there: a tenant of weight 2 starts
+   * twice as many tasks as one of weight 1 while both are backlogged. Unset (or `null`) is 1.
+   */
+  weight?: number | null;
 }
 
 export type QuotaName = keyof TenantQuotas;
@@ -37,6 +42,7 @@ export const QUOTA_WIRE_NAMES = {
   maxResultSizeBytes: 'max_result_size_bytes',
   allowedQueues: 'allowed_queues',
   maxRetryCount: 'max_retry_count',
+  weight: 'weight',
 } as const satisfies Record<QuotaName, string>;
 
 export type QuotaWireName = (typeof QUOTA_WIRE_NAMES)[QuotaName];
@@ -46,6 +52,9 @@ export const NUMERIC_QUOTA_NAMES = QUOTA_NAMES.filter((n) => n !== 'allowedQueue
   QuotaName,
   'allowedQueues'
 >[];
+
+/** The largest weight: beyond it a tenant's window would round to the whole queue's anyway. */
+export const MAX_WEIGHT = 10_000;
 
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().optional();
 
@@ -61,6 +70,7 @@ const quotasSchema = z.strictObject({
     .nullable()
     .optional(),
   maxRetryCount: count,
+  weight: z.number().int().min(1).max(MAX_WEIGHT).nullable().optional(),
 });
 
 /**
@@ -90,7 +100,9 @@ export function parseQuotas(input: unknown): TenantQuotas {
   const reason =
     name === 'allowedQueues'
       ? `must be a list of queue names (${issue.message})`
-      : 'must be a non-negative integer, or null for unlimited';
+      : name === 'weight'
+        ? `must be an integer from 1 to ${MAX_WEIGHT}, or null for the default (1)`
+        : 'must be a non-negative integer, or null for unlimited';
   throw new InvalidQuotaError(wire, `${reason}, got ${JSON.stringify(got)}`);
 }
 

@@ -3,7 +3,9 @@
   allowed, a custom task id is not taken (a duplicate is answered with the existing id and not
   counted), the payload fits, the hourly and daily quotas and the queue length allow one more.
   Only then is it counted and stored as a BullMQ job, dispatched to the queue's wait list when
-  the tenant has room there, else held back. A refused task writes nothing.
+  the tenant has room in its window there (and under its cap), else held back. A tenant with
+  nothing waiting or running in the queue has its task placed where workers fetch next. A
+  refused task writes nothing.
   Usage counters are read once per tenant and written once per tenant per call, so a bulk
   submission costs little more per task than BullMQ's own add.
 
@@ -49,7 +51,7 @@ local function tenantState(T)
   local st = tenants[T]
   if st then return st end
   local cfg = readTenant(P, T)
-  st = { cfg = cfg, accepted = 0, waiting = {}, held = {}, queues = {} }
+  st = { cfg = cfg, accepted = 0, waiting = {}, held = {}, queues = {}, window = {} }
   if cfg then
     if cfg.maxHour then st.hour = tonumber(rcall("GET", usageKey(P, T, "tasks_hour"))) or 0 end
     if cfg.maxDay then st.day = tonumber(rcall("GET", usageKey(P, T, "tasks_day"))) or 0 end
@@ -60,12 +62,12 @@ local function tenantState(T)
   return st
 end
 
-local windows = {}
-local function windowFor(Q)
-  local w = windows[Q]
+-- T's window in Q, read once per call.
+local function windowFor(st, T, Q)
+  local w = st.window[Q]
   if w == nil then
-    w = windowOf(P, Q)
-    windows[Q] = w
+    w = tenantWindow(P, T, Q, st.cfg.weight)
+    st.window[Q] = w
   end
   return w
 end
@@ -121,18 +123,21 @@ for i = 0, count - 1 do
     else
       local waiting = st.waiting[Q] or waitingCount(P, T, Q)
       local held = st.held[Q] or rcall("LLEN", heldKey(P, T, Q))
-      local room = windowFor(Q) - waiting
+      local window = windowFor(st, T, Q)
+      local room = window - waiting
       if st.inUse then room = math.min(room, cfg.maxConcurrent - st.inUse) end
       -- Behind held tasks a new one waits its turn, even if room has just freed up.
       emitWaiting(queueState(qc), jobId)
       if held == 0 and room > 0 then
-        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, windowFor(Q), false)
+        -- A tenant with nothing waiting or running in Q goes first (the end workers fetch from).
+        local front = waiting == 0 and st.waiting[Q] == nil and rcall("ZCARD", slotsKey(P, T, Q)) == 0
+        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
         waiting = waiting + 1
         if st.inUse then st.inUse = st.inUse + 1 end
         reply(1, jobId)
       else
         -- The first task held back in Q: make sure a claim will trigger the refill.
-        if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, windowFor(Q)) end
+        if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
         parkNew(P, T, Q, jobId, priority)
         held = held + 1
         reply(2, jobId)
@@ -153,6 +158,7 @@ for T, st in pairs(tenants) do
       rcall("SADD", tenantQueuesKey(P, T), Q)
       rcall("SADD", queuesKey(P), Q)
     end
+    rcall("SADD", activeTenantsKey(P), T)
   end
 end
 return out

@@ -4,7 +4,9 @@
       so the tenant's capacity comes back; BullMQ redelivers the task, which claims again;
     - a waiting slot or deferred entry whose job was removed or has finished is dropped;
     - usage:concurrent is set to the running leases counted;
-    - held tasks are promoted into whatever room there is.
+    - held tasks are promoted into whatever room there is;
+    - the tenant is busy in the queues where tasks of it wait, and leaves the set
+      of active tenants once nothing of it is waiting, held, deferred or running.
   At most `limit` old entries are checked per kind, to keep a pass short.
   Input:
     KEYS[1] tenants set
@@ -19,7 +21,10 @@ local rcall = redis.call
 local P, T = ARGV[1], ARGV[2]
 local now, age, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local cfg = readTenant(P, T)
-if not cfg then return {-1} end
+if not cfg then
+  rcall("SREM", activeTenantsKey(P), T)
+  return {-1}
+end
 
 -- A job that still exists, has not finished and is not in the delayed set.
 local function isLive(Q, jobId)
@@ -58,4 +63,17 @@ end
 
 rcall("SET", usageKey(P, T, "concurrent"), running)
 local promoted = fillTenant(P, T, cfg, now)
+
+-- Busy where tasks of it wait, and nowhere else; active while anything is left at all.
+local left = rcall("ZCARD", dk)
+for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
+  local held = rcall("LLEN", heldKey(P, T, q))
+  left = left + held + rcall("ZCARD", slotsKey(P, T, q))
+  if waitingCount(P, T, q) > 0 then
+    markBusy(P, T, q, cfg.weight)
+  else
+    settleBusy(P, T, q)
+  end
+end
+if left == 0 then rcall("SREM", activeTenantsKey(P), T) end
 return {promoted, leasesDropped, slotsDropped, deferredDropped, running}

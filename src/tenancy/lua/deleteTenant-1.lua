@@ -47,7 +47,11 @@ for _, q in ipairs(queues) do
   if deadLettered >= batch then return {2, deadLettered} end
 end
 
-for _, q in ipairs(queues) do rcall("DEL", heldKey(P, T, q), slotsKey(P, T, q)) end
+for _, q in ipairs(queues) do
+  rcall("DEL", heldKey(P, T, q), slotsKey(P, T, q))
+  settleBusy(P, T, q)
+end
+rcall("SREM", activeTenantsKey(P), T)
 rcall("DEL", key, usageKey(P, T, "tasks_hour"), usageKey(P, T, "tasks_day"),
   usageKey(P, T, "concurrent"), usageKey(P, T, "total"), tenantQueuesKey(P, T), deferredKey(P, T))
 rcall("SREM", KEYS[1], T)

@@ -17,6 +17,7 @@ const DESCRIPTIONS: Record<QuotaName, string> = {
   maxResultSizeBytes: 'Size of a task result, in bytes',
   allowedQueues: 'Queues the tenant may use, comma-separated (a,b,c)',
   maxRetryCount: 'Retries allowed per task',
+  weight: 'Share of a busy queue against other backlogged tenants (default 1; "unlimited" resets it)',
 };
 
 /** Words that remove a limit; in TenantManager terms, a `null` quota. */
