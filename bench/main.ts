@@ -3,6 +3,9 @@ import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BULLMQ_VERSION } from '../src/store/scripts.js';
 import { cap } from './cap.js';
+import { fairness } from './fairness.js';
+import { tenantScale } from './tenant-scale.js';
+import { weights } from './weights.js';
 import { commands } from './commands.js';
 import type { Benchmark, BenchContext } from './lib/bench.js';
 import { BenchRedis } from './lib/redis.js';
@@ -18,7 +21,7 @@ import { throughput } from './throughput.js';
  * Turbine against plain BullMQ on a redis-server of its own, each benchmark in alternating
  * rounds; prints one table with min/median/max over rounds and PASS/MISS per target.
  */
-const BENCHMARKS: Benchmark[] = [throughput, submission, noisy, release, cap, memory, commands];
+const BENCHMARKS: Benchmark[] = [throughput, submission, noisy, release, cap, memory, commands, fairness, weights, tenantScale];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--json file] [--strict]`;
 

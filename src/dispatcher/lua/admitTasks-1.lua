@@ -3,9 +3,9 @@
   allowed, a custom task id is not taken (a duplicate is answered with the existing id and not
   counted), the payload fits, the hourly and daily quotas and the queue length allow one more.
   Only then is it counted and stored as a BullMQ job, dispatched to the queue's wait list when
-  the tenant has room in its window there (and under its cap), else held back. A tenant with
-  nothing waiting or running in the queue has its task placed where workers fetch next. A
-  refused task writes nothing.
+  the tenant has room in its window there (and under its cap), else held back. A sparse tenant
+  (nothing waiting or held in the queue, less than a window running) has its task placed
+  where workers fetch next. A refused task writes nothing.
   Usage counters are read once per tenant and written once per tenant per call, so a bulk
   submission costs little more per task than BullMQ's own add.
 
@@ -129,8 +129,7 @@ for i = 0, count - 1 do
       -- Behind held tasks a new one waits its turn, even if room has just freed up.
       emitWaiting(queueState(qc), jobId)
       if held == 0 and room > 0 then
-        -- A tenant with nothing waiting or running in Q goes first (the end workers fetch from).
-        local front = waiting == 0 and st.waiting[Q] == nil and rcall("ZCARD", slotsKey(P, T, Q)) == 0
+        local front = isSparse(P, T, Q, waiting, held, window)
         enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
         waiting = waiting + 1
         if st.inUse then st.inUse = st.inUse + 1 end

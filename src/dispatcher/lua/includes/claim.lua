@@ -77,7 +77,7 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
       -- Half the window has drained since this task was dispatched: refill it.
       if isRefillMark(score) and rcall("LLEN", heldKey(P, T, Q)) > 0 then
         local cfg = readTenant(P, T)
-        if cfg then fillQueue(P, T, Q, cfg, now) end
+        if cfg then fillQueue(P, T, Q, cfg, now, true) end
       end
       -- Its last waiting task started: T is no longer busy in Q.
       settleBusy(P, T, Q)

@@ -128,6 +128,18 @@ local function markHalfway(P, T, Q, waiting, window)
   end
 end
 
+-- A refill that found no room (T's window shrank as more tenants became busy): mark the waiting
+-- task whose claim leaves half the window waiting (the last one for a window of 1), so that a
+-- later claim refills. Without it, T's held tasks would wait for the reconciler.
+local function markForRefill(P, T, Q, window)
+  local sk = slotsKey(P, T, Q)
+  local rank = math.max(1, waitingCount(P, T, Q) - math.floor(window / 2))
+  local slot = rcall("ZREVRANGEBYSCORE", sk, 0, "-inf", "WITHSCORES", "LIMIT", rank - 1, 1)
+  if slot[2] and not isRefillMark(tonumber(slot[2])) then
+    rcall("ZADD", sk, "XX", tonumber(slot[2]) - 0.5, slot[1])
+  end
+end
+
 -- Emits BullMQ's 'waiting' event for an accepted task. Emitted when a task is accepted, held
 -- back or not (a held task waits for its tenant's turn, as BullMQ Pro's grouped jobs do), so
 -- promotion emits nothing more.
@@ -135,11 +147,20 @@ local function emitWaiting(qc, jobId)
   rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", jobId)
 end
 
+-- A sparse tenant in Q (FQ-CoDel's sparse flow): none of its tasks waits or is held there, and
+-- fewer than its window run. Its next task goes where the next fetch takes it, so a tenant
+-- that submits now and then does not wait behind the busy ones, however many they are. A
+-- tenant gains at most one task ahead of others this way, and only while it runs less than a
+-- window's worth: a backlog (held tasks) or a full window never counts as sparse.
+local function isSparse(P, T, Q, waiting, held, window)
+  return waiting == 0 and held == 0 and rcall("ZCARD", slotsKey(P, T, Q)) < window
+end
+
 -- Puts stored jobs into their queue's wait list with waiting slots. `jobs` is a list of
 -- {id, priority} (priority orders T's held tasks, not the shared list); `waiting` is how many
 -- of T's tasks wait in Q before them. A batch (promotion) marks its first task at or past half
 -- the window; a single admission marks only the task that crosses half. `front` (a single job
--- of a tenant with nothing waiting or running in Q) puts it at the end workers fetch from next.
+-- of a sparse tenant: isSparse) puts it at the end workers fetch from next.
 local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, weight)
   if #jobs == 0 then return end
   local qc = queueState(queueContext(P, Q))
@@ -207,12 +228,15 @@ local function roomIn(P, T, cfg, waiting, window)
   return room
 end
 
--- Promotes held tasks of T in Q into the room there is.
-local function fillQueue(P, T, Q, cfg, now)
+-- Promotes held tasks of T in Q into the room there is. `remark`: when there is none, make
+-- sure a waiting task will trigger the next refill (markForRefill).
+local function fillQueue(P, T, Q, cfg, now, remark)
   if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
   local waiting = waitingCount(P, T, Q)
   local window = tenantWindow(P, T, Q, cfg.weight)
-  return promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg.weight)
+  local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg.weight)
+  if promoted == 0 and remark and waiting > 0 then markForRefill(P, T, Q, window) end
+  return promoted
 end
 
 -- The fair path of a stored job of T that is in no BullMQ list (a new task, a delayed task or
@@ -223,8 +247,7 @@ local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now)
   local waiting = waitingCount(P, T, Q)
   local window = tenantWindow(P, T, Q, cfg.weight)
   if held == 0 and roomIn(P, T, cfg, waiting, window) > 0 then
-    -- Nothing of T waiting or running in Q: it goes first, as a sparse flow does in FQ-CoDel.
-    local front = rcall("ZCARD", slotsKey(P, T, Q)) == 0
+    local front = isSparse(P, T, Q, waiting, held, window)
     enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
     return 1
   end
