@@ -74,9 +74,15 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   if score then
     rcall("ZADD", sk, now + lease, jobId)
     if score <= 0 then
-      -- Half the window has drained since this task was dispatched: refill it.
-      if isRefillMark(score) and rcall("LLEN", heldKey(P, T, Q)) > 0 then
-        local cfg = readTenant(P, T)
+      -- A backlogged tenant's window is refilled once half of it has drained: checked on each
+      -- claim (windows change as tenants become busy or idle), or at once for a marked task.
+      if rcall("LLEN", heldKey(P, T, Q)) > 0 then
+        local refill = isRefillMark(score)
+        if not refill then
+          local weight = tonumber(rcall("HGET", tenantKey(P, T), "weight")) or 1
+          refill = waitingCount(P, T, Q) * 2 <= tenantWindow(P, T, Q, weight)
+        end
+        local cfg = refill and readTenant(P, T)
         if cfg then fillQueue(P, T, Q, cfg, now, true) end
       end
       -- Its last waiting task started: T is no longer busy in Q.
