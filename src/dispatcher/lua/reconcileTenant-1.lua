@@ -70,6 +70,12 @@ for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
   local held = rcall("LLEN", heldKey(P, T, q))
   left = left + held + rcall("ZCARD", slotsKey(P, T, q))
   if waitingCount(P, T, q) > 0 then
+    -- A weight changed while the tenant was busy applies from here on.
+    local was = tonumber(rcall("ZSCORE", busyKey(P, q), T))
+    if was and was ~= cfg.weight then
+      rcall("ZADD", busyKey(P, q), "XX", cfg.weight, T)
+      rcall("HINCRBY", busyWeightKey(P), q, cfg.weight - was)
+    end
     markBusy(P, T, q, cfg.weight)
   else
     settleBusy(P, T, q)

@@ -74,19 +74,23 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   if score then
     rcall("ZADD", sk, now + lease, jobId)
     if score <= 0 then
+      local waiting = waitingCount(P, T, Q)
       -- A backlogged tenant's window is refilled once half of it has drained: checked on each
       -- claim (windows change as tenants become busy or idle), or at once for a marked task.
+      -- T is busy (this task was waiting), so the busy set holds the weight to share by.
       if rcall("LLEN", heldKey(P, T, Q)) > 0 then
         local refill = isRefillMark(score)
         if not refill then
-          local weight = tonumber(rcall("HGET", tenantKey(P, T), "weight")) or 1
-          refill = waitingCount(P, T, Q) * 2 <= tenantWindow(P, T, Q, weight)
+          local weight = tonumber(rcall("ZSCORE", busyKey(P, Q), T))
+          refill = weight == nil or waiting * 2 <= tenantWindow(P, T, Q, weight, true)
         end
         local cfg = refill and readTenant(P, T)
-        if cfg then fillQueue(P, T, Q, cfg, now, true) end
+        if cfg then
+          waiting = waiting + fillQueue(P, T, Q, cfg, now, true)
+        end
       end
       -- Its last waiting task started: T is no longer busy in Q.
-      settleBusy(P, T, Q)
+      settleBusy(P, T, Q, waiting)
     end
     return "run"
   end

@@ -77,9 +77,9 @@ local function markBusy(P, T, Q, weight)
   end
 end
 
--- T stops being busy in Q once none of its tasks waits there.
-local function settleBusy(P, T, Q)
-  if waitingCount(P, T, Q) > 0 then return end
+-- T stops being busy in Q once none of its tasks waits there (`waiting`: the count, if known).
+local function settleBusy(P, T, Q, waiting)
+  if (waiting or waitingCount(P, T, Q)) > 0 then return end
   local weight = rcall("ZSCORE", busyKey(P, Q), T)
   if weight then
     rcall("ZREM", busyKey(P, Q), T)
@@ -87,13 +87,13 @@ local function settleBusy(P, T, Q)
   end
 end
 
--- T's window in Q: its weight's share of the queue's window among the busy tenants (T counted),
--- at least 1. The windows of the busy tenants add up to about the queue's window, so the wait
+-- T's window in Q: its weight's share of the queue's window among the busy tenants (T counted;
+-- `isBusy` when the caller knows T is in the busy set), at least 1. The windows of the busy tenants add up to about the queue's window, so the wait
 -- list stays about that long (enough to keep the workers fed) however many tenants are busy.
-local function tenantWindow(P, T, Q, weight)
+local function tenantWindow(P, T, Q, weight, isBusy)
   local base = windowOf(P, Q)
   local total = tonumber(rcall("HGET", busyWeightKey(P), Q)) or 0
-  if not rcall("ZSCORE", busyKey(P, Q), T) then total = total + weight end
+  if not isBusy and not rcall("ZSCORE", busyKey(P, Q), T) then total = total + weight end
   if total <= weight then return base end
   return math.max(1, math.ceil(base * weight / total))
 end
