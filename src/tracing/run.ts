@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { taskIdOf } from '../core/task-ids.js';
 import { MESSAGING_SYSTEM, extractFrom, tracer, tracingEnabled } from './tracer.js';
 
 /**
@@ -15,7 +16,8 @@ export function traceRun<T>(job: Job, run: () => Promise<T>): Promise<T> {
     'messaging.operation.type': 'process',
     'messaging.operation.name': 'run',
     'messaging.destination.name': job.queueName,
-    'messaging.message.id': job.id ?? '',
+    // The task id its producer knows (the job id carries the tenant before it).
+    'messaging.message.id': taskIdOf(job.id ?? ''),
     'turbine.task': job.name,
     'turbine.attempt': job.attemptsMade + 1,
     // Admission stores the tenant in the job's options (`tid`) as well as in its data.
