@@ -66,10 +66,7 @@ export interface ApplyOptions<A extends unknown[]> {
   tenantId?: string;
   /** Run no earlier than this many ms from now. */
   delayMs?: number;
-  /**
-   * 1 is highest; unset runs in submission order before any prioritized task. Orders the
-   * tenant's own queued tasks; across tenants, fair dispatch decides.
-   */
+  /** BullMQ priority: 1 is highest; unset runs in submission order before any prioritized task. */
   priority?: number;
   /** Your own id for the task: submitting the same id again returns the first task (idempotent). */
   taskId?: string;

@@ -4,9 +4,7 @@
   counted; job ids are made per tenant by src/core/task-ids.ts, so only the same tenant's task
   can be a duplicate), the payload fits, the hourly and daily quotas and the queue length allow one more.
   Only then is it counted and stored as a BullMQ job, dispatched to the queue's wait list when
-  the tenant has room in its window there (and under its cap), else held back. A sparse tenant
-  (nothing waiting or held in the queue, less than a window running) has its task placed
-  where workers fetch next. A refused task writes nothing.
+  the tenant has room there, else held back. A refused task writes nothing.
   Usage counters are read once per tenant and written once per tenant per call, so a bulk
   submission costs little more per task than BullMQ's own add.
 
@@ -53,7 +51,7 @@ local function tenantState(T)
   local st = tenants[T]
   if st then return st end
   local cfg = readTenant(P, T)
-  st = { cfg = cfg, accepted = 0, waiting = {}, held = {}, queues = {}, window = {} }
+  st = { cfg = cfg, accepted = 0, waiting = {}, held = {}, queues = {} }
   if cfg then
     if cfg.maxHour then st.hour = tonumber(rcall("GET", usageKey(P, T, "tasks_hour"))) or 0 end
     if cfg.maxDay then st.day = tonumber(rcall("GET", usageKey(P, T, "tasks_day"))) or 0 end
@@ -64,12 +62,12 @@ local function tenantState(T)
   return st
 end
 
--- T's window in Q, read once per call.
-local function windowFor(st, T, Q)
-  local w = st.window[Q]
+local windows = {}
+local function windowFor(Q)
+  local w = windows[Q]
   if w == nil then
-    w = tenantWindow(P, T, Q, st.cfg.weight)
-    st.window[Q] = w
+    w = windowOf(P, Q)
+    windows[Q] = w
   end
   return w
 end
@@ -124,20 +122,18 @@ for i = 0, count - 1 do
     else
       local waiting = st.waiting[Q] or waitingCount(P, T, Q)
       local held = st.held[Q] or rcall("LLEN", heldKey(P, T, Q))
-      local window = windowFor(st, T, Q)
-      local room = window - waiting
+      local room = windowFor(Q) - waiting
       if st.inUse then room = math.min(room, cfg.maxConcurrent - st.inUse) end
       -- Behind held tasks a new one waits its turn, even if room has just freed up.
       emitWaiting(queueState(qc), jobId)
       if held == 0 and room > 0 then
-        local front = isSparse(P, T, Q, waiting, held, window)
-        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
+        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, windowFor(Q), false)
         waiting = waiting + 1
         if st.inUse then st.inUse = st.inUse + 1 end
         reply(1, jobId)
       else
         -- The first task held back in Q: make sure a claim will trigger the refill.
-        if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
+        if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, windowFor(Q)) end
         parkNew(P, T, Q, jobId, priority)
         held = held + 1
         reply(2, jobId)
@@ -163,7 +159,6 @@ for T, st in pairs(tenants) do
       rcall("SADD", tenantQueuesKey(P, T), Q)
       rcall("SADD", queuesKey(P), Q)
     end
-    rcall("SADD", activeTenantsKey(P), T)
   end
 end
 return out
