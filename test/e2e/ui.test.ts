@@ -163,7 +163,8 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
     await page.getByLabel('Your name, for the audit trail').fill('dana');
     await page.getByLabel('Console token').fill(TOKEN);
     await page.getByLabel('Console token').press('Enter');
-    expect(await page.getByRole('status').first().innerText()).toContain('Signed in as ui:dana');
+    // The notice of the page loaded after the action (innerText waits for it to be there).
+    expect(await page.locator('p.notice[role="status"]').innerText()).toContain('Signed in as ui:dana');
 
     await page.getByRole('button', { name: 'Disable tenant…' }).focus();
     await page.keyboard.press('Enter');
@@ -171,7 +172,7 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
     expect(await page.locator('#what').innerText()).toContain('Disable tenant acme');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Confirm');
     await page.keyboard.press('Enter');
-    expect(await page.getByRole('status').first().innerText()).toContain('Disabled tenant acme.');
+    expect(await page.locator('p.notice[role="status"]').innerText()).toContain('Disabled tenant acme.');
 
     expect(((await cli('tenant', 'get', 'acme')) as { enabled: boolean }).enabled).toBe(false);
     const [latest] = (await cli('tenant', 'audit', 'acme')) as { actor: string; action: string }[];
