@@ -18,6 +18,8 @@ export class RedisHealth {
   private lost = false;
   /** The outage's "still down" line was logged. */
   private retrying = false;
+  /** "Does not take writes" was logged: its end is logged too. */
+  private writesRefused = false;
 
   constructor(
     client: RedisClient,
@@ -29,10 +31,17 @@ export class RedisHealth {
     private readonly onStatus: (ready: boolean) => void,
   ) {
     this.connected = client.status === 'ready';
+    // Writes failing while the connection is down say nothing new; while it is up they mean
+    // a replica, a cluster node that moved, or a full Redis: one line when that starts and ends.
     this.probe = new WriteProbe(client, probeKey, (problem) => {
       if (this.stopped) return;
-      if (problem) this.logger.warn({ backend: url, problem }, 'not ready: Redis does not take writes');
-      else if (this.connected) this.logger.info({ backend: url }, 'Redis takes writes; ready');
+      if (problem && this.connected) {
+        this.writesRefused = true;
+        this.logger.warn({ backend: url, problem }, 'not ready: Redis does not take writes');
+      } else if (!problem && this.writesRefused) {
+        this.writesRefused = false;
+        this.logger.info({ backend: url }, 'Redis takes writes; ready');
+      }
     });
     client.on('ready', () => this.setConnected(true));
     client.on('close', () => this.setConnected(false));

@@ -62,14 +62,18 @@ export class RedisCluster {
     return owner;
   }
 
-  /** Polls until every running node says the cluster is ok and agrees on its primaries. */
+  /**
+   * Polls until every running node says the cluster is ok, and every replica is in sync with its
+   * primary: a replica whose link is still down refuses to take over when its primary dies.
+   */
   async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const infos = await Promise.all(
-        this.nodes.filter((n) => n.running).map((node) => ask(node, (c) => c.call('CLUSTER', 'INFO')).catch(() => '')),
-      );
-      if (infos.every((info) => String(info).includes('cluster_state:ok'))) return;
+      const running = this.nodes.filter((n) => n.running);
+      const infos = await Promise.all(running.map((node) => ask(node, (c) => c.call('CLUSTER', 'INFO')).catch(() => '')));
+      const replication = await Promise.all(running.map((node) => ask(node, (c) => c.call('INFO', 'replication')).catch(() => '')));
+      const replicasInSync = replication.every((info) => !String(info).includes('role:slave') || String(info).includes('master_link_status:up'));
+      if (infos.every((info) => String(info).includes('cluster_state:ok')) && replicasInSync) return;
       if (Date.now() > deadline) throw new Error(`Redis Cluster not healthy after ${timeoutMs} ms: ${String(infos[0])}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
