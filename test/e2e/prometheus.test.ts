@@ -460,7 +460,9 @@ beforeAll(async () => {
       health: { port: 0, host: '127.0.0.1' },
       log: { level: 'silent' },
       metrics: { enabled: true, refreshIntervalMs: 200 },
-      reconciler: { intervalMs: 200 },
+      // The lock of the exporting replica lives 3 intervals: long enough that a slow pass on a busy
+      // machine does not hand the gauges to the other worker mid-test (which splits their series).
+      reconciler: { intervalMs: 1000 },
     });
   workers = await Promise.all([start(), start()]);
   await Promise.all(workers.map((w) => w.ready()));
