@@ -12,11 +12,17 @@ import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRunt
  * and retention.ts), so that both sides store and retire the same jobs and only Turbine's own
  * bookkeeping differs.
  */
+/**
+ * Finished jobs kept per queue on both sides: above any benchmark's size (the default keeps
+ * 10 000), so that a benchmark can wait for the completed set to hold every task it ran.
+ */
+const BENCH_RETAINED = 1_000_000;
+
 export const PEER_JOB_OPTIONS = {
   attempts: 4,
   backoff: { type: 'exponential', delay: 1000, jitter: 0.2 },
-  removeOnComplete: { age: DEFAULT_RETENTION.keepCompletedSeconds, count: DEFAULT_RETENTION.keepCompletedCount },
-  removeOnFail: { age: DEFAULT_RETENTION.keepFailedSeconds, count: DEFAULT_RETENTION.keepFailedCount },
+  removeOnComplete: { age: DEFAULT_RETENTION.keepCompletedSeconds, count: BENCH_RETAINED },
+  removeOnFail: { age: DEFAULT_RETENTION.keepFailedSeconds, count: BENCH_RETAINED },
 };
 
 export const uniqueName = (what: string): string => `${what}-${randomUUID().slice(0, 8)}`;
@@ -32,7 +38,11 @@ export class TurbineSide {
     readonly url: string,
     readonly prefix = uniqueName('bench'),
   ) {
-    this.app = new Turbine({ backendUrl: url, prefix: this.prefix });
+    this.app = new Turbine({
+      backendUrl: url,
+      prefix: this.prefix,
+      results: { keepCompletedCount: BENCH_RETAINED, keepFailedCount: BENCH_RETAINED },
+    });
     this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, actor: 'bench' });
   }
 
