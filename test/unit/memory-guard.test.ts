@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   RedisMemoryGuard,
   RedisMemoryPressureError,
@@ -55,8 +55,14 @@ describe('RedisMemoryGuard', () => {
     const guard = new RedisMemoryGuard(read, { refreshIntervalMs: 10 });
     await guard.check();
     state.memory.usedBytes = 8 * MiB;
-    await new Promise((resolve) => setTimeout(resolve, 15));
-    expect(await guard.check()).toBeNull();
+    // The reading goes stale with time, not with any event: move the clock past the interval.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 15);
+      expect(await guard.check()).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
     expect(state.reads).toBe(2);
     expect(await guard.check()).toBeInstanceOf(RedisMemoryPressureError);
   });
