@@ -19,10 +19,11 @@ export function runsOf(events: readonly ProbeEvent[]): Run[] {
   const runs: Run[] = [];
   const seen = new Set<string>();
   for (const e of events) {
-    const line = `${e.kind}|${e.at}|${e.pid}|${e.taskId}|${e.id}|${e.attempt}`;
+    const line = `${e.kind}|${e.at}|${e.pid}|${e.tenantId}|${e.taskId}|${e.id}|${e.attempt}`;
     if (seen.has(line)) continue;
     seen.add(line);
-    const key = `${e.pid}:${e.taskId}:${e.attempt}`;
+    // Task ids are scoped per tenant: two tenants' tasks may share one and run side by side.
+    const key = `${e.pid}:${e.tenantId}:${e.taskId}:${e.attempt}`;
     if (e.kind === 'S') {
       const run: Run = { pid: e.pid, taskId: e.taskId, id: e.id, start: e.at, end: null };
       open.set(key, run);
