@@ -3,6 +3,9 @@ import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BULLMQ_VERSION } from '../src/store/scripts.js';
 import { cap } from './cap.js';
+import { fairness } from './fairness.js';
+import { tenantScale } from './tenant-scale.js';
+import { weights } from './weights.js';
 import { commands } from './commands.js';
 import { footprint } from './footprint.js';
 import type { Benchmark, BenchContext } from './lib/bench.js';
@@ -21,7 +24,7 @@ import { cluster } from './cluster.js';
  * Turbine against plain BullMQ on a redis-server of its own, each benchmark in alternating
  * rounds; prints one table with min/median/max over rounds and PASS/MISS per target.
  */
-const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak, cluster];
+const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak, cluster, fairness, weights, tenantScale];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--soak-seconds N] [--json file] [--strict]`;
 

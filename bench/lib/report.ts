@@ -11,6 +11,8 @@ export type Target =
   | { kind: 'ratio-max'; value: number }
   /** median(Turbine) ≤ value */
   | { kind: 'max'; value: number }
+  /** median(Turbine) ≥ value */
+  | { kind: 'min'; value: number }
   /** Turbine equals value in every round */
   | { kind: 'equals'; value: number }
   /** median(Turbine − peer) ≤ value */
@@ -55,6 +57,8 @@ function describeTarget(t: Target): string {
       return `ratio ≤ ${t.value}`;
     case 'max':
       return `≤ ${fmt(t.value)}`;
+    case 'min':
+      return `≥ ${fmt(t.value)}`;
     case 'equals':
       return `= ${fmt(t.value)} every round`;
     case 'diff-max':
@@ -84,6 +88,10 @@ export function judge(m: MetricResult): Verdict | null {
     case 'max': {
       const v = spread(m.turbine).median;
       return verdict(t.value - v, '');
+    }
+    case 'min': {
+      const v = spread(m.turbine).median;
+      return verdict(v - t.value, '');
     }
     case 'equals': {
       const worst = Math.max(...m.turbine.map((v) => Math.abs(v - t.value)));

@@ -76,6 +76,27 @@ export class KeyLayout {
     return `${this.prefix}:dispatch:window`;
   }
 
+  /**
+   * Sorted set: tenants with tasks waiting or held in a queue (busy) → their weight when they
+   * became busy. Each busy tenant's window is its weight's share of the queue's window.
+   */
+  busyTenants(queue: string): string {
+    return `${this.prefix}:dispatch:busy:${queue}`;
+  }
+
+  /** Hash: queue → sum of the busy tenants' weights (the scores of `busyTenants`). */
+  busyWeight(): string {
+    return `${this.prefix}:dispatch:busy-weight`;
+  }
+
+  /**
+   * Set of active tenants: with tasks waiting, held, deferred or running somewhere. The
+   * reconciler and the metrics snapshot walk these, not every tenant ever created.
+   */
+  activeTenants(): string {
+    return `${this.prefix}:dispatch:active`;
+  }
+
   /** Hash: worker id → `<concurrency>:<expiresAtMs>` of the workers consuming a queue. */
   capacity(queue: string): string {
     return `${this.prefix}:dispatch:capacity:${queue}`;

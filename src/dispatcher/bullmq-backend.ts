@@ -1,4 +1,4 @@
-import { QueueKeys, RedisConnection, RedisQueueBackend, type BackendFactory, type IRedisTransaction, type RedisClient as BullRedisClient } from 'bullmq';
+import { QueueKeys, RedisConnection, RedisQueueBackend, type BackendFactory, type IRedisTransaction, type MoveToDelayedOpts, type RedisClient as BullRedisClient } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../store/connection.js';
 import { FunctionRunner } from '../store/function-runner.js';
 import type { ScriptArg } from '../store/scripts.js';
@@ -27,6 +27,15 @@ class TurbineQueueBackend extends RedisQueueBackend {
       return this.runner.run(dispatcherScripts[commandName], args);
     }
     return super.execCommand(client, commandName, args) as Promise<unknown>;
+  }
+
+  /**
+   * A retry with backoff: BullMQ's script would also fetch the next job, past Turbine's claim.
+   * The worker fetches it with Turbine's moveToActive instead (a retry is rare enough that the
+   * extra round trip does not matter).
+   */
+  override moveToDelayed(jobId: string, timestamp: number, delay: number, token?: string, opts: MoveToDelayedOpts = {}): Promise<void | unknown[]> {
+    return super.moveToDelayed(jobId, timestamp, delay, token, { ...opts, fetchNext: false });
   }
 }
 

@@ -66,7 +66,10 @@ export interface ApplyOptions<A extends unknown[]> {
   tenantId?: string;
   /** Run no earlier than this many ms from now. */
   delayMs?: number;
-  /** BullMQ priority: 1 is highest; unset runs in submission order before any prioritized task. */
+  /**
+   * 1 is highest; unset runs in submission order before any prioritized task. Orders the
+   * tenant's own queued tasks; across tenants, fair dispatch decides.
+   */
   priority?: number;
   /** Your own id for the task: submitting the same id again returns the first task (idempotent). */
   taskId?: string;

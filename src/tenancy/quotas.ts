@@ -3,8 +3,8 @@ import { InvalidQuotaError } from '../core/errors.js';
 import { isValidQueueName } from './validation.js';
 
 /**
- * A tenant's quotas: the Python SDK's eight, and `maxStoredResults`. An unset (or `null`) quota means unlimited, so an
- * empty object is the Python SDK's "Enterprise tier (no limits)".
+ * A tenant's quotas: the Python SDK's eight, `maxStoredResults` and its weight. An unset (or
+ * `null`) quota means unlimited, so an empty object is the Python SDK's "Enterprise tier (no limits)".
  */
 export interface TenantQuotas {
   /** Tasks accepted per hour; more are refused with `QuotaExceededError`. */
@@ -28,6 +28,11 @@ export interface TenantQuotas {
    * first. Unset: only the app's retention (per queue count and age) bounds them.
    */
   maxStoredResults?: number | null;
+  /**
+   * Share of a queue among the tenants with work waiting there: a tenant of weight 2 starts
+   * twice as many tasks as one of weight 1 while both are backlogged. Unset (or `null`) is 1.
+   */
+  weight?: number | null;
 }
 
 export type QuotaName = keyof TenantQuotas;
@@ -43,6 +48,7 @@ export const QUOTA_WIRE_NAMES = {
   allowedQueues: 'allowed_queues',
   maxRetryCount: 'max_retry_count',
   maxStoredResults: 'max_stored_results',
+  weight: 'weight',
 } as const satisfies Record<QuotaName, string>;
 
 export type QuotaWireName = (typeof QUOTA_WIRE_NAMES)[QuotaName];
@@ -52,6 +58,9 @@ export const NUMERIC_QUOTA_NAMES = QUOTA_NAMES.filter((n) => n !== 'allowedQueue
   QuotaName,
   'allowedQueues'
 >[];
+
+/** The largest weight: beyond it a tenant's window would round to the whole queue's anyway. */
+export const MAX_WEIGHT = 10_000;
 
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().optional();
 
@@ -68,6 +77,7 @@ const quotasSchema = z.strictObject({
     .optional(),
   maxRetryCount: count,
   maxStoredResults: count,
+  weight: z.number().int().min(1).max(MAX_WEIGHT).nullable().optional(),
 });
 
 /**
@@ -97,7 +107,9 @@ export function parseQuotas(input: unknown): TenantQuotas {
   const reason =
     name === 'allowedQueues'
       ? `must be a list of queue names (${issue.message})`
-      : 'must be a non-negative integer, or null for unlimited';
+      : name === 'weight'
+        ? `must be an integer from 1 to ${MAX_WEIGHT}, or null for the default (1)`
+        : 'must be a non-negative integer, or null for unlimited';
   throw new InvalidQuotaError(wire, `${reason}, got ${JSON.stringify(got)}`);
 }
 

@@ -38,6 +38,7 @@ const ALL_QUOTA_FLAGS = [
   '--allowed-queues', 'default,emails,processing',
   '--max-retry-count', '5',
   '--max-stored-results', '20000',
+  '--weight', '2',
 ];
 
 async function createAcme(...extra: string[]): Promise<void> {
@@ -91,6 +92,7 @@ describe('turbine tenant create', () => {
       allowed_queues: '["default","emails","processing"]',
       max_retry_count: '5',
       max_stored_results: '20000',
+      weight: '2',
     });
     expect(JSON.parse(hash.metadata!)).toEqual({
       plan: 'enterprise',
@@ -145,6 +147,11 @@ describe('turbine tenant create', () => {
       await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-retry-count', '1.5'),
       2,
       'Invalid quota max_retry_count',
+    );
+    expectFailure(
+      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--weight', '0'),
+      2,
+      'Invalid quota weight: must be an integer from 1 to 10000',
     );
     expectFailure(
       await turbine('tenant', 'create', 'acme-corp', 'ACME', '--allowed-queues', 'emails,bad queue'),
@@ -233,6 +240,7 @@ describe('turbine tenant get', () => {
     for (const unset of ['max_tasks_per_day', 'max_concurrent_tasks', 'max_queue_length', 'max_task_size_bytes', 'max_result_size_bytes', 'max_retry_count']) {
       expect(out).toMatch(new RegExp(`^ {2}${unset}: +unlimited$`, 'm'));
     }
+    expect(out).toMatch(/^ {2}weight: +1$/m);
     expect(out).toMatch(/^Metadata\n {2}plan: +enterprise$/m);
   });
 
@@ -254,6 +262,7 @@ describe('turbine tenant get', () => {
         allowed_queues: ['default', 'emails', 'processing'],
         max_retry_count: 5,
         max_stored_results: 20000,
+        weight: 2,
       },
       metadata: { plan: 'enterprise' },
       created_at: hash.created_at,
@@ -314,6 +323,7 @@ describe('turbine tenant update', () => {
       allowed_queues: null,
       max_retry_count: 5,
       max_stored_results: 20000,
+      weight: 2,
     });
     expect(await raw.hget(tenantKey('acme-corp'), 'max_tasks_per_hour')).toBe('2000');
     expect(await raw.hexists(tenantKey('acme-corp'), 'max_queue_length')).toBe(0);

@@ -18,7 +18,7 @@ local P, T, Q = ARGV[1], ARGV[2], ARGV[3]
 return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKey(P, T, Q),
   tenantQueuesKey(P, T), deferredKey(P, T), auditKey(P, T), tenantsKey(P), queuesKey(P),
   changesChannel(P), windowKey(P), dlqKey(P), dlqEntryKey(P, Q .. ":42"), dlqByTenantKey(P, T),
-  bullKey(P, Q, "wait")}`;
+  bullKey(P, Q, "wait"), busyKey(P, Q), busyWeightKey(P), activeTenantsKey(P)}`;
     const keys = new KeyLayout('{pfx}');
     const fromLua = await raw.eval(lua, 0, '{pfx}', 'acme-corp', 'emails');
     expect(fromLua).toEqual([
@@ -37,6 +37,9 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
       keys.dlqEntry('emails:42'),
       keys.dlqByTenant('acme-corp'),
       `${keys.bullPrefix()}:emails:wait`,
+      keys.busyTenants('emails'),
+      keys.busyWeight(),
+      keys.activeTenants(),
     ]);
   });
 

@@ -4,7 +4,9 @@
   counted; job ids are made per tenant by src/core/task-ids.ts, so only the same tenant's task
   can be a duplicate), the payload fits, the hourly and daily quotas and the queue length allow one more.
   Only then is it counted and stored as a BullMQ job, dispatched to the queue's wait list when
-  the tenant has room there, else held back. A refused task writes nothing.
+  the tenant has room in its window there (and under its cap), else held back. A sparse tenant
+  (nothing waiting or held in the queue, less than a window running) has its task placed
+  where workers fetch next. A refused task writes nothing.
   Usage counters are read once per tenant and written once per tenant per call, so a bulk
   submission costs little more per task than BullMQ's own add.
 
@@ -51,7 +53,7 @@ local function tenantState(T)
   local st = tenants[T]
   if st then return st end
   local cfg = readTenant(P, T)
-  st = { cfg = cfg, accepted = 0, waiting = {}, held = {}, queues = {} }
+  st = { cfg = cfg, accepted = 0, waiting = {}, held = {}, queues = {}, window = {} }
   if cfg then
     if cfg.maxHour then st.hour = tonumber(rcall("GET", usageKey(P, T, "tasks_hour"))) or 0 end
     if cfg.maxDay then st.day = tonumber(rcall("GET", usageKey(P, T, "tasks_day"))) or 0 end
@@ -62,12 +64,12 @@ local function tenantState(T)
   return st
 end
 
-local windows = {}
-local function windowFor(Q)
-  local w = windows[Q]
+-- T's window in Q, read once per call.
+local function windowFor(st, T, Q)
+  local w = st.window[Q]
   if w == nil then
-    w = windowOf(P, Q)
-    windows[Q] = w
+    w = tenantWindow(P, T, Q, st.cfg.weight)
+    st.window[Q] = w
   end
   return w
 end
@@ -122,18 +124,20 @@ for i = 0, count - 1 do
     else
       local waiting = st.waiting[Q] or waitingCount(P, T, Q)
       local held = st.held[Q] or rcall("LLEN", heldKey(P, T, Q))
-      local room = windowFor(Q) - waiting
+      local window = windowFor(st, T, Q)
+      local room = window - waiting
       if st.inUse then room = math.min(room, cfg.maxConcurrent - st.inUse) end
       -- Behind held tasks a new one waits its turn, even if room has just freed up.
       emitWaiting(queueState(qc), jobId)
       if held == 0 and room > 0 then
-        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, windowFor(Q), false)
+        local front = isSparse(P, T, Q, waiting, held, window)
+        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
         waiting = waiting + 1
         if st.inUse then st.inUse = st.inUse + 1 end
         reply(1, jobId)
       else
         -- The first task held back in Q: make sure a claim will trigger the refill.
-        if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, windowFor(Q)) end
+        if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
         parkNew(P, T, Q, jobId, priority)
         held = held + 1
         reply(2, jobId)
@@ -159,6 +163,7 @@ for T, st in pairs(tenants) do
       rcall("SADD", tenantQueuesKey(P, T), Q)
       rcall("SADD", queuesKey(P), Q)
     end
+    rcall("SADD", activeTenantsKey(P), T)
   end
 end
 return out

@@ -1,7 +1,8 @@
 --[[
   Turbine's moveToActive, installed on a worker's connection in place of BullMQ's (same keys,
   arguments and reply: see BullMQ's moveToActive-11): BullMQ's own script fetches a job, then
-  Turbine claims the tenant's slot for it in the same step. A job that may not run now (its
+  Turbine claims the tenant's slot for it in the same step. Due delayed tasks are first put
+  through the fair path (promoteDue), so BullMQ's own promotion finds none. A job that may not run now (its
   tenant is at its cap or disabled) is held back and the next one fetched.
   Input: as BullMQ's. KEYS[11] marker; ARGV[1] key prefix "<P>:q:<Q>:", ARGV[2] timestamp,
          ARGV[3] packed options (token, lockDuration, …)
@@ -10,6 +11,7 @@
 local rcall = redis.call
 --- @wrap "bullmq:moveToActive-11" as bullmqMoveToActive
 --- @include "claim"
+--- @include "due"
 
 beginCall()
 
@@ -19,6 +21,7 @@ local P, Q = splitKeyPrefix(ARGV[1])
 if not P then return bullmqMoveToActive(KEYS, ARGV) end
 local now = tonumber(ARGV[2])
 local lease = tonumber(cmsgpack.unpack(ARGV[3])["lockDuration"]) or 30000
+promoteDue(P, Q, now)
 for _ = 1, MAX_FETCHES do
   local result = bullmqMoveToActive(KEYS, ARGV)
   local jobId = result[2]

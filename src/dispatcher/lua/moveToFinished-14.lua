@@ -13,6 +13,7 @@ local rcall = redis.call
 --- @wrap "bullmq:moveToFinished-14" as bullmqMoveToFinished
 --- @include "claim"
 --- @include "storedResults"
+--- @include "due"
 
 beginCall()
 
@@ -23,6 +24,8 @@ local now = tonumber(ARGV[2])
 -- Read before BullMQ may remove the job (removeOnComplete).
 local T = tenantInOpts(rcall("HGET", KEYS[12], "opts")) or tenantInData(rcall("HGET", KEYS[12], "data"))
 
+-- Due delayed tasks take the fair path before BullMQ's fetch of the next job would take them.
+promoteDue(P, Q, now)
 local result = bullmqMoveToFinished(KEYS, ARGV)
 if type(result) == "number" and result < 0 then return result end
 local opts = cmsgpack.unpack(ARGV[8])

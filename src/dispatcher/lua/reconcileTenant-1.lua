@@ -10,7 +10,9 @@
     - a deferred entry whose job was removed or has finished is dropped;
     - usage:concurrent is set to the running leases counted;
     - stored-result entries of jobs BullMQ's retention removed are dropped;
-    - held tasks are promoted into whatever room there is.
+    - held tasks are promoted into whatever room there is;
+    - the tenant is busy in the queues where tasks of it wait, and leaves the set
+      of active tenants once nothing of it is waiting, held, deferred or running.
   At most `limit` entries are checked per kind and queue, to keep a pass short (waiting slots
   are bounded by the dispatch window anyway).
   Input:
@@ -28,7 +30,10 @@ local rcall = redis.call
 local P, T = ARGV[1], ARGV[2]
 local now, age, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local cfg = readTenant(P, T)
-if not cfg then return {-1} end
+if not cfg then
+  rcall("SREM", activeTenantsKey(P), T)
+  return {-1}
+end
 
 -- A job that still exists, has not finished and is not in the delayed set.
 local function isLive(Q, jobId)
@@ -73,4 +78,23 @@ end
 
 rcall("SET", usageKey(P, T, "concurrent"), running)
 local promoted = fillTenant(P, T, cfg, now)
+
+-- Busy where tasks of it wait, and nowhere else; active while anything is left at all.
+local left = rcall("ZCARD", dk)
+for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
+  local held = rcall("LLEN", heldKey(P, T, q))
+  left = left + held + rcall("ZCARD", slotsKey(P, T, q))
+  if waitingCount(P, T, q) > 0 then
+    -- A weight changed while the tenant was busy applies from here on.
+    local was = tonumber(rcall("ZSCORE", busyKey(P, q), T))
+    if was and was ~= cfg.weight then
+      rcall("ZADD", busyKey(P, q), "XX", cfg.weight, T)
+      rcall("HINCRBY", busyWeightKey(P), q, cfg.weight - was)
+    end
+    markBusy(P, T, q, cfg.weight)
+  else
+    settleBusy(P, T, q)
+  end
+end
+if left == 0 then rcall("SREM", activeTenantsKey(P), T) end
 return {promoted, leasesDropped, slotsDropped, deferredDropped, running, strayFetches}

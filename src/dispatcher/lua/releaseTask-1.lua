@@ -43,6 +43,7 @@ if outcome == "failed" then
   if cfg and cfg.maxRetry then allowed = math.min(allowed, cfg.maxRetry) end
   if attemptsMade < allowed then
     rcall("ZADD", deferredKey(P, T), now, Q .. ":" .. jobId)
+    rcall("SADD", activeTenantsKey(P), T)
     decision = {3, allowed}
   else
     deadLetterJob(P, T, Q, jobId, attemptsMade + 1, ARGV[9], ARGV[10], ARGV[11], now)
@@ -53,11 +54,13 @@ elseif outcome == "dead" then
   decision = {4, 0}
 elseif outcome == "requeued" and T ~= "" then
   rcall("ZADD", deferredKey(P, T), now, Q .. ":" .. jobId)
+  rcall("SADD", activeTenantsKey(P), T)
 end
 
 if cfg and score then
   if score <= 0 then
     fillQueue(P, T, Q, cfg, now)
+    settleBusy(P, T, Q)
   elseif cfg.maxConcurrent then
     fillTenant(P, T, cfg, now)
   end

@@ -50,7 +50,9 @@ end
 
 for _, q in ipairs(queues) do
   rcall("DEL", heldKey(P, T, q), slotsKey(P, T, q), storedKey(P, T, q, "completed"), storedKey(P, T, q, "failed"))
+  settleBusy(P, T, q)
 end
+rcall("SREM", activeTenantsKey(P), T)
 rcall("DEL", key, usageKey(P, T, "tasks_hour"), usageKey(P, T, "tasks_day"),
   usageKey(P, T, "concurrent"), usageKey(P, T, "total"), tenantQueuesKey(P, T), deferredKey(P, T))
 rcall("SREM", KEYS[1], T)

@@ -18,6 +18,7 @@ const DESCRIPTIONS: Record<QuotaName, string> = {
   allowedQueues: 'Queues the tenant may use, comma-separated (a,b,c)',
   maxRetryCount: 'Retries allowed per task',
   maxStoredResults: 'Finished tasks kept with their result; the oldest go first',
+  weight: 'Share of a busy queue against other backlogged tenants (default 1; "unlimited" resets it)',
 };
 
 /** Words that remove a limit; in TenantManager terms, a `null` quota. */

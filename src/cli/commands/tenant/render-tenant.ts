@@ -22,7 +22,13 @@ export function renderTenant(tenant: Tenant): string {
     ]),
     renderSection(
       'Quotas',
-      renderFields(QUOTA_NAMES.map((name) => [QUOTA_WIRE_NAMES[name], showQuota(tenant.quotas[name])])),
+      renderFields(
+        QUOTA_NAMES.map((name) => [
+          QUOTA_WIRE_NAMES[name],
+          // An unset weight is the default share, not a missing limit.
+          name === 'weight' ? String(tenant.quotas.weight ?? 1) : showQuota(tenant.quotas[name]),
+        ]),
+      ),
     ),
     renderSection(
       'Metadata',

@@ -13,6 +13,9 @@ local function tenantsKey(P) return P .. ":tenants" end
 local function queuesKey(P) return P .. ":queues" end
 local function changesChannel(P) return P .. ":tenant-changes" end
 local function windowKey(P) return P .. ":dispatch:window" end
+local function busyKey(P, Q) return P .. ":dispatch:busy:" .. Q end
+local function busyWeightKey(P) return P .. ":dispatch:busy-weight" end
+local function activeTenantsKey(P) return P .. ":dispatch:active" end
 local function dlqKey(P) return P .. ":dlq" end
 local function dlqEntryKey(P, entryId) return P .. ":dlq:entry:" .. entryId end
 local function dlqByTenantKey(P, T) return P .. ":dlq:by-tenant:" .. T end

@@ -6,11 +6,12 @@
   admission holds a waiting slot: it becomes running (a lease renewed with the lock) and the
   window room it leaves is refilled. That path reads no tenant configuration: disabling a
   tenant pulls its waiting tasks back (updateTenant), so a waiting slot means "may run". A
-  task without a slot (a retry, a delayed task come due, one whose lease lapsed) takes one if
-  its tenant is enabled and its cap allows. A job added around admission (plain BullMQ) takes
-  none: it is flagged for the worker, which dead-letters it. Otherwise the
-  fetch is undone and the task held back at the head of its tenant's list, without using an
-  attempt. A job whose hash is gone is dropped.
+  task without a slot (a retry without backoff, a task put back by a stopping worker, one whose
+  lease lapsed) runs if its tenant has nothing else waiting, held or running in the queue and
+  its cap allows; otherwise the fetch is undone, without using an attempt, and the task takes
+  the fair path (dispatchOrHold) behind the tenant's other work. A job added around admission
+  (plain BullMQ) takes no slot: it is flagged for the worker, which dead-letters it. A job whose
+  hash is gone is dropped.
 
   releaseFinished: BullMQ has completed (or finally failed) a job: its running slot is freed and
   handed to the tenant's held tasks in the same step.
@@ -84,29 +85,45 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   local score = tonumber(rcall("ZSCORE", sk, jobId))
   if score then
     rcall("ZADD", sk, now + lease, jobId)
-    -- Half the window has drained since this task was dispatched: refill it.
-    if score <= 0 and isRefillMark(score) and rcall("LLEN", heldKey(P, T, Q)) > 0 then
-      local cfg = readTenant(P, T)
-      if cfg then fillQueue(P, T, Q, cfg, now) end
+    if score <= 0 then
+      local waiting = waitingCount(P, T, Q)
+      -- A backlogged tenant's window is refilled once half of it has drained: checked on each
+      -- claim (windows change as tenants become busy or idle), or at once for a marked task.
+      -- T is busy (this task was waiting), so the busy set holds the weight to share by.
+      if rcall("LLEN", heldKey(P, T, Q)) > 0 then
+        local refill = isRefillMark(score)
+        if not refill then
+          local weight = tonumber(rcall("ZSCORE", busyKey(P, Q), T))
+          refill = weight == nil or waiting * 2 <= tenantWindow(P, T, Q, weight, true)
+        end
+        local cfg = refill and readTenant(P, T)
+        if cfg then
+          waiting = waiting + fillQueue(P, T, Q, cfg, now, true)
+        end
+      end
+      -- Its last waiting task started: T is no longer busy in Q.
+      settleBusy(P, T, Q, waiting)
     end
     return "run"
   end
   local cfg = readTenant(P, T)
   if not cfg then return "run" end
-  if cfg.enabled and (not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent) then
-    rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
+  rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
+  rcall("SADD", tenantQueuesKey(P, T), Q)
+  rcall("SADD", activeTenantsKey(P), T)
+  -- Nothing of T waiting, held or running in Q: the fair path would place it first anyway.
+  if cfg.enabled and rcall("ZCARD", sk) == 0 and rcall("LLEN", heldKey(P, T, Q)) == 0
+      and (not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent) then
     rcall("ZADD", sk, now + lease, jobId)
-    rcall("SADD", tenantQueuesKey(P, T), Q)
     return "run"
   end
 
-  rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
   local jobKey = unfetch(queueContext(P, Q), jobId)
   -- Fetching counted a start; a hold-back is not one.
   rcall("HINCRBY", jobKey, "ats", -1)
   rcall("HDEL", jobKey, "processedOn", "pb")
-  rcall("LPUSH", heldKey(P, T, Q), heldEntry(jobId, tonumber(priority) or 0))
-  rcall("SADD", tenantQueuesKey(P, T), Q)
+  -- Otherwise it takes the fair path, as a new task would: behind T's other work.
+  dispatchOrHold(P, T, Q, cfg, jobId, tonumber(priority) or 0, now)
   return "skip"
 end
 

@@ -6,15 +6,18 @@
     - waiting:  in Q's wait list (or prioritized set), with slots(T,Q)[jobId] = -dispatchedAt;
     - running:  in Q's active list, with slots(T,Q)[jobId] = lease expiry (ms);
     - deferred: in BullMQ's delayed set (a delay or a retry backoff), listed in deferred(T).
-  Limits: waiting(T,Q) <= the queue's dispatch window; waiting + running over all of T's queues
-  <= max_concurrent_tasks. So the shared wait list only holds work that may run now, and a
-  quiet tenant's task waits behind at most a window of each other tenant's tasks.
+  Limits: waiting(T,Q) <= T's window in Q (its weight's share of the queue's window among the
+  tenants busy there, at least 1); waiting + running over all of T's queues <=
+  max_concurrent_tasks. So the shared wait list holds about one queue window of work that may
+  run now, whatever the number of busy tenants, and a tenant with nothing waiting, held or
+  running in Q has its task placed where the next fetch takes it.
+  Every task goes to the wait list, prioritized or not: BullMQ fetches its wait list before its
+  prioritized set, so a tenant's plain tasks would starve another tenant's prioritized ones.
 ]]
 --- @include "core:keys"
 --- @include "held"
 --- @include "core:tenantConfig"
 --- @include "bullmq:addBaseMarkerIfNeeded"
---- @include "bullmq:addJobWithPriority"
 --- @include "bullmq:getOrSetMaxEvents"
 --- @include "bullmq:isQueuePausedOrMaxed"
 
@@ -65,6 +68,36 @@ local function waitingCount(P, T, Q)
   return rcall("ZCOUNT", slotsKey(P, T, Q), "-inf", 0)
 end
 
+-- Busy tenants of a queue: those with tasks in its wait list, each with the weight it had when
+-- it became busy (subtracted again when it stops being busy, so the sum cannot drift). A tenant
+-- whose tasks are all held (at its cap, or disabled) takes no share: it could not use it.
+local function markBusy(P, T, Q, weight)
+  if rcall("ZADD", busyKey(P, Q), "NX", weight, T) == 1 then
+    rcall("HINCRBY", busyWeightKey(P), Q, weight)
+  end
+end
+
+-- T stops being busy in Q once none of its tasks waits there (`waiting`: the count, if known).
+local function settleBusy(P, T, Q, waiting)
+  if (waiting or waitingCount(P, T, Q)) > 0 then return end
+  local weight = rcall("ZSCORE", busyKey(P, Q), T)
+  if weight then
+    rcall("ZREM", busyKey(P, Q), T)
+    rcall("HINCRBY", busyWeightKey(P), Q, -tonumber(weight))
+  end
+end
+
+-- T's window in Q: its weight's share of the queue's window among the busy tenants (T counted;
+-- `isBusy` when the caller knows T is in the busy set), at least 1. The windows of the busy tenants add up to about the queue's window, so the wait
+-- list stays about that long (enough to keep the workers fed) however many tenants are busy.
+local function tenantWindow(P, T, Q, weight, isBusy)
+  local base = windowOf(P, Q)
+  local total = tonumber(rcall("HGET", busyWeightKey(P), Q)) or 0
+  if not isBusy and not rcall("ZSCORE", busyKey(P, Q), T) then total = total + weight end
+  if total <= weight then return base end
+  return math.max(1, math.ceil(base * weight / total))
+end
+
 local function slotsInUse(P, T)
   local n = 0
   for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
@@ -95,6 +128,18 @@ local function markHalfway(P, T, Q, waiting, window)
   end
 end
 
+-- A refill that found no room (T's window shrank as more tenants became busy): mark the waiting
+-- task whose claim leaves half the window waiting (the last one for a window of 1), so that a
+-- later claim refills. Without it, T's held tasks would wait for the reconciler.
+local function markForRefill(P, T, Q, window)
+  local sk = slotsKey(P, T, Q)
+  local rank = math.max(1, waitingCount(P, T, Q) - math.floor(window / 2))
+  local slot = rcall("ZREVRANGEBYSCORE", sk, 0, "-inf", "WITHSCORES", "LIMIT", rank - 1, 1)
+  if slot[2] and not isRefillMark(tonumber(slot[2])) then
+    rcall("ZADD", sk, "XX", tonumber(slot[2]) - 0.5, slot[1])
+  end
+end
+
 -- Emits BullMQ's 'waiting' event for an accepted task. Emitted when a task is accepted, held
 -- back or not (a held task waits for its tenant's turn, as BullMQ Pro's grouped jobs do), so
 -- promotion emits nothing more.
@@ -102,43 +147,67 @@ local function emitWaiting(qc, jobId)
   rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", jobId)
 end
 
--- Puts stored jobs into their queue (wait list, or prioritized set) with waiting slots.
--- `jobs` is a list of {id, priority}; `waiting` is how many of T's tasks wait in Q before them.
--- A batch (promotion) marks its first task at or past half the window; a single admission
--- marks only the task that crosses half.
-local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch)
+-- A sparse tenant in Q (FQ-CoDel's sparse flow): none of its tasks waits or is held there, and
+-- fewer than its window run. Its next task goes where the next fetch takes it, so a tenant
+-- that submits now and then does not wait behind the busy ones, however many they are. A
+-- tenant gains at most one task ahead of others this way, and only while it runs less than a
+-- window's worth: a backlog (held tasks) or a full window never counts as sparse.
+local function isSparse(P, T, Q, waiting, held, window)
+  return waiting == 0 and held == 0 and rcall("ZCARD", slotsKey(P, T, Q)) < window
+end
+
+-- Puts stored jobs into their queue's wait list with waiting slots. `jobs` is a list of
+-- {id, priority} (priority orders T's held tasks, not the shared list); `waiting` is how many
+-- of T's tasks wait in Q before them. A batch (promotion) marks its first task at or past half
+-- the window; a single admission marks only the task that crosses half. `front` (a single job
+-- of a sparse tenant: isSparse) puts it at the end workers fetch from next.
+local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, weight)
   if #jobs == 0 then return end
   local qc = queueState(queueContext(P, Q))
+  markBusy(P, T, Q, weight)
   local half = math.ceil(window / 2)
   local markAt = (batch and waiting >= half) and (waiting + 1) or half
-  local plain, slots = {}, {}
+  local ids, slots = {}, {}
   for i, job in ipairs(jobs) do
-    local id, priority = job[1], job[2]
-    if priority > 0 then
-      addJobWithPriority(qc.marker, qc.prioritized, priority, id, qc.pc, qc.pausedOrMaxed)
-    else
-      plain[#plain + 1] = id
-    end
+    ids[#ids + 1] = job[1]
     slots[#slots + 1] = (waiting + i == markAt) and (-now - 0.5) or -now
-    slots[#slots + 1] = id
+    slots[#slots + 1] = job[1]
   end
-  if #plain > 0 then
-    -- LPUSH a b c leaves c at the head: the tail, which workers take first, gets a first.
-    rcall("LPUSH", qc.wait, unpack(plain))
-    addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
-  end
+  -- BullMQ fetches from the right end (RPOPLPUSH). LPUSH a b c leaves a nearest that end, so a
+  -- batch keeps its order behind everything already waiting.
+  rcall(front and "RPUSH" or "LPUSH", qc.wait, unpack(ids))
+  addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
   rcall("ZADD", slotsKey(P, T, Q), unpack(slots))
 end
 
--- Holds back a stored job that is in no BullMQ list yet, behind the tenant's other held tasks.
+-- Held entries looked at from the tail to place a task by priority.
+local PRIORITY_SCAN = 100
+
+-- Holds back a stored job that is in no BullMQ list yet, behind the tenant's held tasks of the
+-- same or a more urgent priority (none first, as BullMQ takes its wait list before its
+-- prioritized set; then 1, 2, …), ahead of less urgent ones. Only the last PRIORITY_SCAN
+-- entries are looked at: usually the tail already qualifies, and the cost stays bounded.
 local function parkNew(P, T, Q, jobId, priority)
-  rcall("RPUSH", heldKey(P, T, Q), heldEntry(jobId, priority))
+  local hk = heldKey(P, T, Q)
+  local entry = heldEntry(jobId, priority)
+  local last = rcall("LINDEX", hk, -1)
+  if not last or select(2, parseHeld(last)) <= priority then return rcall("RPUSH", hk, entry) end
+  local tail = rcall("LRANGE", hk, -PRIORITY_SCAN, -1)
+  for i = #tail, 1, -1 do
+    local _, p = parseHeld(tail[i])
+    if p <= priority then
+      if i == #tail then return rcall("RPUSH", hk, entry) end
+      return rcall("LINSERT", hk, "AFTER", tail[i], entry)
+    end
+  end
+  if #tail < PRIORITY_SCAN then return rcall("LPUSH", hk, entry) end
+  return rcall("LINSERT", hk, "BEFORE", tail[1], entry)
 end
 
 -- Moves up to `count` held tasks of T in Q (oldest first, at most 1000 at a time) to the queue.
 -- A held job removed through BullMQ (Job.remove, obliterate) leaves its entry behind: such
 -- entries are dropped here, and do not use the room (at most 10 000 looked at per call).
-local function promoteHeld(P, T, Q, count, now, waiting)
+local function promoteHeld(P, T, Q, count, now, waiting, window, weight)
   if count <= 0 then return 0 end
   local wanted, budget = math.min(count, 1000), 10000
   local prefix = queueContext(P, Q).prefix
@@ -152,25 +221,46 @@ local function promoteHeld(P, T, Q, count, now, waiting)
       if rcall("EXISTS", prefix .. id) == 1 then jobs[#jobs + 1] = { id, priority } end
     end
   end
-  enqueueWithSlots(P, T, Q, jobs, now, waiting or waitingCount(P, T, Q), windowOf(P, Q), true)
+  enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, weight)
   return #jobs
 end
 
--- Free room for T in Q: the window left, bounded by the tenant's cap left.
-local function roomIn(P, T, Q, cfg, waiting)
+-- Free room for T in Q: its window left, bounded by the tenant's cap left.
+local function roomIn(P, T, cfg, waiting, window)
   if not cfg.enabled then return 0 end
-  local room = windowOf(P, Q) - (waiting or waitingCount(P, T, Q))
+  local room = window - waiting
   if cfg.maxConcurrent and room > 0 then
     room = math.min(room, cfg.maxConcurrent - slotsInUse(P, T))
   end
   return room
 end
 
--- Promotes held tasks of T in Q into the room there is.
-local function fillQueue(P, T, Q, cfg, now)
+-- Promotes held tasks of T in Q into the room there is. `remark`: when there is none, make
+-- sure a waiting task will trigger the next refill (markForRefill).
+local function fillQueue(P, T, Q, cfg, now, remark)
   if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
   local waiting = waitingCount(P, T, Q)
-  return promoteHeld(P, T, Q, roomIn(P, T, Q, cfg, waiting), now, waiting)
+  local window = tenantWindow(P, T, Q, cfg.weight)
+  local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg.weight)
+  if promoted == 0 and remark and waiting > 0 then markForRefill(P, T, Q, window) end
+  return promoted
+end
+
+-- The fair path of a stored job of T that is in no BullMQ list (a new task, a delayed task or
+-- retry come due, a task that skipped it): to the wait list if T has room in its window and
+-- cap and nothing held in Q, else held back behind T's held tasks. Returns 1 dispatched, 2 held.
+local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now)
+  local held = rcall("LLEN", heldKey(P, T, Q))
+  local waiting = waitingCount(P, T, Q)
+  local window = tenantWindow(P, T, Q, cfg.weight)
+  if held == 0 and roomIn(P, T, cfg, waiting, window) > 0 then
+    local front = isSparse(P, T, Q, waiting, held, window)
+    enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
+    return 1
+  end
+  if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
+  parkNew(P, T, Q, jobId, priority)
+  return 2
 end
 
 -- The tenant's waiting tasks of Q go back to the head of its held list, in submission order (a
@@ -195,13 +285,16 @@ local function pullBackWaiting(P, T, Q)
   -- Newest first, each pushed to the head: the oldest ends up first.
   for i = #jobs, 1, -1 do
     local job = jobs[i]
-    local removed = job.priority > 0 and rcall("ZREM", qc.prioritized, job.id) or rcall("LREM", qc.wait, 1, job.id)
+    -- In the wait list (or, put there before Turbine queued every task there, the prioritized set).
+    local removed = rcall("LREM", qc.wait, 1, job.id)
+    if removed == 0 and job.priority > 0 then removed = rcall("ZREM", qc.prioritized, job.id) end
     if removed > 0 then
       rcall("ZREM", sk, job.id)
       rcall("LPUSH", heldKey(P, T, Q), heldEntry(job.id, job.priority))
       pulled = pulled + 1
     end
   end
+  settleBusy(P, T, Q)
   return pulled
 end
 
@@ -221,14 +314,15 @@ local function fillTenant(P, T, cfg, now)
     local bestQueue, bestTimestamp = nil, nil
     for _, q in ipairs(queues) do
       local head = rcall("LINDEX", heldKey(P, T, q), 0)
-      if head and windowOf(P, q) - waitingCount(P, T, q) > 0 then
+      if head and tenantWindow(P, T, q, cfg.weight) - waitingCount(P, T, q) > 0 then
         local id = parseHeld(head)
         local ts = tonumber(rcall("HGET", queueContext(P, q).prefix .. id, "timestamp")) or 0
         if bestTimestamp == nil or ts < bestTimestamp then bestQueue, bestTimestamp = q, ts end
       end
     end
     if bestQueue == nil then break end
-    local n = promoteHeld(P, T, bestQueue, 1, now)
+    local n = promoteHeld(P, T, bestQueue, 1, now, waitingCount(P, T, bestQueue),
+      tenantWindow(P, T, bestQueue, cfg.weight), cfg.weight)
     promoted = promoted + n
     capRoom = capRoom - n
   end
