@@ -2,7 +2,7 @@
   Turbine's moveToActive, installed on a worker's connection in place of BullMQ's (same keys,
   arguments and reply: see BullMQ's moveToActive-11): BullMQ's own script fetches a job, then
   Turbine claims the tenant's slot for it in the same step. Due delayed tasks are first put
-  through the fair path (promoteDue), so BullMQ's own promotion finds none. A job that may not run now (its
+  through the fair path (promoteDue), and BullMQ's own promotion is given none. A job that may not run now (its
   tenant is at its cap or disabled) is held back and the next one fetched.
   Input: as BullMQ's. KEYS[11] marker; ARGV[1] key prefix "<P>:q:<Q>:", ARGV[2] timestamp,
          ARGV[3] packed options (token, lockDuration, …)
@@ -21,9 +21,15 @@ local P, Q = splitKeyPrefix(ARGV[1])
 if not P then return bullmqMoveToActive(KEYS, ARGV) end
 local now = tonumber(ARGV[2])
 local lease = tonumber(cmsgpack.unpack(ARGV[3])["lockDuration"]) or 30000
-promoteDue(P, Q, now)
+local keys = KEYS
+if promoteDue(P, Q, now) then
+  -- More due tasks than one batch: BullMQ's step is given none, and the worker fetches again
+  -- at once, which promotes the next batch.
+  keys = keysWithoutDue(KEYS)
+  addBaseMarkerIfNeeded(KEYS[11], false)
+end
 for _ = 1, MAX_FETCHES do
-  local result = bullmqMoveToActive(KEYS, ARGV)
+  local result = bullmqMoveToActive(keys, ARGV)
   local jobId = result[2]
   if not jobId or jobId == 0 then return result end
   if claimFetched(P, Q, jobId, result[1], now, lease) == "run" then return result end

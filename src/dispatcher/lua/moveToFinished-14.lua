@@ -25,8 +25,9 @@ local now = tonumber(ARGV[2])
 local T = tenantInOpts(rcall("HGET", KEYS[12], "opts")) or tenantInData(rcall("HGET", KEYS[12], "data"))
 
 -- Due delayed tasks take the fair path before BullMQ's fetch of the next job would take them.
-promoteDue(P, Q, now)
-local result = bullmqMoveToFinished(KEYS, ARGV)
+local moreDue = promoteDue(P, Q, now)
+local result = bullmqMoveToFinished(moreDue and keysWithoutDue(KEYS) or KEYS, ARGV)
+if moreDue then addBaseMarkerIfNeeded(KEYS[14], false) end
 if type(result) == "number" and result < 0 then return result end
 local opts = cmsgpack.unpack(ARGV[8])
 if T then

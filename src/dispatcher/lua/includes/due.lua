@@ -1,23 +1,38 @@
 --[[
   Delayed tasks and retries in backoff re-enter through the fair path when they come due.
   BullMQ's fetch moves every due job of its delayed set to the wait list, past the tenants'
-  windows. Turbine's fetch and finish call promoteDue first, so BullMQ's own step finds nothing
-  due: each due task is dispatched into its tenant's window, or held back behind the tenant's
-  other work, as a new task is (dispatchOrHold). A job that is not a Turbine task is queued as
-  BullMQ would queue it.
+  windows. Turbine's fetch and finish call promoteDue first: each due task is dispatched into
+  its tenant's window, or held back behind the tenant's other work, as a new task is
+  (dispatchOrHold). A job that is not a Turbine task is queued as BullMQ would queue it.
+  promoteDue takes at most DUE_BATCH per call, to bound the call's time; when more are due,
+  BullMQ's step must not take them past the fair path: keysWithoutDue hands it an empty
+  delayed set, and the caller has the worker fetch again at once for the next batch.
 ]]
 --- @include "claim"
 
 -- At most this many due jobs per call, as BullMQ's own promotion.
-local DUE_BATCH = 1000
+local DUE_BATCH = 100
 
+-- Returns true when more jobs may be due than this call promoted.
 local function promoteDue(P, Q, now)
   local qc = queueState(queueContext(P, Q))
   -- Scores are timestamp * 0x1000 + a counter (BullMQ's getDelayedScore).
   local due = rcall("ZRANGEBYSCORE", qc.delayed, 0, (now + 1) * 0x1000 - 1, "LIMIT", 0, DUE_BATCH)
-  if #due == 0 then return end
+  if #due == 0 then return false end
   rcall("ZREM", qc.delayed, unpack(due))
   local configs = {}
+  -- A tenant held back once in this batch stays held for the rest of it (nothing of its frees
+  -- up meanwhile): its later plain tasks join the tail of its held list in one RPUSH, without
+  -- the window and cap reads of dispatchOrHold. A prioritized one is placed as usual, after
+  -- the tail gathered so far.
+  local heldTail = {}
+  local function flushHeld(T)
+    local tail = heldTail[T]
+    if tail and #tail > 0 then
+      rcall("RPUSH", heldKey(P, T, Q), unpack(tail))
+      heldTail[T] = {}
+    end
+  end
   for _, jobId in ipairs(due) do
     local jobKey = qc.prefix .. jobId
     local fields = rcall("HMGET", jobKey, "opts", "priority")
@@ -31,11 +46,27 @@ local function promoteDue(P, Q, now)
     end
     if cfg then
       rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
-      dispatchOrHold(P, T, Q, cfg, jobId, tonumber(fields[2]) or 0, now)
+      local priority = tonumber(fields[2]) or 0
+      if heldTail[T] and priority == 0 then
+        table.insert(heldTail[T], jobId)
+      else
+        flushHeld(T)
+        if dispatchOrHold(P, T, Q, cfg, jobId, priority, now) == 2 then heldTail[T] = heldTail[T] or {} end
+      end
     else
       -- No tenant (or a deleted one): BullMQ's way; the worker dead-letters it when fetched.
       rcall("LPUSH", qc.wait, jobId)
       addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
     end
   end
+  for T in pairs(heldTail) do flushHeld(T) end
+  return #due == DUE_BATCH
+end
+
+-- BullMQ's keys with its delayed set (KEYS[7] of both its fetch and its finish) swapped for a
+-- key that never exists (same hash slot), so its own promotion finds nothing to take.
+local function keysWithoutDue(keys)
+  local copy = { unpack(keys) }
+  copy[7] = keys[7] .. ":turbine-none"
+  return copy
 end
