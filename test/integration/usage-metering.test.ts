@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { QueueNotAllowedError, QuotaExceededError, TaskTooLargeError, TenantDisabledError } from '../../src/core/errors.js';
+import { writeUsageSettings } from '../../src/dispatcher/usage-settings.js';
+import type { UsageRow } from '../../src/tenancy/usage.js';
+import { pollUntil } from '../helpers/context.js';
+import { TestWorld } from '../helpers/worker.js';
+
+/**
+ * Usage metering end to end: a real worker runs a mixed load (successes, failures with
+ * retries, a dead-lettered task, refusals of each kind), and the usage report counts exactly
+ * what the tasks did, as the handlers and the submissions saw it.
+ */
+
+let world: TestWorld;
+beforeEach(() => {
+  world = new TestWorld();
+});
+afterEach(() => world.close());
+
+/** Sums rows (a run may straddle an hour). */
+function total(rows: readonly UsageRow[]): Omit<UsageRow, 'tenantId' | 'periodStart'> {
+  const sum = { accepted: 0, started: 0, succeeded: 0, failed: 0, deadLettered: 0, handlerSeconds: 0, payloadBytes: 0, resultBytes: 0, rejected: {} as Record<string, number> };
+  for (const row of rows) {
+    for (const key of ['accepted', 'started', 'succeeded', 'failed', 'deadLettered', 'handlerSeconds', 'payloadBytes', 'resultBytes'] as const) sum[key] += row[key];
+    for (const [reason, n] of Object.entries(row.rejected)) sum.rejected[reason] = (sum.rejected[reason] ?? 0) + n;
+  }
+  return sum as Omit<UsageRow, 'tenantId' | 'periodStart'>;
+}
+
+describe('usage metering', () => {
+  it('counts exactly what a mixed run did: accepted, refused by reason, runs, outcomes, bytes, handler time', async () => {
+    const started = Date.now();
+    await world.tenant('acme', { maxTasksPerHour: 12, maxTaskSizeBytes: 200, allowedQueues: ['default'] });
+    await world.tenant('beta');
+    const seen = { runs: 0, succeeded: 0, failed: 0, resultBytes: 0, payloadBytes: 0, handlerMs: 0 };
+    const attempts = new Map<string, number>();
+    const measured = async <T>(fn: () => T): Promise<T> => {
+      const t0 = Date.now();
+      seen.runs += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      try {
+        const result = fn();
+        seen.succeeded += 1;
+        seen.resultBytes += Buffer.byteLength(JSON.stringify(result));
+        return result;
+      } catch (error) {
+        seen.failed += 1;
+        throw error;
+      } finally {
+        seen.handlerMs += Date.now() - t0;
+      }
+    };
+    const ok = world.app.task({ name: 'ok', retries: 0 }, (n: number) => measured(() => 'r'.repeat(n)));
+    const flaky = world.app.task({ name: 'flaky', retries: 2, backoff: 10 }, (key: string) =>
+      measured(() => {
+        const n = (attempts.get(key) ?? 0) + 1;
+        attempts.set(key, n);
+        if (n === 1) throw new Error('first try fails');
+        return { key, n };
+      }),
+    );
+    const doomed = world.app.task({ name: 'doomed', retries: 1, backoff: 10 }, () =>
+      measured(() => {
+        throw new Error('always fails');
+      }),
+    );
+    const other = world.app.task({ name: 'other', queue: 'reports' }, async () => 1);
+    await world.startWorker();
+
+    const submit = async <A extends unknown[]>(task: { applyAsync(o: { args: A; tenantId: string }): Promise<{ get(o: { timeoutMs: number }): Promise<unknown> }> }, args: A) => {
+      seen.payloadBytes += Buffer.byteLength(JSON.stringify(args));
+      return task.applyAsync({ args, tenantId: 'acme' });
+    };
+    const results = [];
+    for (const n of [0, 1, 10, 100, 150]) results.push(await submit(ok, [n]));
+    for (const key of ['a', 'bb']) results.push(await submit(flaky, [key]));
+    const dead = await submit(doomed, []);
+    // Refused: too large, a queue not allowed, and (after 12 accepted) the hourly quota; beta is disabled.
+    await expect(ok.applyAsync({ args: ['x'.repeat(300) as unknown as number], tenantId: 'acme' })).rejects.toBeInstanceOf(TaskTooLargeError);
+    await expect(other.applyAsync({ args: [], tenantId: 'acme' })).rejects.toBeInstanceOf(QueueNotAllowedError);
+    for (let i = 0; i < 4; i++) results.push(await submit(ok, [i]));
+    await expect(ok.applyAsync({ args: [1], tenantId: 'acme' })).rejects.toBeInstanceOf(QuotaExceededError);
+    await expect(ok.applyAsync({ args: [2], tenantId: 'acme' })).rejects.toBeInstanceOf(QuotaExceededError);
+    await world.manager.updateTenant('beta', { enabled: false });
+    await expect(ok.applyAsync({ args: [3], tenantId: 'beta' })).rejects.toBeInstanceOf(TenantDisabledError);
+
+    for (const result of results) await result.get({ timeoutMs: 15_000 });
+    await expect(dead.get({ timeoutMs: 15_000 })).rejects.toThrow('always fails');
+    // The last finish is counted in the step that stores it, before get() can see it.
+    const report = await world.manager.getUsageReport({ tenantId: 'acme', from: new Date(started - 3_600_000), to: new Date(Date.now() + 1000) });
+    const sum = total(report);
+    // 9 runs of ok, 2 + 2 of flaky (one failure each), 2 failures of doomed.
+    expect(seen).toMatchObject({ runs: 15, succeeded: 11, failed: 4 });
+    expect(sum).toEqual({
+      accepted: 12,
+      rejected: { disabled: 0, queue_not_allowed: 1, too_large: 1, quota_hour: 2, quota_day: 0, queue_full: 0 },
+      started: seen.runs,
+      succeeded: seen.succeeded,
+      failed: seen.failed,
+      deadLettered: 1,
+      handlerSeconds: sum.handlerSeconds,
+      payloadBytes: seen.payloadBytes,
+      resultBytes: seen.resultBytes,
+    });
+    // Handler time runs from the fetch to the finish, so it covers what the handlers measured.
+    expect(sum.handlerSeconds * 1000).toBeGreaterThanOrEqual(seen.handlerMs);
+    expect(sum.handlerSeconds * 1000).toBeLessThanOrEqual(seen.runs * (Date.now() - started));
+
+    const beta = total(await world.manager.getUsageReport({ tenantId: 'beta', from: new Date(started), by: 'day' }));
+    expect(beta).toMatchObject({ accepted: 0, started: 0, rejected: { disabled: 1 } });
+  });
+
+  it('keeps each hour for the retention after it ends, lists its tenants, and exports every tenant', async () => {
+    await writeUsageSettings(world.raw, world.app.keys, { retentionDays: 2, stream: false, streamMaxLength: 10 });
+    await world.tenant('acme');
+    await world.tenant('zeta');
+    const task = world.app.task({ name: 'noop' }, async () => null);
+    await task.applyAsync({ args: [], tenantId: 'acme' });
+    await task.applyAsync({ args: [], tenantId: 'zeta' });
+    const hour = Math.floor(Date.now() / 3_600_000) * 3600;
+    const keys = world.app.keys;
+    const expireAt = await world.raw.pexpiretime(keys.usageHour('acme', hour));
+    // Allow for a submission that crossed into the next hour.
+    expect([(hour + 3600) * 1000 + 2 * 86_400_000, (hour + 7200) * 1000 + 2 * 86_400_000]).toContain(expireAt);
+    expect((await world.raw.smembers(keys.usageHourTenants(hour))).sort()).toEqual(['acme', 'zeta']);
+
+    const rows: UsageRow[] = [];
+    for await (const row of world.manager.exportUsage({ from: new Date(hour * 1000), to: new Date(Date.now() + 1000) })) rows.push(row);
+    expect(rows.map((r) => [r.tenantId, r.accepted])).toEqual([
+      ['acme', 1],
+      ['zeta', 1],
+    ]);
+  });
+
+  it('adds every counted event to the usage stream when it is on, for a consumer group', async () => {
+    await world.tenant('acme', { maxTasksPerHour: 2 });
+    const task = world.app.task({ name: 'echo', retries: 0 }, async (s: string) => s);
+    await world.startWorker({ metering: { stream: true } });
+    const keys = world.app.keys;
+    await pollUntil(() => world.raw.hexists(keys.usageSettings(), 'stream_max_length'), (v) => v === 1, { what: 'stream on' });
+    await world.raw.xgroup('CREATE', keys.usageEvents(), 'billing', '0', 'MKSTREAM');
+    const a = await task.applyAsync({ args: ['hello'], tenantId: 'acme' });
+    const b = await task.applyAsync({ args: ['hi'], tenantId: 'acme' });
+    await expect(task.applyAsync({ args: ['no'], tenantId: 'acme' })).rejects.toBeInstanceOf(QuotaExceededError);
+    await a.get({ timeoutMs: 10_000 });
+    await b.get({ timeoutMs: 10_000 });
+    const read = (await world.raw.xreadgroup('GROUP', 'billing', 'c1', 'COUNT', 100, 'STREAMS', keys.usageEvents(), '>')) as [string, [string, string[]][]][];
+    const events = read[0]![1].map(([, fields]) => Object.fromEntries(fields.reduce<[string, string][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, fields[i + 1]!]]), [])));
+    const kinds = events.map((e) => e.event).sort();
+    expect(kinds).toEqual(['accepted', 'accepted', 'rejected', 'started', 'started', 'succeeded', 'succeeded']);
+    expect(events.find((e) => e.event === 'rejected')).toMatchObject({ tenant_id: 'acme', reason: 'quota_hour', queue: 'default' });
+    expect(events.filter((e) => e.event === 'succeeded').map((e) => Number(e.result_bytes)).sort()).toEqual([4, 7]);
+  });
+});
