@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QueueNotAllowedError, QuotaExceededError, TaskTooLargeError, TenantDisabledError } from '../../src/core/errors.js';
 import { writeUsageSettings } from '../../src/dispatcher/usage-settings.js';
 import type { UsageRow } from '../../src/tenancy/usage.js';
+import type { TaskDefinition } from '../../src/tasks/task.js';
 import { pollUntil } from '../helpers/context.js';
 import { TestWorld } from '../helpers/worker.js';
 
@@ -67,11 +68,11 @@ describe('usage metering', () => {
     const other = world.app.task({ name: 'other', queue: 'reports' }, async () => 1);
     await world.startWorker();
 
-    const submit = async <A extends unknown[]>(task: { applyAsync(o: { args: A; tenantId: string }): Promise<{ get(o: { timeoutMs: number }): Promise<unknown> }> }, args: A) => {
+    const submit = async <A extends unknown[], R>(task: TaskDefinition<A, R>, args: A) => {
       seen.payloadBytes += Buffer.byteLength(JSON.stringify(args));
       return task.applyAsync({ args, tenantId: 'acme' });
     };
-    const results = [];
+    const results: { get(o: { timeoutMs: number }): Promise<unknown> }[] = [];
     for (const n of [0, 1, 10, 100, 150]) results.push(await submit(ok, [n]));
     for (const key of ['a', 'bb']) results.push(await submit(flaky, [key]));
     const dead = await submit(doomed, []);

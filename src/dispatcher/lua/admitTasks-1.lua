@@ -6,7 +6,7 @@
   Only then is it counted and stored as a BullMQ job, dispatched to the queue's wait list when
   the tenant has room in its window there (and under its cap), else held back. A sparse tenant
   (nothing waiting or held in the queue, less than a window running) has its task placed
-  where workers fetch next. A refused task writes nothing.
+  where workers fetch next. A refused task writes nothing but its count in the tenant's usage.
   Usage counters are read once per tenant and written once per tenant per call, so a bulk
   submission costs little more per task than BullMQ's own add. The same goes for usage
   metering (includes/usage.lua): accepted tasks and their payload bytes, and refusals by
