@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QueueNotAllowedError, QuotaExceededError, TaskTooLargeError, TenantDisabledError } from '../../src/core/errors.js';
 import { writeUsageSettings } from '../../src/dispatcher/usage-settings.js';
 import type { UsageRow } from '../../src/tenancy/usage.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
+import { consumeUsageEvents, type UsageEvent } from '../../examples/billing/usage-consumer.js';
 import { pollUntil } from '../helpers/context.js';
+import { codeBlocks } from '../helpers/markdown.js';
 import { TestWorld } from '../helpers/worker.js';
 
 /**
@@ -133,23 +136,45 @@ describe('usage metering', () => {
     ]);
   });
 
-  it('adds every counted event to the usage stream when it is on, for a consumer group', async () => {
+  it('adds every counted event to the usage stream when it is on, read by the example consumer with a consumer group', async () => {
     await world.tenant('acme', { maxTasksPerHour: 2 });
     const task = world.app.task({ name: 'echo', retries: 0 }, async (s: string) => s);
     await world.startWorker({ metering: { stream: true } });
     const keys = world.app.keys;
     await pollUntil(() => world.raw.hexists(keys.usageSettings(), 'stream_max_length'), (v) => v === 1, { what: 'stream on' });
-    await world.raw.xgroup('CREATE', keys.usageEvents(), 'billing', '0', 'MKSTREAM');
     const a = await task.applyAsync({ args: ['hello'], tenantId: 'acme' });
     const b = await task.applyAsync({ args: ['hi'], tenantId: 'acme' });
     await expect(task.applyAsync({ args: ['no'], tenantId: 'acme' })).rejects.toBeInstanceOf(QuotaExceededError);
     await a.get({ timeoutMs: 10_000 });
     await b.get({ timeoutMs: 10_000 });
-    const read = (await world.raw.xreadgroup('GROUP', 'billing', 'c1', 'COUNT', 100, 'STREAMS', keys.usageEvents(), '>')) as [string, [string, string[]][]][];
-    const events = read[0]![1].map(([, fields]) => Object.fromEntries(fields.reduce<[string, string][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, fields[i + 1]!]]), [])));
-    const kinds = events.map((e) => e.event).sort();
-    expect(kinds).toEqual(['accepted', 'accepted', 'rejected', 'started', 'started', 'succeeded', 'succeeded']);
+
+    const events: UsageEvent[] = [];
+    const stop = new AbortController();
+    const consumer = world.raw.duplicate();
+    world.defer(() => consumer.quit());
+    const consuming = consumeUsageEvents(consumer, {
+      stream: keys.usageEvents(),
+      group: 'billing',
+      consumer: 'c1',
+      signal: stop.signal,
+      record: async (_id, event) => {
+        events.push(event);
+        if (events.length === 7) stop.abort();
+      },
+    });
+    await consuming;
+    expect(events.map((e) => e.event).sort()).toEqual(['accepted', 'accepted', 'rejected', 'started', 'started', 'succeeded', 'succeeded']);
     expect(events.find((e) => e.event === 'rejected')).toMatchObject({ tenant_id: 'acme', reason: 'quota_hour', queue: 'default' });
     expect(events.filter((e) => e.event === 'succeeded').map((e) => Number(e.result_bytes)).sort()).toEqual([4, 7]);
+    // Every event was acknowledged.
+    const pending = (await world.raw.xpending(keys.usageEvents(), 'billing')) as [number, ...unknown[]];
+    expect(pending[0]).toBe(0);
+  });
+
+  it("documents the example consumer as it is in examples/billing", () => {
+    const example = readFileSync('examples/billing/usage-consumer.ts', 'utf8');
+    const documented = codeBlocks(readFileSync('docs/sdk.md', 'utf8')).filter((block) => block.code.includes('consumeUsageEvents('));
+    expect(documented).toHaveLength(1);
+    expect(example).toContain(documented[0]!.code.trim());
   });
 });
