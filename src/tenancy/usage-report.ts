@@ -2,7 +2,7 @@ import type { RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
 import { addUsage, hoursBetween, periodStartOf, usageRowFromHash, type UsagePeriod, type UsageRow } from './usage.js';
 
-/** What to report: one tenant, a time range (the hour holding `from` up to `to`), by hour or day. */
+/** What to report: one tenant, a time range (the hour, or day, holding `from` up to `to`), by hour or day. */
 export interface UsageReportQuery {
   tenantId: string;
   /** @defaultValue 24 hours before `to` (30 days with `by: 'day'`) */
@@ -34,7 +34,8 @@ export function usageRange(query: { from?: Date; to?: Date; by?: UsagePeriod }):
  */
 export async function readUsageReport(client: RedisClient, keys: KeyLayout, query: UsageReportQuery): Promise<UsageRow[]> {
   const { from, to } = usageRange(query);
-  const hours = hoursBetween(from, to);
+  // A day is reported whole: from the start of the day holding `from`.
+  const hours = hoursBetween(query.by === 'day' ? new Date(periodStartOf(from.getTime(), 'day')) : from, to);
   const pipeline = client.pipeline();
   for (const h of hours) pipeline.hgetall(keys.usageHour(query.tenantId, h / 1000));
   const replies = ((await pipeline.exec()) ?? []) as [Error | null, Record<string, string>][];
