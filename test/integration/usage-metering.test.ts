@@ -136,6 +136,32 @@ describe('usage metering', () => {
     ]);
   });
 
+  it('exports hour by hour across SSCAN batches, each tenant once per hour, the hour index and hashes as the scripts write them', async () => {
+    const keys = world.app.keys;
+    const first = Math.floor(Date.now() / 3_600_000) * 3600 - 7200;
+    const tenants = Array.from({ length: 1200 }, (_, i) => `t${String(i).padStart(4, '0')}`);
+    const pipeline = world.raw.pipeline();
+    for (const hour of [first, first + 3600]) {
+      for (const [i, tenantId] of tenants.entries()) pipeline.hset(keys.usageHour(tenantId, hour), 'accepted', i + 1, 'handler_ms', 1500);
+      pipeline.sadd(keys.usageHourTenants(hour), ...tenants);
+    }
+    await pipeline.exec();
+    const seen = new Map<number, Set<string>>();
+    let lastHour = 0;
+    for await (const row of world.manager.exportUsage({ from: new Date(first * 1000), to: new Date((first + 7200) * 1000) })) {
+      const hour = row.periodStart.getTime() / 1000;
+      expect(hour).toBeGreaterThanOrEqual(lastHour);
+      lastHour = hour;
+      expect(row.accepted).toBe(tenants.indexOf(row.tenantId) + 1);
+      expect(row.handlerSeconds).toBe(1.5);
+      const set = seen.get(hour) ?? new Set<string>();
+      expect(set.has(row.tenantId)).toBe(false);
+      seen.set(hour, set.add(row.tenantId));
+    }
+    expect([...seen.keys()]).toEqual([first, first + 3600]);
+    expect([...seen.values()].map((set) => set.size)).toEqual([1200, 1200]);
+  });
+
   it('adds every counted event to the usage stream when it is on, read by the example consumer with a consumer group', async () => {
     await world.tenant('acme', { maxTasksPerHour: 2 });
     const task = world.app.task({ name: 'echo', retries: 0 }, async (s: string) => s);
