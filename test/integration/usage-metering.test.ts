@@ -163,16 +163,21 @@ describe('usage metering', () => {
   });
 
   it('adds every counted event to the usage stream when it is on, read by the example consumer with a consumer group', async () => {
-    await world.tenant('acme', { maxTasksPerHour: 2 });
+    await world.tenant('acme', { maxTasksPerHour: 3 });
     const task = world.app.task({ name: 'echo', retries: 0 }, async (s: string) => s);
+    const boom = world.app.task({ name: 'boom', retries: 0 }, async () => {
+      throw new Error('boom');
+    });
     await world.startWorker({ metering: { stream: true } });
     const keys = world.app.keys;
     await pollUntil(() => world.raw.hexists(keys.usageSettings(), 'stream_max_length'), (v) => v === 1, { what: 'stream on' });
     const a = await task.applyAsync({ args: ['hello'], tenantId: 'acme' });
     const b = await task.applyAsync({ args: ['hi'], tenantId: 'acme' });
-    await expect(task.applyAsync({ args: ['no'], tenantId: 'acme' })).rejects.toBeInstanceOf(QuotaExceededError);
+    const c = await boom.applyAsync({ args: [], tenantId: 'acme' });
     await a.get({ timeoutMs: 10_000 });
     await b.get({ timeoutMs: 10_000 });
+    await expect(c.get({ timeoutMs: 10_000 })).rejects.toThrow('boom');
+    await expect(task.applyAsync({ args: ['no'], tenantId: 'acme' })).rejects.toBeInstanceOf(QuotaExceededError);
 
     const events: UsageEvent[] = [];
     const stop = new AbortController();
@@ -185,11 +190,14 @@ describe('usage metering', () => {
       signal: stop.signal,
       record: async (_id, event) => {
         events.push(event);
-        if (events.length === 7) stop.abort();
+        if (events.length === 10) stop.abort();
       },
     });
     await consuming;
-    expect(events.map((e) => e.event).sort()).toEqual(['accepted', 'accepted', 'rejected', 'started', 'started', 'succeeded', 'succeeded']);
+    expect(events.map((e) => e.event).sort()).toEqual([
+      'accepted', 'accepted', 'accepted', 'dead_lettered', 'rejected', 'started', 'started', 'started', 'succeeded', 'succeeded',
+    ]);
+    expect(events.find((e) => e.event === 'dead_lettered')).toMatchObject({ tenant_id: 'acme', reason: 'retries_exhausted' });
     expect(events.find((e) => e.event === 'rejected')).toMatchObject({ tenant_id: 'acme', reason: 'quota_hour', queue: 'default' });
     expect(events.filter((e) => e.event === 'succeeded').map((e) => Number(e.result_bytes)).sort()).toEqual([4, 7]);
     // Every event was acknowledged.

@@ -63,8 +63,12 @@ end
 if cfg and (outcome == "failed" or outcome == "dead") then
   local dead = decision[1] == 4 and 1 or 0
   local ms = handlerMs(rcall("HGET", P .. ":q:" .. Q .. ":" .. jobId, "processedOn"), now)
-  meterStep(P, T, now, { "failed", 1, "dead_lettered", dead, "handler_ms", ms }, dead == 1 and "dead_lettered" or "failed",
-    { "queue", Q, "job_id", jobId, "handler_ms", ms, "reason", ARGV[9] })
+  local fields = { "queue", Q, "job_id", jobId, "handler_ms", ms }
+  if dead == 1 then
+    fields[#fields + 1] = "reason"
+    fields[#fields + 1] = ARGV[9]
+  end
+  meterStep(P, T, now, { "failed", 1, "dead_lettered", dead, "handler_ms", ms }, dead == 1 and "dead_lettered" or "failed", fields)
 end
 
 if cfg and score then
