@@ -116,6 +116,10 @@ describe('turbine usage export', () => {
     expect(sum(rows.filter((r) => r.tenant_id === 'zeta'), 'accepted')).toBe(1);
     expect(sum(rows.filter((r) => r.tenant_id === 'acme'), 'succeeded')).toBe(2);
 
+    const json = await turbine('usage', 'export', '--from', '2h', '--json');
+    expect(json.code).toBe(2);
+    expect(json.stderr).toContain('--format jsonl');
+
     const noFrom = await turbine('usage', 'export');
     expect(noFrom.code).toBe(2);
     expect(noFrom.stderr).toContain('from');

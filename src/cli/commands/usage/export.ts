@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { InvalidArgumentError } from '../../../core/errors.js';
 import { usageRowToCsv, usageRowToJson } from '../../../tenancy/usage.js';
 import { ExitCode } from '../../exit.js';
 import { once, withCommonOptions, type CommonArgs } from '../../options.js';
@@ -26,6 +27,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('to', { type: 'string', coerce: once('to'), requiresArg: true, describe: 'End: ISO 8601 time or duration ago', defaultDescription: 'now' })
       .option('format', { choices: ['csv', 'jsonl'] as const, default: 'csv' as const, describe: 'CSV with a header, or one JSON object per line' }),
   handler: handler(async (argv) => {
+    if (argv.json) throw new InvalidArgumentError('usage export writes --format csv or --format jsonl; --json does not apply');
     const now = Date.now();
     const from = parseTimeFlag('from', argv.from, now);
     const to = argv.to === undefined ? new Date(now) : parseTimeFlag('to', argv.to, now);
