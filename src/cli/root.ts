@@ -5,6 +5,7 @@ import { tenantCommand } from './commands/tenant.js';
 import { dlqCommand } from './commands/dlq/dlq.js';
 import { uiCommand } from './commands/ui.js';
 import { taskCommand } from './commands/task/task.js';
+import { usageCommand } from './commands/usage/report.js';
 import { errorLine, exitCodeFor, usageErrorFrom } from './exit.js';
 import { knownFlags, suggestFlags } from './flag-suggestion.js';
 import { CliRun, runContext } from './run.js';
@@ -24,6 +25,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .command(dlqCommand)
     .command(uiCommand)
     .command(taskCommand)
+    .command(usageCommand)
     .strict()
     .demandCommand(1, 'Choose a command, e.g. turbine tenant list')
     .recommendCommands()

@@ -93,6 +93,21 @@ export const configSchema = z.strictObject({
       staleAfterMs: positiveInt.default(60_000).describe('Age after which waiting and deferred entries are checked against BullMQ.'),
     })
     .prefault({}),
+  metering: z
+    .strictObject({
+      retentionDays: positiveInt
+        .max(3660)
+        .default(35)
+        .describe("Days each hour's usage counts are kept after the hour ends (set in Redis by every worker at start)."),
+      stream: z
+        .boolean()
+        .default(false)
+        .describe('Also add every counted usage event to the stream <prefix>:usage:events, for a billing pipeline.'),
+      streamMaxLength: positiveInt
+        .default(1_000_000)
+        .describe('About how many events the usage stream keeps (older ones are trimmed).'),
+    })
+    .prefault({}),
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true).describe('Serve Prometheus metrics at /metrics.'),

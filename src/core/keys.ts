@@ -112,6 +112,26 @@ export class KeyLayout {
     return `${this.prefix}:probe:${workerId}`;
   }
 
+  /** Usage metering: the tenant's counts in the hour starting at `hourStart` (Unix seconds; a hash). */
+  usageHour(tenantId: string, hourStart: number): string {
+    return `${this.tenant(tenantId)}:usage-hour:${hourStart}`;
+  }
+
+  /** Set of the tenants with usage counted in the hour starting at `hourStart` (Unix seconds). */
+  usageHourTenants(hourStart: number): string {
+    return `${this.prefix}:usage-hour:${hourStart}`;
+  }
+
+  /** Hash of the metering settings the scripts read (`retention_ms`, `stream_max_length`). */
+  usageSettings(): string {
+    return `${this.prefix}:usage:settings`;
+  }
+
+  /** Stream of usage events, written only while the settings turn it on. */
+  usageEvents(): string {
+    return `${this.prefix}:usage:events`;
+  }
+
   /** Dead-letter index: entry id → time dead-lettered (ms). */
   dlq(): string {
     return `${this.prefix}:dlq`;

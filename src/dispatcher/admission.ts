@@ -38,8 +38,8 @@ export const ADMISSION_CHUNK = 500;
 /**
  * Admits tasks through `admitTasks-1.lua`: each task is checked against its tenant's quotas,
  * counted and stored (dispatched or held back) in one atomic step, so concurrent producers can
- * never overshoot a quota and a refused task writes nothing. A chunk Redis refuses for lack
- * of memory (`OOM`) is refused as a whole with `RedisMemoryPressureError`.
+ * never overshoot a quota and a refused task writes nothing but its usage count. A chunk Redis
+ * refuses for lack of memory (`OOM`) is refused as a whole with `RedisMemoryPressureError`.
  */
 export async function admitTasks(
   client: RedisClient,

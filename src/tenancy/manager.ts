@@ -20,6 +20,8 @@ import {
 } from './tenant.js';
 import { assertQueueName, assertTenantId } from './validation.js';
 import { drainTenant, type DrainResult } from './drain.js';
+import { exportUsage, readUsageReport, type UsageExportQuery, type UsageReportQuery } from './usage-report.js';
+import type { UsageRow } from './usage.js';
 
 export interface TenantManagerOptions extends RedisClientOptions {
   /** Who is making changes, for the audit trail. @defaultValue `TURBINE_ACTOR`, else the OS user */
@@ -243,6 +245,26 @@ export class TenantManager {
     return parseTenantStats(reply);
   }
 
+  /**
+   * The tenant's metered usage by hour or UTC day over a range (default: the last 24 hours by
+   * hour), oldest first, periods without any count left out. Counted by the dispatcher's
+   * scripts as tasks are admitted, refused, started and finished, and kept for the metering
+   * retention (35 days by default) also after the tenant is deleted.
+   */
+  async getUsageReport(query: UsageReportQuery): Promise<UsageRow[]> {
+    assertTenantId(query.tenantId);
+    assertUsagePeriod(query.by);
+    return readUsageReport(await this.client(), this.keys, query);
+  }
+
+  /**
+   * Every tenant's usage by hour over a range, streamed: rows come hour by hour, tenants in
+   * batches, in constant memory.
+   */
+  async *exportUsage(query: UsageExportQuery): AsyncGenerator<UsageRow> {
+    yield* exportUsage(await this.client(), this.keys, query);
+  }
+
   /** The tenant's audit trail, newest first (kept after the tenant is deleted). */
   async getAuditLog(tenantId: string, options: { limit?: number } = {}): Promise<AuditEntry[]> {
     assertTenantId(tenantId);
@@ -318,5 +340,11 @@ function assertUsageMetric(metric: unknown): asserts metric is UsageMetric {
     throw new InvalidArgumentError(
       `Invalid usage metric ${JSON.stringify(metric)}: expected one of ${USAGE_METRICS.join(', ')}`,
     );
+  }
+}
+
+function assertUsagePeriod(by: unknown): void {
+  if (by !== undefined && by !== 'hour' && by !== 'day') {
+    throw new InvalidArgumentError(`Invalid usage period ${JSON.stringify(by)}: expected 'hour' or 'day'`);
   }
 }

@@ -4,6 +4,7 @@ import type { DeadLetterEntry } from '../dlq/entry.js';
 import type { DeadLetterQueue } from '../dlq/queue.js';
 import { TenantNotFoundError } from '../core/errors.js';
 import type { AuditEntry } from '../tenancy/audit.js';
+import type { UsageRow } from '../tenancy/usage.js';
 import type { KeyLayout } from '../core/keys.js';
 import type { TenantManager } from '../tenancy/manager.js';
 import type { TenantStats } from '../tenancy/stats.js';
@@ -36,6 +37,8 @@ export interface TenantDetail {
   held: HeldTask[];
   failures: DeadLetterEntry[];
   audit: AuditEntry[];
+  /** Metered usage of the last 24 hours, by hour (hours without any count left out). */
+  usage: UsageRow[];
 }
 
 export interface TenantDepth {
@@ -100,16 +103,17 @@ export async function readTenantDetail(sources: ConsoleSources, row: TenantRow):
   const { client, keys, manager, deadLetters } = sources;
   const tenantId = row.tenant.tenantId;
   const queues = (await client.smembers(keys.tenantQueues(tenantId))).sort();
-  const [heldLists, failures, audit] = await Promise.all([
+  const [heldLists, failures, audit, usage] = await Promise.all([
     Promise.all(queues.map((queue) => client.lrange(keys.held(tenantId, queue), 0, HELD_SHOWN - 1))),
     deadLetters.list({ tenantId, limit: 10 }),
     manager.getAuditLog(tenantId, { limit: 20 }),
+    manager.getUsageReport({ tenantId, by: 'hour' }),
   ]);
   const held = queues.flatMap((queue, i) =>
     // A held entry is the job id, or `<jobId>:<priority>` for a prioritized task.
     heldLists[i]!.map((entry) => ({ queue, taskId: entry.replace(/:\d+$/, '') })),
   );
-  return { row, held, failures, audit };
+  return { row, held, failures, audit, usage };
 }
 
 export async function readQueues(sources: ConsoleSources, overview: Overview): Promise<QueueView[]> {

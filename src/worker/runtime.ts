@@ -8,6 +8,7 @@ import { TypedEmitter } from '../core/events.js';
 import { KeyLayout } from '../core/keys.js';
 import { Reconciler } from '../dispatcher/reconciler.js';
 import { SlotClient } from '../dispatcher/release.js';
+import { writeUsageSettings } from '../dispatcher/usage-settings.js';
 import { assertPrefixFits } from '../store/cluster.js';
 import { createWorkerClient, describeConnectError, redactUrl, type RedisClient } from '../store/connection.js';
 import type { Turbine } from '../tasks/app.js';
@@ -124,6 +125,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
       this.safeEmit('redis:status', { ready }),
     );
     this.redisHealth.start();
+    writeUsageSettings(client, this.keys, this.config.metering).catch((error: unknown) => this.reportError(coerceError(error)));
     this.slots = new SlotClient(client, this.keys, this.config.lockDurationMs);
     this.policies = new TenantPolicyCache(client, this.keys);
     this.policies.listen().catch((error: unknown) => this.reportError(coerceError(error)));

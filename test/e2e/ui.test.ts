@@ -105,6 +105,14 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
     expect(await meter.getAttribute('value')).toBe('2');
     expect(await page.locator('[data-live="held"]').innerText()).toContain('6 held because the tenant runs 2 of its cap of 2');
     expect(await page.locator('[data-audit-action="create"]').count()).toBe(1);
+    // Usage by hour: the numbers `turbine usage` prints (8 accepted, 2 started and still running).
+    const usage = (await cli('usage', '--tenant', 'acme')) as { period_start: string; accepted: number; started: number }[];
+    expect(usage.reduce((sum, row) => sum + row.accepted, 0)).toBe(8);
+    for (const row of usage) {
+      const hour = page.locator(`[data-live="usage"] tr[data-usage-hour="${row.period_start}"]`);
+      expect(await hour.locator('[data-field="accepted"]').innerText()).toBe(String(row.accepted));
+      expect(await hour.locator('[data-field="started"]').innerText()).toBe(String(row.started));
+    }
     await shot(page, 'tenant');
     await page.close();
   });

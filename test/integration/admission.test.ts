@@ -36,9 +36,12 @@ afterEach(() => world.close());
 
 const tenant = (quotas: TenantQuotas = {}, tenantId = 'acme') => world.tenant(tenantId, quotas);
 
-/** Every key under the test prefix with its type and content, to prove a refusal wrote nothing. */
+/**
+ * Every key under the test prefix with its type and content, to prove a refusal wrote nothing;
+ * usage metering's counts of refusals aside (test/integration/usage-metering.test.ts).
+ */
 async function snapshot(): Promise<string> {
-  const keys = (await raw.keys(`${prefix}:*`)).sort();
+  const keys = (await raw.keys(`${prefix}:*`)).filter((key) => !key.includes(':usage-hour:')).sort();
   const parts: string[] = [];
   for (const key of keys) parts.push(`${key}=${(await raw.dumpBuffer(key))?.toString('base64')}`);
   return parts.join('\n');

@@ -6,9 +6,11 @@
   Only then is it counted and stored as a BullMQ job, dispatched to the queue's wait list when
   the tenant has room in its window there (and under its cap), else held back. A sparse tenant
   (nothing waiting or held in the queue, less than a window running) has its task placed
-  where workers fetch next. A refused task writes nothing.
+  where workers fetch next. A refused task writes nothing but its count in the tenant's usage.
   Usage counters are read once per tenant and written once per tenant per call, so a bulk
-  submission costs little more per task than BullMQ's own add.
+  submission costs little more per task than BullMQ's own add. The same goes for usage
+  metering (includes/usage.lua): accepted tasks and their payload bytes, and refusals by
+  reason, are added to the tenant's hour once per call (a tenant that does not exist has none).
 
   Input:
     KEYS[1] tenants set (routes the call in Redis Cluster)
@@ -31,6 +33,7 @@ local rcall = redis.call
 --- @include "core:tenantConfig"
 --- @include "slots"
 --- @include "admitted"
+--- @include "usage"
 --- @include "bullmq:storeJob"
 --- @include "bullmq:addDelayedJob"
 
@@ -53,7 +56,7 @@ local function tenantState(T)
   local st = tenants[T]
   if st then return st end
   local cfg = readTenant(P, T)
-  st = { cfg = cfg, accepted = 0, waiting = {}, held = {}, queues = {}, window = {} }
+  st = { cfg = cfg, accepted = 0, payload = 0, rejected = {}, waiting = {}, held = {}, queues = {}, window = {} }
   if cfg then
     if cfg.maxHour then st.hour = tonumber(rcall("GET", usageKey(P, T, "tasks_hour"))) or 0 end
     if cfg.maxDay then st.day = tonumber(rcall("GET", usageKey(P, T, "tasks_day"))) or 0 end
@@ -81,6 +84,16 @@ local function reply(code, a, b)
   out[#out + 1] = b or 0
 end
 
+local streamLength = usageStreamLength(P)
+
+-- A refusal of an existing tenant's task: replied, and counted by reason (the names of
+-- src/core/rejection.ts).
+local function refuse(st, T, Q, reason, code, a, b)
+  st.rejected[reason] = (st.rejected[reason] or 0) + 1
+  emitUsageEvent(P, streamLength, T, now, "rejected", { "queue", Q, "reason", reason })
+  reply(code, a, b)
+end
+
 for i = 0, count - 1 do
   local base = 4 + i * 7
   local T, Q, name, data, optsJson = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
@@ -91,21 +104,23 @@ for i = 0, count - 1 do
   if not cfg then
     reply(-1)
   elseif not cfg.enabled then
-    reply(-2)
+    refuse(st, T, Q, "disabled", -2)
   elseif cfg.allowedQueues and not cfg.allowedQueues[Q] then
-    reply(-3, Q, cfg.allowedQueuesJson)
+    refuse(st, T, Q, "queue_not_allowed", -3, Q, cfg.allowedQueuesJson)
   elseif rcall("EXISTS", qc.prefix .. jobId) == 1 then
     reply(4, jobId)
   elseif cfg.maxTaskSize and size > cfg.maxTaskSize then
-    reply(-4, size, cfg.maxTaskSize)
+    refuse(st, T, Q, "too_large", -4, size, cfg.maxTaskSize)
   elseif cfg.maxHour and st.hour >= cfg.maxHour then
-    reply(-5, cfg.maxHour, rcall("PTTL", usageKey(P, T, "tasks_hour")))
+    refuse(st, T, Q, "quota_hour", -5, cfg.maxHour, rcall("PTTL", usageKey(P, T, "tasks_hour")))
   elseif cfg.maxDay and st.day >= cfg.maxDay then
-    reply(-6, cfg.maxDay, rcall("PTTL", usageKey(P, T, "tasks_day")))
+    refuse(st, T, Q, "quota_day", -6, cfg.maxDay, rcall("PTTL", usageKey(P, T, "tasks_day")))
   elseif cfg.maxQueueLength and st.pending >= cfg.maxQueueLength then
-    reply(-7, cfg.maxQueueLength)
+    refuse(st, T, Q, "queue_full", -7, cfg.maxQueueLength)
   else
     st.accepted = st.accepted + 1
+    st.payload = st.payload + size
+    emitUsageEvent(P, streamLength, T, now, "accepted", { "queue", Q, "job_id", jobId, "payload_bytes", size })
     if st.hour then st.hour = st.hour + 1 end
     if st.day then st.day = st.day + 1 end
     if st.pending then st.pending = st.pending + 1 end
@@ -155,6 +170,14 @@ local function countInWindow(key, n, windowMs)
 end
 
 for T, st in pairs(tenants) do
+  if st.cfg then
+    local counts = { "accepted", st.accepted, "payload_bytes", st.payload }
+    for reason, n in pairs(st.rejected) do
+      counts[#counts + 1] = "rejected_" .. reason
+      counts[#counts + 1] = n
+    end
+    meterUsage(P, T, now, counts)
+  end
   if st.accepted > 0 then
     countInWindow(usageKey(P, T, "tasks_hour"), st.accepted, HOUR_MS)
     countInWindow(usageKey(P, T, "tasks_day"), st.accepted, DAY_MS)

@@ -1,7 +1,8 @@
 --[[
   Turbine's moveToFinished, installed on a worker's connection in place of BullMQ's (same keys,
   arguments and reply: see BullMQ's moveToFinished-14): BullMQ's own script completes or fails
-  the job (and fetches the next one), then Turbine releases the finished task's slot, promotes
+  the job (and fetches the next one), then Turbine releases the finished task's slot, counts a
+  success in the tenant's usage (handler time from the job's processedOn, result bytes), promotes
   the tenant's held tasks into the room it leaves, and claims a slot for the fetched job, all
   in the same step, so a held task is dispatched the moment a running one ends. A result
   BullMQ keeps is indexed for its tenant, whose max_stored_results applies (storedResults).
@@ -22,7 +23,8 @@ if not P then return bullmqMoveToFinished(KEYS, ARGV) end
 local jobId = ARGV[1]
 local now = tonumber(ARGV[2])
 -- Read before BullMQ may remove the job (removeOnComplete).
-local T = tenantInOpts(rcall("HGET", KEYS[12], "opts")) or tenantInData(rcall("HGET", KEYS[12], "data"))
+local job = rcall("HMGET", KEYS[12], "opts", "processedOn")
+local T = tenantInOpts(job[1]) or tenantInData(rcall("HGET", KEYS[12], "data"))
 
 -- Due delayed tasks take the fair path before BullMQ's fetch of the next job would take them.
 local moreDue = promoteDue(P, Q, now)
@@ -34,6 +36,12 @@ if T then
   -- One read of the tenant for both steps.
   local tenant = rcall("HMGET", tenantKey(P, T), "tenant_id", "max_concurrent_tasks", "max_stored_results")
   releaseFinished(P, T, Q, jobId, now, tenant[2])
+  -- A failed run was counted by releaseTask, which decided its fate.
+  if ARGV[5] == "completed" then
+    local ms, bytes = handlerMs(job[2], now), #ARGV[4]
+    meterStep(P, T, now, { "succeeded", 1, "handler_ms", ms, "result_bytes", bytes }, "succeeded",
+      { "queue", Q, "job_id", jobId, "handler_ms", ms, "result_bytes", bytes })
+  end
   -- BullMQ keeps the job unless its keepJobs count is 0 (removeOnComplete: true); a deleted
   -- tenant's results are BullMQ's alone to expire.
   if tenant[1] and opts["keepJobs"]["count"] ~= 0 then

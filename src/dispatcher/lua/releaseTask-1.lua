@@ -1,7 +1,9 @@
 --[[
   Releases the slot of a task whose run did not complete normally, decides what happens to it
   next with the tenant's retry policy as it is now, and hands the freed room to the tenant's
-  held tasks in the same step. (A completed run is released by moveToFinished.)
+  held tasks in the same step. (A completed run is released by moveToFinished.) A run that
+  failed or was dead-lettered is counted in the tenant's usage (failed, dead_lettered, handler
+  time since the job's processedOn) when the tenant exists.
   Input:
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] tenant id ("" when unknown), ARGV[3] queue, ARGV[4] job id,
@@ -19,6 +21,7 @@ local rcall = redis.call
 --- @include "core:tenantConfig"
 --- @include "slots"
 --- @include "core:deadLetter"
+--- @include "usage"
 
 local P, T, Q, jobId = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, outcome = tonumber(ARGV[5]), ARGV[6]
@@ -55,6 +58,17 @@ elseif outcome == "dead" then
 elseif outcome == "requeued" and T ~= "" then
   rcall("ZADD", deferredKey(P, T), now, Q .. ":" .. jobId)
   rcall("SADD", activeTenantsKey(P), T)
+end
+
+if cfg and (outcome == "failed" or outcome == "dead") then
+  local dead = decision[1] == 4 and 1 or 0
+  local ms = handlerMs(rcall("HGET", P .. ":q:" .. Q .. ":" .. jobId, "processedOn"), now)
+  local fields = { "queue", Q, "job_id", jobId, "handler_ms", ms }
+  if dead == 1 then
+    fields[#fields + 1] = "reason"
+    fields[#fields + 1] = ARGV[9]
+  end
+  meterStep(P, T, now, { "failed", 1, "dead_lettered", dead, "handler_ms", ms }, dead == 1 and "dead_lettered" or "failed", fields)
 end
 
 if cfg and score then

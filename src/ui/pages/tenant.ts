@@ -2,6 +2,7 @@ import type { AuditEntry } from '../../tenancy/audit.js';
 import { NUMERIC_QUOTA_NAMES, QUOTA_WIRE_NAMES, type TenantQuotas } from '../../tenancy/quotas.js';
 import type { Tenant } from '../../tenancy/tenant.js';
 import type { TenantStats } from '../../tenancy/stats.js';
+import { totalRejected, type UsageRow } from '../../tenancy/usage.js';
 import { html, type Html } from '../html.js';
 import { layout, time, type PageContext } from '../layout.js';
 import type { TenantDetail } from '../reads.js';
@@ -47,6 +48,8 @@ ${ctx.viewer.canAct ? actions(ctx, tenant) : ''}
 <div data-live="held">${heldSection(detail, tenant, stats)}</div>
 <h2 id="failures">Recent failures</h2>
 <div data-live="failures">${failuresTable(ctx, detail.failures, 'Newest dead letters of this tenant')}</div>
+<h2 id="usage">Usage by hour</h2>
+<div data-live="usage">${usageTable(detail.usage)}</div>
 <h2 id="audit">Audit trail</h2>
 <div data-live="audit">${auditTable(detail.audit)}</div>`;
   return layout(ctx, `Tenant ${id}`, '/', body);
@@ -74,6 +77,28 @@ function heldSection(detail: TenantDetail, tenant: Tenant, stats: TenantStats): 
   return html`<p>${stats.heldTasks} held because ${heldReason(tenant, stats)}. Oldest first${detail.held.length < stats.heldTasks ? html`, the first ${detail.held.length} shown` : ''}:</p>
 <table><thead><tr><th scope="col">Queue</th><th scope="col">Task id</th></tr></thead>
 <tbody>${detail.held.map((task) => html`<tr><td>${task.queue}</td><td><code>${task.taskId}</code></td></tr>`)}</tbody></table>`;
+}
+
+const USAGE_COLUMNS: readonly [header: string, field: string, value: (row: UsageRow) => number | string][] = [
+  ['Accepted', 'accepted', (r) => r.accepted],
+  ['Rejected', 'rejected', totalRejected],
+  ['Started', 'started', (r) => r.started],
+  ['Succeeded', 'succeeded', (r) => r.succeeded],
+  ['Failed', 'failed', (r) => r.failed],
+  ['Dead-lettered', 'dead_lettered', (r) => r.deadLettered],
+  ['Handler s', 'handler_seconds', (r) => r.handlerSeconds.toFixed(3)],
+  ['Payload bytes', 'payload_bytes', (r) => r.payloadBytes],
+  ['Result bytes', 'result_bytes', (r) => r.resultBytes],
+];
+
+/** The metered usage of the last 24 hours, newest hour first (what `turbine usage` prints). */
+function usageTable(rows: readonly UsageRow[]): Html {
+  if (rows.length === 0) return html`<p class="muted">No usage in the last 24 hours.</p>`;
+  return html`<table aria-labelledby="usage"><thead><tr><th scope="col">Hour (UTC)</th>${USAGE_COLUMNS.map(([header]) => html`<th scope="col" class="num">${header}</th>`)}</tr></thead>
+<tbody>${[...rows].reverse().map(
+    (row) =>
+      html`<tr data-usage-hour="${row.periodStart.toISOString()}"><th scope="row">${row.periodStart.toISOString().slice(0, 16).replace('T', ' ')}</th>${USAGE_COLUMNS.map(([, field, value]) => html`<td class="num" data-field="${field}">${value(row)}</td>`)}</tr>`,
+  )}</tbody></table>`;
 }
 
 function auditTable(entries: AuditEntry[]): Html {

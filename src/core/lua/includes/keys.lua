@@ -19,5 +19,11 @@ local function activeTenantsKey(P) return P .. ":dispatch:active" end
 local function dlqKey(P) return P .. ":dlq" end
 local function dlqEntryKey(P, entryId) return P .. ":dlq:entry:" .. entryId end
 local function dlqByTenantKey(P, T) return P .. ":dlq:by-tenant:" .. T end
+-- Usage metering: T's counts in the hour starting at H (Unix seconds), the tenants with counts
+-- in that hour, the settings the scripts read, and the opt-in stream of usage events.
+local function usageHourKey(P, T, H) return P .. ":tenant:" .. T .. ":usage-hour:" .. H end
+local function usageHourTenantsKey(P, H) return P .. ":usage-hour:" .. H end
+local function usageSettingsKey(P) return P .. ":usage:settings" end
+local function usageEventsKey(P) return P .. ":usage:events" end
 -- BullMQ's keys for a queue (its prefix is P .. ":q").
 local function bullKey(P, Q, suffix) return P .. ":q:" .. Q .. ":" .. suffix end

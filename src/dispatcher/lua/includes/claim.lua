@@ -13,6 +13,8 @@
   (plain BullMQ) takes no slot: it is flagged for the worker, which dead-letters it. A job whose
   hash is gone is dropped.
 
+  Each claim that lets a task run counts a start in the tenant's usage (includes/usage.lua).
+
   releaseFinished: BullMQ has completed (or finally failed) a job: its running slot is freed and
   handed to the tenant's held tasks in the same step.
 ]]
@@ -20,6 +22,7 @@
 --- @include "slots"
 --- @include "admitted"
 --- @include "core:deadLetter"
+--- @include "usage"
 
 -- Turbine's prefix and the queue name, from BullMQ's key prefix "<P>:q:<Q>:".
 local function splitKeyPrefix(keyPrefix)
@@ -85,6 +88,7 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   local score = tonumber(rcall("ZSCORE", sk, jobId))
   if score then
     rcall("ZADD", sk, now + lease, jobId)
+    meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
     if score <= 0 then
       local waiting = waitingCount(P, T, Q)
       -- A backlogged tenant's window is refilled once half of it has drained: checked on each
@@ -115,6 +119,7 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   if cfg.enabled and rcall("ZCARD", sk) == 0 and rcall("LLEN", heldKey(P, T, Q)) == 0
       and (not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent) then
     rcall("ZADD", sk, now + lease, jobId)
+    meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
     return "run"
   end
 

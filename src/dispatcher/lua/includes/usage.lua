@@ -1,0 +1,74 @@
+--[[
+  Usage metering, counted by the scripts that do the work (admission, fetch, finish, release):
+  one hash per tenant and hour (usageHourKey) of HINCRBY fields, so what is billed is what
+  happened, with no second source of truth. Fields (absent = 0): accepted, rejected_<reason>,
+  started, succeeded, failed, dead_lettered, handler_ms, payload_bytes, result_bytes.
+
+  A hash expires `retention_ms` (usage settings, 35 days when unset) after its hour ends, and
+  its tenant is listed in the hour's index (usageHourTenantsKey) for exports. Both are set when
+  a step creates the hash's first count field of a kind, which is about once per field and
+  hour: a task's step costs its HINCRBYs and one read of the settings (for the stream).
+
+  With the stream on (settings field `stream_max_length`), each counted event is also added to
+  usageEventsKey, trimmed to about that length.
+]]
+--- @include "core:keys"
+
+local DEFAULT_USAGE_RETENTION_MS = 35 * 86400000
+
+-- The start (Unix seconds) of the hour holding `now` (ms).
+local function usageHourOf(now)
+  return math.floor(now / 3600000) * 3600
+end
+
+-- The stream's maximum length, or nil when the stream is off. Read once per script call.
+local function usageStreamLength(P)
+  return tonumber(rcall("HGET", usageSettingsKey(P), "stream_max_length"))
+end
+
+-- Adds `counts` ({field, amount, field, amount, …}) to T's hash of the hour of `now`. Zero
+-- amounts are skipped. A field's creation (its new value is its amount) sets the expiry and
+-- the hour's index.
+local function meterUsage(P, T, now, counts)
+  local H = usageHourOf(now)
+  local key = usageHourKey(P, T, H)
+  local created = false
+  for i = 1, #counts, 2 do
+    local n = counts[i + 1]
+    if n ~= 0 then
+      local value = rcall("HINCRBY", key, counts[i], n)
+      if value == n then created = true end
+    end
+  end
+  if created then
+    local retention = tonumber(rcall("HGET", usageSettingsKey(P), "retention_ms")) or DEFAULT_USAGE_RETENTION_MS
+    local expireAt = (H + 3600) * 1000 + retention
+    rcall("PEXPIREAT", key, expireAt)
+    local index = usageHourTenantsKey(P, H)
+    rcall("SADD", index, T)
+    rcall("PEXPIREAT", index, expireAt)
+  end
+end
+
+-- Adds one event to the usage stream when it is on (`maxLength` from usageStreamLength):
+-- `event` (accepted, rejected, started, succeeded, failed, dead_lettered), the tenant, the
+-- time (ms), then `fields` ({name, value, …}: queue, job_id, and what the event counts).
+local function emitUsageEvent(P, maxLength, T, now, event, fields)
+  if not maxLength then return end
+  rcall("XADD", usageEventsKey(P), "MAXLEN", "~", maxLength, "*", "event", event, "tenant_id", T,
+    "at", now, unpack(fields))
+end
+
+-- One step of one task (started, succeeded, failed): its counts, and its event when the stream
+-- is on (`fields` as for emitUsageEvent).
+local function meterStep(P, T, now, counts, event, fields)
+  meterUsage(P, T, now, counts)
+  emitUsageEvent(P, usageStreamLength(P), T, now, event, fields)
+end
+
+-- Handler time of a run that ends at `now`: since BullMQ's fetch stamped the job's processedOn.
+local function handlerMs(processedOn, now)
+  local started = tonumber(processedOn)
+  if not started or started > now then return 0 end
+  return now - started
+end
