@@ -50,6 +50,12 @@ local function tenantInOpts(optsJson)
   return optsJson and string.match(optsJson, '"tid":"([^"]+)"')
 end
 
+-- The tenant a job id names ("<tenant>@<task id>", src/core/task-ids.ts); nil for an id
+-- Turbine did not make.
+local function tenantInJobId(jobId)
+  return string.match(jobId, "^([^@]+)@")
+end
+
 -- The tenant in a job's data: where a job added with plain BullMQ has it, if at all.
 local function tenantInData(dataJson)
   if not dataJson then return nil end
@@ -72,7 +78,15 @@ end
 local function claimFetched(P, Q, jobId, flat, now, lease)
   local name, opts, data, priority, admitted, deadLetter = jobFields(flat)
   if not name then
+    -- Removed by hand while held or waiting: the fetch made a stub of it. Its waiting slot (if
+    -- it had one) goes to the next of the tenant's held tasks, as a claim's would.
     rcall("DEL", unfetch(queueContext(P, Q), jobId))
+    local T = tenantInJobId(jobId)
+    if T and rcall("ZREM", slotsKey(P, T, Q), jobId) == 1 then
+      local cfg = readTenant(P, T)
+      if cfg then fillQueue(P, T, Q, cfg, now, true) end
+      settleBusy(P, T, Q)
+    end
     return "skip"
   end
   -- A dead-lettered job fetched again was retried by hand: its entry must not be replayed too.

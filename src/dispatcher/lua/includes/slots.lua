@@ -205,21 +205,17 @@ local function parkNew(P, T, Q, jobId, priority)
 end
 
 -- Moves up to `count` held tasks of T in Q (oldest first, at most 1000 at a time) to the queue.
--- A held job removed through BullMQ (Job.remove, obliterate) leaves its entry behind: such
--- entries are dropped here, and do not use the room (at most 10 000 looked at per call).
+-- A held job removed through BullMQ (Job.remove, obliterate) leaves its entry behind. It is
+-- not looked for here (that would cost a read per task): the claim that fetches its id finds
+-- no job, drops it and frees its slot (claimFetched).
 local function promoteHeld(P, T, Q, count, now, waiting, window, weight)
   if count <= 0 then return 0 end
-  local wanted, budget = math.min(count, 1000), 10000
-  local prefix = queueContext(P, Q).prefix
+  local entries = rcall("LPOP", heldKey(P, T, Q), math.min(count, 1000))
+  if not entries then return 0 end
   local jobs = {}
-  while #jobs < wanted and budget > 0 do
-    local entries = rcall("LPOP", heldKey(P, T, Q), math.min(wanted - #jobs, budget))
-    if not entries then break end
-    budget = budget - #entries
-    for _, entry in ipairs(entries) do
-      local id, priority = parseHeld(entry)
-      if rcall("EXISTS", prefix .. id) == 1 then jobs[#jobs + 1] = { id, priority } end
-    end
+  for i, entry in ipairs(entries) do
+    local id, priority = parseHeld(entry)
+    jobs[i] = { id, priority }
   end
   enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, weight)
   return #jobs
