@@ -75,3 +75,9 @@ export function transcriptSteps(code: string): TranscriptStep[] {
   }
   return steps;
 }
+
+/**
+ * Docs whose `<!-- program -->` blocks, in order, make one TypeScript program that
+ * test/e2e/docs-programs.test.ts runs.
+ */
+export const PROGRAM_DOCS = ['docs/sdk.md'];
