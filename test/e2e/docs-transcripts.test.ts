@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Turbine } from '../../src/tasks/app.js';
-import { cleanEnv } from '../helpers/cli.js';
+import { cleanEnv, runOnTerminal } from '../helpers/cli.js';
 import { redisUrl, uniquePrefix } from '../helpers/context.js';
 import { TRANSCRIPT_DOCS, codeBlocks, transcriptSteps } from '../helpers/markdown.js';
 import { CLI_BIN } from '../helpers/processes.js';
@@ -30,6 +30,8 @@ interface Shell {
   prefix: string;
   /** Runs a command as the docs show it; returns stdout and stderr as the terminal shows them. */
   run(command: string, actor?: string): string;
+  /** Runs a command that asks `[y/N]` on a terminal, and types `answer`. */
+  answer(command: string, answer: string): Promise<string>;
 }
 
 function shell(): Shell {
@@ -54,6 +56,14 @@ function shell(): Shell {
       } catch (error) {
         return (error as { stdout: string }).stdout;
       }
+    },
+    answer: async (command, answer) => {
+      // Only plain `turbine …` commands (no quoting) are typed at a prompt in the docs.
+      if (!/^turbine [\w@:. -]+$/.test(command)) throw new Error(`Cannot run '${command}' on a terminal: quote-free turbine commands only`);
+      const result = await runOnTerminal(command.split(' ').slice(1), answer, env);
+      // What the terminal shows: its cursor movements (readline's prompt redraw) and \r dropped.
+      // eslint-disable-next-line no-control-regex
+      return result.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replaceAll('\r', '');
     },
   };
 }
@@ -89,6 +99,7 @@ const SETUPS: { first: RegExp; setup: (sh: Shell) => Promise<void> }[] = [
   { first: /^turbine tenant get globex --json$/, setup: async (sh) => void sh.run(CREATE_GLOBEX) },
   { first: /^turbine tenant update acme-corp /, setup: async (sh) => void sh.run(CREATE_ACME) },
   { first: /^turbine tenant delete globex </, setup: async (sh) => void sh.run(CREATE_GLOBEX) },
+  { first: /^turbine tenant delete acme-corp$/, setup: async (sh) => void sh.run(CREATE_ACME) },
   {
     first: /^turbine tenant stats globex$/,
     // At its cap of 2: two of five tasks wait in the queue, three are held.
@@ -148,7 +159,9 @@ for (const file of TRANSCRIPT_DOCS) {
         const sh = shell();
         await setup.setup(sh);
         for (const step of steps) {
-          const printed = sh.run(step.command).replace(/\n$/, '');
+          // A prompt in the transcript (`… [y/N] y`): the command runs on a terminal, typed at.
+          const typed = step.expected.map((line) => /\[y\/N\] (\S+)$/.exec(line)?.[1]).find((answer) => answer !== undefined);
+          const printed = (typed === undefined ? sh.run(step.command) : await sh.answer(step.command, typed)).replace(/\n$/, '');
           expect(normalise(printed.split('\n')).join('\n'), `$ ${step.command}`).toBe(normalise(step.expected).join('\n'));
         }
       });
