@@ -1,6 +1,6 @@
-// docs/cli.md as written: every block marked `<!-- transcript -->` is run, command by command,
-// through the real `turbine` binary (on PATH, as a user types it) against the test's Redis, and
-// what each command prints must be what the block shows. Each block gets a key prefix of its
+// docs/cli.md and docs/dlq.md as written: every block marked `<!-- transcript -->` is run,
+// command by command, through the real `turbine` binary (on PATH, as a user types it) against
+// the test's Redis, and what each command prints must be what the block shows. Each block gets a key prefix of its
 // own and the state its text assumes (the tenants and tasks it talks about), set up below by the
 // block's first command. Only times are normalised (timestamps, and the time left until a quota
 // window resets): they are whenever the test runs.
@@ -11,9 +11,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Turbine } from '../../src/tasks/app.js';
 import { cleanEnv, runOnTerminal } from '../helpers/cli.js';
-import { redisUrl, uniquePrefix } from '../helpers/context.js';
+import { deletePrefix, pollUntil, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
 import { TRANSCRIPT_DOCS, codeBlocks, transcriptSteps } from '../helpers/markdown.js';
 import { CLI_BIN } from '../helpers/processes.js';
+import { TestWorld } from '../helpers/worker.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let dir: string;
@@ -24,7 +25,13 @@ beforeAll(() => {
   writeFileSync(path.join(dir, 'bin', 'turbine'), `#!/bin/sh\nexec "${process.execPath}" "${CLI_BIN}" "$@"\n`);
   chmodSync(path.join(dir, 'bin', 'turbine'), 0o755);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const prefixes: string[] = [];
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  const raw = rawClient();
+  for (const prefix of prefixes) await deletePrefix(raw, prefix);
+  await raw.quit();
+});
 
 interface Shell {
   prefix: string;
@@ -36,6 +43,7 @@ interface Shell {
 
 function shell(): Shell {
   const prefix = uniquePrefix();
+  prefixes.push(prefix);
   const env = cleanEnv({
     PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? ''}`,
     TURBINE_BACKEND_URL: redisUrl(),
@@ -129,6 +137,29 @@ const SETUPS: { first: RegExp; setup: (sh: Shell) => Promise<void> }[] = [
     setup: async (sh) => {
       sh.run('turbine tenant create acme-corp "ACME Corporation" --max-concurrent-tasks 2');
       await submit(sh, 'acme-corp', [{ taskId: 'job-0' }, { taskId: 'job-1' }, { taskId: 'job-2' }, { taskId: 'job-3' }, { taskId: 'later', delayMs: 3_600_000 }]);
+    },
+  },
+  {
+    first: /^turbine dlq purge --tenant acme-corp$/,
+    // Three dead letters in emails: two of acme-corp, one of globex.
+    setup: async (sh) => {
+      const world = new TestWorld(redisUrl(), sh.prefix);
+      try {
+        await world.tenant('acme-corp');
+        await world.tenant('globex');
+        const send = world.app.task({ name: 'send_email', queue: 'emails', retries: 0 }, async () => {
+          throw new Error('SMTP 550: mailbox unavailable');
+        });
+        const worker = await world.startWorker({ queues: ['emails'] });
+        await send.applyBulk([{ args: [], tenantId: 'acme-corp' }, { args: [], tenantId: 'acme-corp' }, { args: [], tenantId: 'globex' }]);
+        await pollUntil(() => world.raw.zcard(`${sh.prefix}:dlq`), (n) => n === 3, { what: 'three dead letters' });
+        await worker.close({ force: true });
+      } finally {
+        // Not world.close(), which deletes the prefix's keys: the transcript reads them next.
+        await world.app.close();
+        await world.manager.close();
+        await world.raw.quit();
+      }
     },
   },
   {

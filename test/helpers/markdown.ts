@@ -49,7 +49,7 @@ export function shellCommands(code: string): string[] {
  * Docs whose `<!-- transcript -->` blocks test/e2e/docs-transcripts.test.ts runs: each `$ `
  * line a command, the lines under it what it prints (stdout and stderr).
  */
-export const TRANSCRIPT_DOCS = ['docs/cli.md'];
+export const TRANSCRIPT_DOCS = ['docs/cli.md', 'docs/dlq.md'];
 
 export interface TranscriptStep {
   command: string;
