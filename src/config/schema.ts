@@ -16,6 +16,9 @@ const queueName = z.string().refine(isValidQueueName, {
 });
 const positiveInt = z.number().int().positive();
 
+/** The worker's health and metrics port; a worker that finds it taken moves to a free one. */
+export const DEFAULT_HEALTH_PORT = 9464;
+
 export const configSchema = z.strictObject({
   backendUrl: z
     .string()
@@ -73,7 +76,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   health: z
     .strictObject({
-      port: z.number().int().min(0).max(65_535).default(9464).describe('Port of /healthz, /readyz and /metrics; 0 picks a free one.'),
+      port: z.number().int().min(0).max(65_535).default(DEFAULT_HEALTH_PORT).describe('Port of /healthz, /readyz and /metrics; 0 picks a free one.'),
       host: z.string().min(1).default('0.0.0.0').describe('Address the health and metrics server listens on.'),
     })
     .prefault({}),

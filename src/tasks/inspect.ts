@@ -1,5 +1,6 @@
 import type { RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
+import type { HeldReason } from '../dispatcher/release.js';
 import { DEFAULT_DISPATCH_WINDOW } from '../dispatcher/window.js';
 import { jobIdOf, taskIdOf } from '../core/task-ids.js';
 import { readTaskState } from './task-state.js';
@@ -10,7 +11,7 @@ export const LISTED_STATES = ['waiting', 'held', 'delayed', 'running', 'failed']
 export type ListedState = (typeof LISTED_STATES)[number];
 
 /** Why a held task is not in the queue yet. */
-export type HeldReason = 'disabled' | 'cap' | 'window' | 'behind_older_tasks';
+export type { HeldReason };
 
 export interface TaskSummary {
   taskId: string;

@@ -3,6 +3,7 @@ import type { RedisClient } from '../store/connection.js';
 import type { DeadLetterEntry } from '../dlq/entry.js';
 import type { DeadLetterQueue } from '../dlq/queue.js';
 import { TenantNotFoundError } from '../core/errors.js';
+import { taskIdOf } from '../core/task-ids.js';
 import type { AuditEntry } from '../tenancy/audit.js';
 import type { UsageRow } from '../tenancy/usage.js';
 import type { KeyLayout } from '../core/keys.js';
@@ -111,7 +112,7 @@ export async function readTenantDetail(sources: ConsoleSources, row: TenantRow):
   ]);
   const held = queues.flatMap((queue, i) =>
     // A held entry is the job id, or `<jobId>:<priority>` for a prioritized task.
-    heldLists[i]!.map((entry) => ({ queue, taskId: entry.replace(/:\d+$/, '') })),
+    heldLists[i]!.map((entry) => ({ queue, taskId: taskIdOf(entry.replace(/:\d+$/, '')) })),
   );
   return { row, held, failures, audit, usage };
 }

@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { classify } from '../core/classify.js';
 import { TurbineError } from '../core/errors.js';
 import { loadTasks } from './app-loader.js';
-import { chooseHealthPort, healthPortTakenError } from './health-port.js';
+import { chooseHealthPort, healthPortMovedMessage, healthPortTakenError } from './health-port.js';
 import { createLogger } from './logger.js';
 import { startWorker } from './start.js';
 import { handleShutdownSignals } from './signals.js';
@@ -41,10 +41,7 @@ try {
     },
   );
   if (healthPort.movedFrom !== null) {
-    logger.warn(
-      { port: runtime.healthPort, taken: healthPort.movedFrom },
-      `health port ${healthPort.movedFrom} is in use (another worker on this host?); serving on ${runtime.healthPort} instead; pass --health-port to choose`,
-    );
+    logger.warn({ port: runtime.healthPort, taken: healthPort.movedFrom }, healthPortMovedMessage(healthPort.movedFrom, runtime.healthPort));
   }
   handleShutdownSignals(runtime, logger);
   await runtime.ready();

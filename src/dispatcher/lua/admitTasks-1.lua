@@ -153,7 +153,7 @@ for i = 0, count - 1 do
       else
         -- The first task held back in Q: make sure a claim will trigger the refill.
         if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
-        parkNew(P, T, Q, jobId, priority)
+        parkNew(P, T, Q, jobId, priority, now, holdReason(cfg, st.inUse, room, held))
         held = held + 1
         reply(2, jobId)
       end

@@ -185,9 +185,10 @@ local PRIORITY_SCAN = 100
 
 -- Holds back a stored job that is in no BullMQ list yet, behind the tenant's held tasks of the
 -- same or a more urgent priority (none first, as BullMQ takes its wait list before its
--- prioritized set; then 1, 2, …), ahead of less urgent ones. Only the last PRIORITY_SCAN
+-- prioritized set; then 1, 2, …), ahead of less urgent ones; records when and why (recordHold). Only the last PRIORITY_SCAN
 -- entries are looked at: usually the tail already qualifies, and the cost stays bounded.
-local function parkNew(P, T, Q, jobId, priority)
+local function parkNew(P, T, Q, jobId, priority, now, reason)
+  recordHold(queueContext(P, Q).prefix .. jobId, now, reason)
   local hk = heldKey(P, T, Q)
   local entry = heldEntry(jobId, priority)
   local last = rcall("LINDEX", hk, -1)
@@ -213,9 +214,11 @@ local function promoteHeld(P, T, Q, count, now, waiting, window, weight)
   local entries = rcall("LPOP", heldKey(P, T, Q), math.min(count, 1000))
   if not entries then return 0 end
   local jobs = {}
+  local prefix = queueContext(P, Q).prefix
   for i, entry in ipairs(entries) do
     local id, priority = parseHeld(entry)
     jobs[i] = { id, priority }
+    rcall("HSET", prefix .. id, RELEASED_FIELD, now)
   end
   enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, weight)
   return #jobs
@@ -249,13 +252,15 @@ local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now)
   local held = rcall("LLEN", heldKey(P, T, Q))
   local waiting = waitingCount(P, T, Q)
   local window = tenantWindow(P, T, Q, cfg.weight)
-  if held == 0 and roomIn(P, T, cfg, waiting, window) > 0 then
+  local room = roomIn(P, T, cfg, waiting, window)
+  if held == 0 and room > 0 then
     local front = isSparse(P, T, Q, waiting, held, window)
     enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
     return 1
   end
   if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
-  parkNew(P, T, Q, jobId, priority)
+  local inUse = cfg.maxConcurrent and slotsInUse(P, T)
+  parkNew(P, T, Q, jobId, priority, now, holdReason(cfg, inUse, room, held))
   return 2
 end
 
