@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobIdOf } from '../../src/core/task-ids.js';
+import { readSnapshot } from '../../src/metrics/snapshot.js';
 import { Turbine } from '../../src/tasks/app.js';
 import type { TaskContext } from '../../src/tasks/types.js';
+import type { StartWorkerOptions } from '../../src/worker/runtime.js';
 import { pollUntil } from '../helpers/context.js';
 import { TestWorld } from '../helpers/worker.js';
 
@@ -23,7 +25,7 @@ interface Run {
 const TASK = { name: 'probe', queue: 'work', retries: 2, backoff: 50 } as const;
 
 /** Starts a worker of `pool` whose handler records each run in `runs`; fails attempt 1 of ids starting with `flaky`. */
-async function startPoolWorker(pool: string, runs: Run[]): Promise<void> {
+async function startPoolWorker(pool: string, runs: Run[], options: Partial<StartWorkerOptions> = {}): Promise<void> {
   const app = new Turbine({ backendUrl: world.url, prefix: world.prefix });
   world.defer(() => app.close());
   app.task(TASK, async (id: string, ctx: TaskContext) => {
@@ -31,7 +33,7 @@ async function startPoolWorker(pool: string, runs: Run[]): Promise<void> {
     if (id.startsWith('flaky') && ctx.attempt === 1) throw new Error('first attempt fails');
     return id;
   });
-  await world.startWorker({ app, pool, concurrency: 4 });
+  await world.startWorker({ app, pool, concurrency: 4, ...options });
 }
 
 /** The producer's side of the task (its handler never runs: no worker runs the producer's app). */
@@ -100,5 +102,31 @@ describe('worker pools', { timeout: 60_000 }, () => {
       ['premium', 1],
     ]);
     await pollUntil(() => world.manager.getTenantStats('gold'), (s) => s.pendingTasks === 0 && s.concurrentTasks === 0, { what: "gold's slots released" });
+  });
+
+  it("counts every pool's waiting tasks in the queue's metrics", async () => {
+    world = new TestWorld();
+    await world.manager.createTenant({ tenantId: 'gold', name: 'Gold', pool: 'premium' });
+    await world.manager.createTenant({ tenantId: 'acme', name: 'Acme' });
+    const probe = producer();
+    for (const tenantId of ['gold', 'gold', 'acme']) await probe.applyAsync({ args: ['x'], tenantId });
+    // The snapshot is read by the elected reconciler replica: this reader, here.
+    await world.raw.set(world.manager.keys.reconcilerLock(), 'reader');
+    const snapshot = await readSnapshot(world.raw, world.manager.keys, 'reader');
+    expect(snapshot?.queues.find((q) => q.queue === 'work')?.states.waiting).toBe(3);
+  });
+
+  it("sizes each pool's dispatch windows from its own workers' concurrency", async () => {
+    world = new TestWorld();
+    const dispatch = { window: null, windowFactor: 2, minWindow: 1 };
+    const reconciler = { intervalMs: 100 };
+    await startPoolWorker('shared', [], { concurrency: 2, dispatch, reconciler });
+    await startPoolWorker('premium', [], { concurrency: 5, dispatch, reconciler });
+    const windows = await pollUntil(
+      () => world.raw.hgetall(world.manager.keys.dispatchWindow()),
+      (w) => w.work === '4' && w['work@premium'] === '10',
+      { what: 'a window per lane' },
+    );
+    expect(Object.keys(windows).sort()).toEqual(['work', 'work@premium']);
   });
 });
