@@ -129,4 +129,24 @@ describe('worker pools', { timeout: 60_000 }, () => {
     );
     expect(Object.keys(windows).sort()).toEqual(['work', 'work@premium']);
   });
+
+  it('takes a tenant stored without a pool (by an earlier version) for a tenant of the shared pool', async () => {
+    world = new TestWorld();
+    await world.manager.createTenant({ tenantId: 'old', name: 'Old', quotas: { maxConcurrentTasks: 1 } });
+    await world.raw.hdel(world.manager.keys.tenant('old'), 'pool');
+    expect((await world.manager.getTenant('old'))?.pool).toBe('shared');
+    const probe = producer();
+    const tasks = [];
+    for (let i = 0; i < 4; i++) tasks.push(await probe.applyAsync({ args: [`t-${i}`], tenantId: 'old' }));
+    expect(await world.raw.lrange(world.manager.keys.poolBullKey('work', 'shared', 'wait'), 0, -1)).toEqual([jobIdOf('old', tasks[0]!.taskId)]);
+    expect(await tasks[0]!.cancel()).toBe(true);
+    expect(await tasks[1]!.cancel()).toBe(true);
+    // Cancelling the waiting task promoted the next one (the cap is 1).
+    expect(await world.manager.drainTenant('old')).toEqual({ waiting: 1, held: 1, delayed: 0 });
+    await world.manager.createTenant({ tenantId: 'older', name: 'Older' });
+    await world.raw.hdel(world.manager.keys.tenant('older'), 'pool');
+    await probe.applyAsync({ args: ['q'], tenantId: 'older' });
+    expect(await world.manager.deleteTenant('older', { force: true })).toBe(true);
+  });
 });
+

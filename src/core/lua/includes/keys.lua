@@ -29,11 +29,12 @@ local function bullKey(P, Q, suffix) return P .. ":q:" .. Q .. ":" .. suffix end
 -- another pool's task. Its lane "Q@pool" ("@" is not allowed in queue names) names the pool's
 -- part of Q wherever fairness keeps a per-queue figure (busy tenants, window, capacity).
 local SHARED_POOL = "shared"
+-- `pool` may be nil or false (HGET of a tenant without the field): the shared pool.
 local function laneOf(Q, pool)
-  if pool == nil or pool == SHARED_POOL then return Q end
+  if not pool or pool == SHARED_POOL then return Q end
   return Q .. "@" .. pool
 end
 local function poolBullKey(P, Q, pool, suffix)
-  if pool == nil or pool == SHARED_POOL then return bullKey(P, Q, suffix) end
+  if not pool or pool == SHARED_POOL then return bullKey(P, Q, suffix) end
   return bullKey(P, Q, suffix .. ":" .. pool)
 end
