@@ -148,5 +148,19 @@ describe('worker pools', { timeout: 60_000 }, () => {
     await probe.applyAsync({ args: ['q'], tenantId: 'older' });
     expect(await world.manager.deleteTenant('older', { force: true })).toBe(true);
   });
+
+  it('runs delayed tasks of a tenant moved to another pool before they came due in the new pool', async () => {
+    world = new TestWorld();
+    await world.manager.createTenant({ tenantId: 'gold', name: 'Gold' });
+    const runs: Run[] = [];
+    await startPoolWorker('shared', runs);
+    await startPoolWorker('premium', runs);
+    const probe = producer();
+    const later = [];
+    for (let i = 0; i < 3; i++) later.push(await probe.applyAsync({ args: [`later-${i}`], tenantId: 'gold', delayMs: 300 }));
+    await world.manager.updateTenant('gold', { pool: 'premium' });
+    await Promise.all(later.map((r) => r.get({ timeoutMs: 10_000 })));
+    expect(runs.map((r) => r.pool)).toEqual(['premium', 'premium', 'premium']);
+  });
 });
 
