@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_BACKEND_URL } from '../store/connection.js';
 import { backendUrlProblem } from '../store/endpoint.js';
-import { DEFAULT_PREFIX } from '../core/keys.js';
+import { DEFAULT_PREFIX, SHARED_POOL } from '../core/keys.js';
 import { isValidQueueName } from '../tenancy/validation.js';
 
 /**
@@ -45,6 +45,11 @@ export const configSchema = z.strictObject({
     .array(queueName)
     .default([])
     .describe("Queues to consume (comma-separated in flags and the environment); empty means every queue of the app's tasks."),
+  pool: queueName
+    .default(SHARED_POOL)
+    .describe(
+      `Worker pool: this process runs only the tasks of tenants whose pool it is (tenant --pool); "${SHARED_POOL}" runs the tenants of no dedicated pool.`,
+    ),
   concurrency: positiveInt.max(10_000).default(10).describe('Tasks run at once per queue by this process.'),
   lockDurationMs: positiveInt
     .min(1000)

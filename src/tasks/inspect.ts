@@ -1,5 +1,5 @@
 import type { RedisClient } from '../store/connection.js';
-import type { KeyLayout } from '../core/keys.js';
+import { laneOf, SHARED_POOL, type KeyLayout } from '../core/keys.js';
 import type { HeldReason } from '../dispatcher/release.js';
 import { DEFAULT_DISPATCH_WINDOW } from '../dispatcher/window.js';
 import { jobIdOf, taskIdOf } from '../core/task-ids.js';
@@ -144,8 +144,9 @@ async function heldPlace(
 ): Promise<{ position?: number; heldReason: HeldReason }> {
   const priority = Number(await client.hget(`${keys.bullPrefix()}:${queue}:${jobId}`, 'priority')) || 0;
   const index = await client.lpos(keys.held(tenantId, queue), priority > 0 ? `${jobId}:${priority}` : jobId);
-  const [enabled, cap] = await client.hmget(keys.tenant(tenantId), 'enabled', 'max_concurrent_tasks');
-  const window = Number(await client.hget(keys.dispatchWindow(), queue)) || DEFAULT_DISPATCH_WINDOW;
+  const [enabled, cap, pool] = await client.hmget(keys.tenant(tenantId), 'enabled', 'max_concurrent_tasks', 'pool');
+  // Windows are per lane: the queue as the tenant's pool sees it.
+  const window = Number(await client.hget(keys.dispatchWindow(), laneOf(queue, pool ?? SHARED_POOL))) || DEFAULT_DISPATCH_WINDOW;
   let heldReason: HeldReason = 'behind_older_tasks';
   if (enabled === 'false') heldReason = 'disabled';
   else if (cap !== null && (await slotsInUse(client, keys, tenantId)) >= Number(cap)) heldReason = 'cap';

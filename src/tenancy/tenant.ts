@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
+import { SHARED_POOL } from '../core/keys.js';
 import type { JsonValue } from '../core/json.js';
 import {
   NUMERIC_QUOTA_NAMES,
@@ -18,6 +19,8 @@ export interface Tenant {
   tenantId: string;
   name: string;
   enabled: boolean;
+  /** The worker pool that runs its tasks: only workers started with `--pool <pool>` (`shared`: those without). */
+  pool: string;
   quotas: TenantQuotas;
   metadata: TenantMetadata;
   createdAt: Date;
@@ -29,6 +32,7 @@ export interface TenantJson {
   tenant_id: string;
   name: string;
   enabled: boolean;
+  pool: string;
   quotas: Record<QuotaWireName, number | string[] | null>;
   metadata: TenantMetadata;
   created_at: string;
@@ -40,6 +44,7 @@ export function tenantToJson(tenant: Tenant): TenantJson {
     tenant_id: tenant.tenantId,
     name: tenant.name,
     enabled: tenant.enabled,
+    pool: tenant.pool,
     quotas: quotasToWire(tenant.quotas),
     metadata: tenant.metadata,
     created_at: tenant.createdAt.toISOString(),
@@ -75,6 +80,7 @@ export function tenantFromHash(hash: Record<string, string>): Tenant {
     tenantId: hash.tenant_id ?? '',
     name: hash.name ?? '',
     enabled: hash.enabled !== 'false',
+    pool: hash.pool ?? SHARED_POOL,
     quotas,
     metadata: hash.metadata ? (JSON.parse(hash.metadata) as TenantMetadata) : {},
     createdAt: new Date(hash.created_at ?? 0),

@@ -13,7 +13,7 @@ import { handleShutdownSignals } from './signals.js';
 
 const argv = await yargs(process.argv.slice(2))
   .scriptName('turbine-worker')
-  .usage('$0 --app ./tasks.ts (or ./dist/tasks.js) [--queues emails,processing] [--concurrency 50] [--config file]')
+  .usage('$0 --app ./tasks.ts (or ./dist/tasks.js) [--queues emails,processing] [--pool premium] [--concurrency 50] [--config file]')
   .options(configFlagOptions())
   .option('config', { type: 'string', describe: 'YAML or JSON configuration file [env TURBINE_CONFIG]' })
   .strict()

@@ -112,7 +112,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
   async start(attach?: Attach): Promise<void> {
     const url = this.backendDescription;
     this.logger.info(
-      { workerId: this.id, queues: this.queues, concurrency: this.config.concurrency, backend: url, prefix: this.config.prefix },
+      { workerId: this.id, queues: this.queues, pool: this.config.pool, concurrency: this.config.concurrency, backend: url, prefix: this.config.prefix },
       'starting turbine-worker',
     );
     if (this.config.health.port >= 0) {
@@ -240,6 +240,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
       {
         workerId: this.id,
         queues: this.queues,
+        pool: this.config.pool,
         concurrency: this.config.concurrency,
         intervalMs: this.config.reconciler.intervalMs,
         staleAfterMs: this.config.reconciler.staleAfterMs,

@@ -113,7 +113,7 @@ describe('turbine tenant create', () => {
     const created = json<Record<string, unknown>>(
       await turbine('tenant', 'create', 'globex', 'Globex', '--disabled', '--json'),
     );
-    expect(created).toMatchObject({ tenant_id: 'globex', name: 'Globex', enabled: false, metadata: {} });
+    expect(created).toMatchObject({ tenant_id: 'globex', name: 'Globex', enabled: false, pool: 'shared', metadata: {} });
     expect(Object.values(created.quotas as object).every((v) => v === null)).toBe(true);
     const hash = await raw.hgetall(tenantKey('globex'));
     expect(hash.enabled).toBe('false');
@@ -189,9 +189,9 @@ describe('turbine tenant list', () => {
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]!.split(/ {2,}/)).toEqual(['TENANT ID', 'NAME', 'ENABLED', 'MAX/HOUR', 'MAX/DAY', 'MAX CONCURRENT', 'MAX QUEUE']);
-    expect(lines[1]!.split(/ {2,}/)).toEqual(['acme-corp', 'ACME Corporation', 'yes', 'unlimited', '10000', '50', 'unlimited']);
-    expect(lines[2]!.split(/ {2,}/)).toEqual(['zeta', 'Zeta Ltd', 'no', '100', 'unlimited', 'unlimited', 'unlimited']);
+    expect(lines[0]!.split(/ {2,}/)).toEqual(['TENANT ID', 'NAME', 'ENABLED', 'POOL', 'MAX/HOUR', 'MAX/DAY', 'MAX CONCURRENT', 'MAX QUEUE']);
+    expect(lines[1]!.split(/ {2,}/)).toEqual(['acme-corp', 'ACME Corporation', 'yes', 'shared', 'unlimited', '10000', '50', 'unlimited']);
+    expect(lines[2]!.split(/ {2,}/)).toEqual(['zeta', 'Zeta Ltd', 'no', 'shared', '100', 'unlimited', 'unlimited', 'unlimited']);
     // Columns line up: names start under NAME, numbers end under the end of MAX/DAY.
     const nameAt = lines[0]!.indexOf('NAME');
     expect(lines.map((line) => line.slice(nameAt, nameAt + 4))).toEqual(['NAME', 'ACME', 'Zeta']);
@@ -252,6 +252,7 @@ describe('turbine tenant get', () => {
       tenant_id: 'acme-corp',
       name: 'ACME Corporation',
       enabled: true,
+      pool: 'shared',
       quotas: {
         max_tasks_per_hour: 1000,
         max_tasks_per_day: 10000,
@@ -329,6 +330,26 @@ describe('turbine tenant update', () => {
     expect(await raw.hexists(tenantKey('acme-corp'), 'max_queue_length')).toBe(0);
     expect(await raw.hexists(tenantKey('acme-corp'), 'allowed_queues')).toBe(0);
     expect(await raw.hget(tenantKey('acme-corp'), 'max_tasks_per_day')).toBe('10000');
+  });
+
+  it('creates a tenant in a worker pool and moves it to another with --pool, audited', async () => {
+    const created = json<{ pool: string }>(await turbine('tenant', 'create', 'acme-corp', 'ACME', '--pool', 'premium', '--json'));
+    expect(created.pool).toBe('premium');
+    expect(await raw.hget(tenantKey('acme-corp'), 'pool')).toBe('premium');
+    const moved = await turbine('tenant', 'update', 'acme-corp', '--pool', 'shared');
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toMatch(/^Pool: +shared$/m);
+    expect(await raw.hget(tenantKey('acme-corp'), 'pool')).toBe('shared');
+    const [latest] = json<{ action: string; changes: unknown }[]>(await turbine('tenant', 'audit', 'acme-corp', '--json'));
+    expect(latest).toMatchObject({ action: 'update', changes: { pool: { from: 'premium', to: 'shared' } } });
+  });
+
+  it('refuses a bad pool name with exit 2 and writes nothing', async () => {
+    expectFailure(await turbine('tenant', 'create', 'acme-corp', 'ACME', '--pool', 'gold@eu'), 2, 'Invalid pool "gold@eu"');
+    expect(await raw.exists(tenantKey('acme-corp'))).toBe(0);
+    await createAcme();
+    expectFailure(await turbine('tenant', 'update', 'acme-corp', '--pool', ''), 2, /--pool|Invalid pool/);
+    expect(await raw.hget(tenantKey('acme-corp'), 'pool')).toBe('shared');
   });
 
   it('replaces the metadata', async () => {
@@ -436,7 +457,7 @@ describe('turbine tenant audit', () => {
     expect(lines[1]).toMatch(/^\S+Z +cli-test +disable +enabled: true → false$/);
     expect(lines[2]).toContain('name: ACME Corporation → ACME Inc.');
     expect(lines[2]).toContain('max_tasks_per_hour: 1000 → (unset)');
-    expect(lines[3]).toMatch(/create +name=ACME Corporation, enabled=true, max_tasks_per_hour=1000, metadata=\{\}$/);
+    expect(lines[3]).toMatch(/create +name=ACME Corporation, enabled=true, pool=shared, max_tasks_per_hour=1000, metadata=\{\}$/);
 
     const limited = json<unknown[]>(await turbine('tenant', 'audit', 'acme-corp', '--limit', '1', '--json'));
     expect(limited).toHaveLength(1);

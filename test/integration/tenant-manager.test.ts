@@ -133,6 +133,17 @@ describe('TenantManager: update and delete', () => {
     expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
   });
 
+  it('puts a tenant in the shared pool unless told, moves it, and refuses a bad pool name', async () => {
+    expect((await manager.createTenant({ tenantId: 'acme', name: 'A' })).pool).toBe('shared');
+    expect((await manager.createTenant({ tenantId: 'gold', name: 'G', pool: 'premium' })).pool).toBe('premium');
+    expect((await manager.updateTenant('acme', { pool: 'premium' })).pool).toBe('premium');
+    expect(await raw.smembers(`${prefix}:pools`)).toEqual(['premium']);
+    await expect(manager.updateTenant('acme', { pool: 'gold@eu' })).rejects.toThrow(/^Invalid pool "gold@eu"/);
+    await expect(manager.createTenant({ tenantId: 'x', name: 'X', pool: '' })).rejects.toThrow(InvalidArgumentError);
+    expect((await manager.getTenant('acme'))?.pool).toBe('premium');
+    expect(await manager.getTenant('x')).toBeNull();
+  });
+
   it('raises TenantNotFoundError with the Python SDK message', async () => {
     await expect(manager.updateTenant('acme-corp', { name: 'X' })).rejects.toThrow("Tenant 'acme-corp' not found");
     await expect(manager.getTenantStats('acme-corp')).rejects.toThrow(TenantNotFoundError);

@@ -71,7 +71,7 @@ end
 local function windowFor(st, T, Q)
   local w = st.window[Q]
   if w == nil then
-    w = tenantWindow(P, T, Q, st.cfg.weight)
+    w = tenantWindow(P, T, laneOf(Q, st.cfg.pool), st.cfg.weight)
     st.window[Q] = w
   end
   return w
@@ -100,7 +100,8 @@ for i = 0, count - 1 do
   local size, jobId = tonumber(ARGV[base + 5]), ARGV[base + 6]
   local st = tenantState(T)
   local cfg = st.cfg
-  local qc = queueContext(P, Q)
+  -- The delayed set is the queue's; the marker that wakes a worker when a task is due is its pool's.
+  local qc = queueContext(P, Q, cfg and cfg.pool)
   if not cfg then
     reply(-1)
   elseif not cfg.enabled then
@@ -146,7 +147,7 @@ for i = 0, count - 1 do
       emitWaiting(queueState(qc), jobId)
       if held == 0 and room > 0 then
         local front = isSparse(P, T, Q, waiting, held, window)
-        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
+        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg)
         waiting = waiting + 1
         if st.inUse then st.inUse = st.inUse + 1 end
         reply(1, jobId)

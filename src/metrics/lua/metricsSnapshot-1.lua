@@ -107,10 +107,18 @@ for _, T in ipairs(rcall("SMEMBERS", KEYS[1])) do
   end
 end
 
+-- A queue's waiting tasks are in the wait list of each pool (see keys.lua: poolBullKey).
+local pools = rcall("SMEMBERS", poolsKey(P))
+local function waitingIn(q)
+  local n = rcall("LLEN", bullKey(P, q, "wait"))
+  for _, pool in ipairs(pools) do n = n + rcall("LLEN", poolBullKey(P, q, pool, "wait")) end
+  return n
+end
+
 local queues = {}
 for _, q in ipairs(rcall("SMEMBERS", queuesKey(P))) do
   queues[#queues + 1] = {q,
-    rcall("LLEN", bullKey(P, q, "wait")),
+    waitingIn(q),
     rcall("LLEN", bullKey(P, q, "paused")),
     rcall("ZCARD", bullKey(P, q, "prioritized")),
     rcall("LLEN", bullKey(P, q, "active")),

@@ -12,6 +12,12 @@
   the fair path (dispatchOrHold) behind the tenant's other work. A job added around admission
   (plain BullMQ) takes no slot: it is flagged for the worker, which dead-letters it. A job whose
   hash is gone is dropped.
+  Pools: a worker fetches from its pool's wait list only (poolOfWorker), where admission and
+  promotion put only the pool's tenants' tasks with waiting slots, so that path needs no check.
+  A task that reaches a worker without a waiting slot (redelivered after a stall, put back by a
+  stopping worker, retried without backoff, all into the wait list of whichever worker did it)
+  is checked: if its tenant belongs to another pool (now), the fetch is undone and the task
+  takes its own pool's fair path.
 
   Each claim that lets a task run counts a start in the tenant's usage (includes/usage.lua).
 
@@ -27,6 +33,14 @@
 -- Turbine's prefix and the queue name, from BullMQ's key prefix "<P>:q:<Q>:".
 local function splitKeyPrefix(keyPrefix)
   return string.match(keyPrefix, "^(.*):q:([^:]+):$")
+end
+
+-- The pool of the worker whose fetch or finish this is, from the wait list it fetches from
+-- (KEYS[1] of BullMQ's moveToActive and moveToFinished).
+local function poolOfWorker(P, Q, waitKey)
+  local own = bullKey(P, Q, "wait:")
+  if string.sub(waitKey, 1, #own) == own then return string.sub(waitKey, #own + 1) end
+  return SHARED_POOL
 end
 
 -- The fields of a fetched job that the claim reads, in one pass over BullMQ's HGETALL reply.
@@ -75,7 +89,7 @@ end
 
 -- Returns "run" (the worker runs it: a slot is held, or it is not a Turbine task and the
 -- worker dead-letters it) or "skip" (held back or dropped: the caller fetches another).
-local function claimFetched(P, Q, jobId, flat, now, lease)
+local function claimFetched(P, Q, pool, jobId, flat, now, lease)
   local name, opts, data, priority, admitted, deadLetter = jobFields(flat)
   if not name then
     -- Removed by hand while held or waiting: the fetch made a stub of it. Its waiting slot (if
@@ -85,7 +99,7 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
     if T and rcall("ZREM", slotsKey(P, T, Q), jobId) == 1 then
       local cfg = readTenant(P, T)
       if cfg then fillQueue(P, T, Q, cfg, now, true) end
-      settleBusy(P, T, Q)
+      settleBusy(P, T, Q, laneOf(Q, cfg and cfg.pool or pool))
     end
     return "skip"
   end
@@ -100,6 +114,12 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   if not T then return "run" end
   local sk = slotsKey(P, T, Q)
   local score = tonumber(rcall("ZSCORE", sk, jobId))
+  -- A running lease: the task was redelivered (stalled) into this worker's wait list, which
+  -- may not be its pool's. Without a slot, the checks below read the tenant anyway.
+  if score and score > 0 and (rcall("HGET", tenantKey(P, T), "pool") or SHARED_POOL) ~= pool then
+    rcall("ZREM", sk, jobId)
+    score = nil
+  end
   if score then
     rcall("ZADD", sk, now + lease, jobId)
     meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
@@ -111,8 +131,8 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
       if rcall("LLEN", heldKey(P, T, Q)) > 0 then
         local refill = isRefillMark(score)
         if not refill then
-          local weight = tonumber(rcall("ZSCORE", busyKey(P, Q), T))
-          refill = weight == nil or waiting * 2 <= tenantWindow(P, T, Q, weight, true)
+          local weight = tonumber(rcall("ZSCORE", busyKey(P, laneOf(Q, pool)), T))
+          refill = weight == nil or waiting * 2 <= tenantWindow(P, T, laneOf(Q, pool), weight, true)
         end
         local cfg = refill and readTenant(P, T)
         if cfg then
@@ -120,7 +140,7 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
         end
       end
       -- Its last waiting task started: T is no longer busy in Q.
-      settleBusy(P, T, Q, waiting)
+      settleBusy(P, T, Q, laneOf(Q, pool), waiting)
     end
     return "run"
   end
@@ -130,7 +150,7 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   rcall("SADD", tenantQueuesKey(P, T), Q)
   rcall("SADD", activeTenantsKey(P), T)
   -- Nothing of T waiting, held or running in Q: the fair path would place it first anyway.
-  if cfg.enabled and rcall("ZCARD", sk) == 0 and rcall("LLEN", heldKey(P, T, Q)) == 0
+  if cfg.enabled and cfg.pool == pool and rcall("ZCARD", sk) == 0 and rcall("LLEN", heldKey(P, T, Q)) == 0
       and (not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent) then
     rcall("ZADD", sk, now + lease, jobId)
     meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
@@ -141,7 +161,7 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   -- Fetching counted a start; a hold-back is not one.
   rcall("HINCRBY", jobKey, "ats", -1)
   rcall("HDEL", jobKey, "processedOn", "pb")
-  -- Otherwise it takes the fair path, as a new task would: behind T's other work.
+  -- Otherwise it takes the fair path, as a new task would: behind T's other work, in T's pool.
   dispatchOrHold(P, T, Q, cfg, jobId, tonumber(priority) or 0, now)
   return "skip"
 end

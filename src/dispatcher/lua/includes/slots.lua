@@ -11,6 +11,9 @@
   max_concurrent_tasks. So the shared wait list holds about one queue window of work that may
   run now, whatever the number of busy tenants, and a tenant with nothing waiting, held or
   running in Q has its task placed where the next fetch takes it.
+  A tenant's tasks wait in its pool's wait list of Q (keys.lua: poolBullKey), and the figures
+  fairness keeps per queue (busy tenants, their weights, the window) are kept per lane, the
+  pool's part of Q (laneOf): within a pool, tenants share its workers as they would a queue's.
   Every task goes to the wait list, prioritized or not: BullMQ fetches its wait list before its
   prioritized set, so a tenant's plain tasks would starve another tenant's prioritized ones.
 ]]
@@ -24,7 +27,7 @@
 -- Window of a queue the reconciler has not set yet (src/dispatcher/window.ts, same value).
 local DEFAULT_WINDOW = 100
 
--- BullMQ keys of a queue, and (queueState) its paused state and event stream length, read
+-- BullMQ keys of a queue (the wait list and marker of `pool`'s workers), and (queueState) its paused state and event stream length, read
 -- once per call. A command loaded as a Redis Function keeps these locals between calls, so it
 -- starts each call with beginCall().
 local queueContexts = {}
@@ -32,22 +35,23 @@ local function beginCall()
   queueContexts = {}
 end
 
-local function queueContext(P, Q)
-  local qc = queueContexts[Q]
+local function queueContext(P, Q, pool)
+  local lane = laneOf(Q, pool)
+  local qc = queueContexts[lane]
   if qc == nil then
     qc = {
       prefix = bullKey(P, Q, ""),
-      wait = bullKey(P, Q, "wait"),
+      wait = poolBullKey(P, Q, pool, "wait"),
       active = bullKey(P, Q, "active"),
       delayed = bullKey(P, Q, "delayed"),
       prioritized = bullKey(P, Q, "prioritized"),
       meta = bullKey(P, Q, "meta"),
-      marker = bullKey(P, Q, "marker"),
+      marker = poolBullKey(P, Q, pool, "marker"),
       events = bullKey(P, Q, "events"),
       pc = bullKey(P, Q, "pc"),
       stalled = bullKey(P, Q, "stalled"),
     }
-    queueContexts[Q] = qc
+    queueContexts[lane] = qc
   end
   return qc
 end
@@ -60,8 +64,8 @@ local function queueState(qc)
   return qc
 end
 
-local function windowOf(P, Q)
-  return tonumber(rcall("HGET", windowKey(P), Q)) or DEFAULT_WINDOW
+local function windowOf(P, L)
+  return tonumber(rcall("HGET", windowKey(P), L)) or DEFAULT_WINDOW
 end
 
 local function waitingCount(P, T, Q)
@@ -71,29 +75,31 @@ end
 -- Busy tenants of a queue: those with tasks in its wait list, each with the weight it had when
 -- it became busy (subtracted again when it stops being busy, so the sum cannot drift). A tenant
 -- whose tasks are all held (at its cap, or disabled) takes no share: it could not use it.
-local function markBusy(P, T, Q, weight)
-  if rcall("ZADD", busyKey(P, Q), "NX", weight, T) == 1 then
-    rcall("HINCRBY", busyWeightKey(P), Q, weight)
+-- Kept per lane L (laneOf): a pool's tenants share the pool's workers.
+local function markBusy(P, T, L, weight)
+  if rcall("ZADD", busyKey(P, L), "NX", weight, T) == 1 then
+    rcall("HINCRBY", busyWeightKey(P), L, weight)
   end
 end
 
--- T stops being busy in Q once none of its tasks waits there (`waiting`: the count, if known).
-local function settleBusy(P, T, Q, waiting)
+-- T stops being busy in Q (its lane L) once none of its tasks waits there (`waiting`: the
+-- count, if known).
+local function settleBusy(P, T, Q, L, waiting)
   if (waiting or waitingCount(P, T, Q)) > 0 then return end
-  local weight = rcall("ZSCORE", busyKey(P, Q), T)
+  local weight = rcall("ZSCORE", busyKey(P, L), T)
   if weight then
-    rcall("ZREM", busyKey(P, Q), T)
-    rcall("HINCRBY", busyWeightKey(P), Q, -tonumber(weight))
+    rcall("ZREM", busyKey(P, L), T)
+    rcall("HINCRBY", busyWeightKey(P), L, -tonumber(weight))
   end
 end
 
--- T's window in Q: its weight's share of the queue's window among the busy tenants (T counted;
+-- T's window in lane L (its pool's part of a queue): its weight's share of the queue's window among the busy tenants (T counted;
 -- `isBusy` when the caller knows T is in the busy set), at least 1. The windows of the busy tenants add up to about the queue's window, so the wait
 -- list stays about that long (enough to keep the workers fed) however many tenants are busy.
-local function tenantWindow(P, T, Q, weight, isBusy)
-  local base = windowOf(P, Q)
-  local total = tonumber(rcall("HGET", busyWeightKey(P), Q)) or 0
-  if not isBusy and not rcall("ZSCORE", busyKey(P, Q), T) then total = total + weight end
+local function tenantWindow(P, T, L, weight, isBusy)
+  local base = windowOf(P, L)
+  local total = tonumber(rcall("HGET", busyWeightKey(P), L)) or 0
+  if not isBusy and not rcall("ZSCORE", busyKey(P, L), T) then total = total + weight end
   if total <= weight then return base end
   return math.max(1, math.ceil(base * weight / total))
 end
@@ -156,15 +162,15 @@ local function isSparse(P, T, Q, waiting, held, window)
   return waiting == 0 and held == 0 and rcall("ZCARD", slotsKey(P, T, Q)) < window
 end
 
--- Puts stored jobs into their queue's wait list with waiting slots. `jobs` is a list of
+-- Puts stored jobs into their queue's wait list of T's pool (cfg.pool) with waiting slots. `jobs` is a list of
 -- {id, priority} (priority orders T's held tasks, not the shared list); `waiting` is how many
 -- of T's tasks wait in Q before them. A batch (promotion) marks its first task at or past half
 -- the window; a single admission marks only the task that crosses half. `front` (a single job
 -- of a sparse tenant: isSparse) puts it at the end workers fetch from next.
-local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, weight)
+local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, cfg)
   if #jobs == 0 then return end
-  local qc = queueState(queueContext(P, Q))
-  markBusy(P, T, Q, weight)
+  local qc = queueState(queueContext(P, Q, cfg.pool))
+  markBusy(P, T, laneOf(Q, cfg.pool), cfg.weight)
   local half = math.ceil(window / 2)
   local markAt = (batch and waiting >= half) and (waiting + 1) or half
   local ids, slots = {}, {}
@@ -209,7 +215,7 @@ end
 -- A held job removed through BullMQ (Job.remove, obliterate) leaves its entry behind. It is
 -- not looked for here (that would cost a read per task): the claim that fetches its id finds
 -- no job, drops it and frees its slot (claimFetched).
-local function promoteHeld(P, T, Q, count, now, waiting, window, weight)
+local function promoteHeld(P, T, Q, count, now, waiting, window, cfg)
   if count <= 0 then return 0 end
   local entries = rcall("LPOP", heldKey(P, T, Q), math.min(count, 1000))
   if not entries then return 0 end
@@ -220,7 +226,7 @@ local function promoteHeld(P, T, Q, count, now, waiting, window, weight)
     jobs[i] = { id, priority }
     rcall("HSET", prefix .. id, RELEASED_FIELD, now)
   end
-  enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, weight)
+  enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, cfg)
   return #jobs
 end
 
@@ -239,8 +245,8 @@ end
 local function fillQueue(P, T, Q, cfg, now, remark)
   if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
   local waiting = waitingCount(P, T, Q)
-  local window = tenantWindow(P, T, Q, cfg.weight)
-  local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg.weight)
+  local window = tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
+  local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg)
   if promoted == 0 and remark and waiting > 0 then markForRefill(P, T, Q, window) end
   return promoted
 end
@@ -251,11 +257,11 @@ end
 local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now)
   local held = rcall("LLEN", heldKey(P, T, Q))
   local waiting = waitingCount(P, T, Q)
-  local window = tenantWindow(P, T, Q, cfg.weight)
+  local window = tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
   local room = roomIn(P, T, cfg, waiting, window)
   if held == 0 and room > 0 then
     local front = isSparse(P, T, Q, waiting, held, window)
-    enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
+    enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg)
     return 1
   end
   if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
@@ -265,9 +271,11 @@ local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now)
 end
 
 -- The tenant's waiting tasks of Q go back to the head of its held list, in submission order (a
--- disabled tenant's queued tasks wait there until it is enabled). A task already fetched stays.
-local function pullBackWaiting(P, T, Q)
-  local qc = queueContext(P, Q)
+-- disabled tenant's queued tasks wait there until it is enabled; a tenant moved to another pool
+-- has them promoted into the new pool's wait list). `pool`: the pool whose wait list they are
+-- in. A task already fetched stays.
+local function pullBackWaiting(P, T, Q, pool)
+  local qc = queueContext(P, Q, pool)
   local sk = slotsKey(P, T, Q)
   local jobs = {}
   for _, id in ipairs(rcall("ZRANGEBYSCORE", sk, "-inf", 0)) do
@@ -295,7 +303,7 @@ local function pullBackWaiting(P, T, Q)
       pulled = pulled + 1
     end
   end
-  settleBusy(P, T, Q)
+  settleBusy(P, T, Q, laneOf(Q, pool))
   return pulled
 end
 
@@ -315,7 +323,7 @@ local function fillTenant(P, T, cfg, now)
     local bestQueue, bestTimestamp = nil, nil
     for _, q in ipairs(queues) do
       local head = rcall("LINDEX", heldKey(P, T, q), 0)
-      if head and tenantWindow(P, T, q, cfg.weight) - waitingCount(P, T, q) > 0 then
+      if head and tenantWindow(P, T, laneOf(q, cfg.pool), cfg.weight) - waitingCount(P, T, q) > 0 then
         local id = parseHeld(head)
         local ts = tonumber(rcall("HGET", queueContext(P, q).prefix .. id, "timestamp")) or 0
         if bestTimestamp == nil or ts < bestTimestamp then bestQueue, bestTimestamp = q, ts end
@@ -323,7 +331,7 @@ local function fillTenant(P, T, cfg, now)
     end
     if bestQueue == nil then break end
     local n = promoteHeld(P, T, bestQueue, 1, now, waitingCount(P, T, bestQueue),
-      tenantWindow(P, T, bestQueue, cfg.weight), cfg.weight)
+      tenantWindow(P, T, laneOf(bestQueue, cfg.pool), cfg.weight), cfg)
     promoted = promoted + n
     capRoom = capRoom - n
   end
