@@ -5,7 +5,9 @@ import {
   QUOTA_NAMES,
   QUOTA_WIRE_NAMES,
   quotasToWire,
+  type QuotaValue,
   type QuotaWireName,
+  type RateLimitMode,
   type TenantQuotas,
 } from './quotas.js';
 
@@ -29,7 +31,7 @@ export interface TenantJson {
   tenant_id: string;
   name: string;
   enabled: boolean;
-  quotas: Record<QuotaWireName, number | string[] | null>;
+  quotas: Record<QuotaWireName, QuotaValue>;
   metadata: TenantMetadata;
   created_at: string;
   updated_at: string;
@@ -71,6 +73,7 @@ export function tenantFromHash(hash: Record<string, string>): Tenant {
     if (raw !== undefined) quotas[name] = Number(raw);
   }
   if (hash.allowed_queues !== undefined) quotas.allowedQueues = JSON.parse(hash.allowed_queues) as string[];
+  if (hash.rate_limit_mode !== undefined) quotas.rateLimitMode = hash.rate_limit_mode as RateLimitMode;
   return {
     tenantId: hash.tenant_id ?? '',
     name: hash.name ?? '',

@@ -18,7 +18,8 @@ local P, T, Q = ARGV[1], ARGV[2], ARGV[3]
 return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKey(P, T, Q),
   tenantQueuesKey(P, T), deferredKey(P, T), auditKey(P, T), tenantsKey(P), queuesKey(P),
   changesChannel(P), windowKey(P), dlqKey(P), dlqEntryKey(P, Q .. ":42"), dlqByTenantKey(P, T),
-  bullKey(P, Q, "wait"), busyKey(P, Q), busyWeightKey(P), activeTenantsKey(P)}`;
+  bullKey(P, Q, "wait"), busyKey(P, Q), busyWeightKey(P), activeTenantsKey(P), rateKey(P, T),
+  rateWakeKey(P, T)}`;
     const keys = new KeyLayout('{pfx}');
     const fromLua = await raw.eval(lua, 0, '{pfx}', 'acme-corp', 'emails');
     expect(fromLua).toEqual([
@@ -40,6 +41,8 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
       keys.busyTenants('emails'),
       keys.busyWeight(),
       keys.activeTenants(),
+      keys.rate('acme-corp'),
+      keys.rateWake('acme-corp'),
     ]);
   });
 

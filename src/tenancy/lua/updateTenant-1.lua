@@ -2,7 +2,9 @@
   Updates a tenant, records what changed (from -> to, read in the same step so that concurrent
   updates cannot blur the audit trail) and applies it to the tenant's queued tasks at once:
   disabling pulls its waiting tasks back to its held lists (running ones finish); a change
-  that leaves room (enabled again, a higher cap) promotes held tasks.
+  that leaves room (enabled again, a higher cap) promotes held tasks. A changed rate limit pulls
+  the waiting tasks back too and dispatches them again under the new limits, so that they
+  apply to every task that has not started.
   Input:
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] fields to set (JSON object of strings),
@@ -52,8 +54,14 @@ local action = "update"
 if onlyEnabled then action = setFields["enabled"] == "true" and "enable" or "disable" end
 recordChange(P, T, ARGV[5], ARGV[6], action, cjson.encode(changes))
 local cfg = readTenant(P, T)
+local RATE_FIELDS = { max_tasks_per_second = true, max_tasks_per_minute = true, rate_burst = true,
+  rate_limit_mode = true }
+local rateChanged = false
+for field in pairs(changes) do
+  if RATE_FIELDS[field] then rateChanged = true end
+end
 local pulledBack = 0
-if not cfg.enabled then
+if not cfg.enabled or rateChanged then
   for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do pulledBack = pulledBack + pullBackWaiting(P, T, q) end
 end
 local promoted = fillTenant(P, T, cfg, tonumber(ARGV[7]))

@@ -4,7 +4,9 @@
   windows. Turbine's fetch and finish call promoteDue first, so BullMQ's own step finds nothing
   due: each due task is dispatched into its tenant's window, or held back behind the tenant's
   other work, as a new task is (dispatchOrHold). A job that is not a Turbine task is queued as
-  BullMQ would queue it.
+  BullMQ would queue it. A held task parked here to wake the queue for a throttled tenant
+  (scheduleRateWake) goes back to the head of its held list, and the queue is filled as the
+  tenant's rate now allows.
 ]]
 --- @include "claim"
 
@@ -20,22 +22,32 @@ local function promoteDue(P, Q, now)
   local configs = {}
   for _, jobId in ipairs(due) do
     local jobKey = qc.prefix .. jobId
-    local fields = rcall("HMGET", jobKey, "opts", "priority")
-    rcall("HSET", jobKey, "delay", 0)
-    rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", jobId, "prev", "delayed")
+    local fields = rcall("HMGET", jobKey, "opts", "priority", RATE_WAKE_FIELD)
     local T = tenantInOpts(fields[1])
     local cfg = T and configs[T]
     if T and cfg == nil then
       cfg = readTenant(P, T) or false
       configs[T] = cfg
     end
-    if cfg then
+    local wakeEntry = fields[3]
+    if wakeEntry then rcall("HDEL", jobKey, RATE_WAKE_FIELD) end
+    if cfg and wakeEntry then
+      -- Back where it was held (it never started), then as many as the rate allows.
       rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
-      dispatchOrHold(P, T, Q, cfg, jobId, tonumber(fields[2]) or 0, now)
+      rcall("HDEL", rateWakeKey(P, T), Q)
+      rcall("LPUSH", heldKey(P, T, Q), wakeEntry)
+      fillQueue(P, T, Q, cfg, now)
     else
-      -- No tenant (or a deleted one): BullMQ's way; the worker dead-letters it when fetched.
-      rcall("LPUSH", qc.wait, jobId)
-      addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
+      rcall("HSET", jobKey, "delay", 0)
+      rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", jobId, "prev", "delayed")
+      if cfg then
+        rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
+        dispatchOrHold(P, T, Q, cfg, jobId, tonumber(fields[2]) or 0, now)
+      else
+        -- No tenant (or a deleted one): BullMQ's way; the worker dead-letters it when fetched.
+        rcall("LPUSH", qc.wait, jobId)
+        addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
+      end
     end
   end
 end
