@@ -90,7 +90,7 @@ describe('rate limits: throttle (the default)', () => {
     await world.tenant('free');
     const work = world.app.task({ name: 'free', queue: 'rated' }, async () => undefined);
     await work.applyBulk(Array.from({ length: 5 }, () => ({ args: [] as [], tenantId: 'free' })));
-    const scores = await world.raw.zrange(`${world.prefix}:tenant:free:slots:rated`, 0, -1, 'WITHSCORES');
+    const scores = await world.raw.zrange(`${world.prefix}:tenant:free:slots:rated`, '0', '-1', 'WITHSCORES');
     expect(scores.filter((_, i) => i % 2 === 1).every((s) => Number.isInteger(Number(s)))).toBe(true);
     expect(await world.raw.exists(`${world.prefix}:tenant:free:rate`)).toBe(0);
     expect((await world.manager.getTenantStats('free')).rateLimitedUntil).toBeNull();
