@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classify } from '../../src/core/classify.js';
 import { InvalidQuotaError, RateLimitedError } from '../../src/core/errors.js';
 import { KeyLayout } from '../../src/core/keys.js';
+import { readSnapshot } from '../../src/metrics/snapshot.js';
 import { showTask } from '../../src/tasks/inspect.js';
 import { pollUntil } from '../helpers/context.js';
 import { TestWorld } from '../helpers/worker.js';
@@ -84,6 +85,13 @@ describe('rate limits: throttle (the default)', () => {
     if (!last.ok) throw last.error;
     const shown = await showTask(world.raw, new KeyLayout(world.prefix), 'acme', last.result.taskId);
     expect(shown).toMatchObject({ state: 'held', heldReason: 'rate' });
+    // The metrics snapshot (read by the elected replica: this test holds the lock) agrees.
+    const keys = new KeyLayout(world.prefix);
+    await world.raw.set(keys.reconcilerLock(), 'test-replica');
+    const snapshot = await readSnapshot(world.raw, keys, 'test-replica');
+    const acme = snapshot?.tenants.find((t) => t.tenantId === 'acme');
+    expect([...(acme?.heldByReason ?? [])]).toEqual([['rate', 7]]);
+    expect(acme?.quotas.get('max_tasks_per_second')).toBe(5);
   });
 
   it('leaves a tenant without a rate limit as it was: no rate state, no flag on its slots', async () => {
