@@ -66,7 +66,7 @@ describe('turbine-worker processes', { timeout: 120_000 }, () => {
     await startWorkers(3, ['--concurrency', '10']);
     await pollUntil(doneCount, (n) => n === 100, { what: '100 tasks done', timeoutMs: 60_000 });
     const events = await readProbeEvents(world.raw, world.prefix);
-    const starts = await fetchTimes(world.raw, world.prefix, 'work');
+    const starts = await fetchTimes(world.raw, `${world.prefix}:q:work`);
     expect(starts).toHaveLength(100);
     expect(mostInWindow(starts, 1000)).toBeLessThanOrEqual(40);
     expect(overfullSpans(starts, 20, 20)).toEqual([]);

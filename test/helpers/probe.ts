@@ -66,14 +66,19 @@ export function mostInWindow(starts: readonly number[], windowMs: number): numbe
 }
 
 /**
- * When each completed job of a queue was fetched: BullMQ's `processedOn`, the time the worker
- * passed to the fetch that claimed it (a held-back fetch clears it). A handler's own stamp can
- * come much later in a process that is still warming up, so rate bounds are checked on these.
+ * When each completed job of a queue (BullMQ's keys under `queueKey`, `<prefix>:q:<queue>` for
+ * Turbine) was fetched, sorted; only `tenantId`'s when given (the `tenant_id` of the job's
+ * data). It is BullMQ's `processedOn`, the time the worker passed to the fetch that claimed it
+ * (a held-back fetch clears it). A handler's own stamp can come much later in a busy or
+ * warming-up process, so rate bounds are checked on these.
  */
-export async function fetchTimes(raw: Redis, prefix: string, queue: string): Promise<number[]> {
-  const ids = await raw.zrange(`${prefix}:q:${queue}:completed`, '0', '-1');
-  const times = await Promise.all(ids.map((id) => raw.hget(`${prefix}:q:${queue}:${id}`, 'processedOn')));
-  return times.map(Number).sort((a, b) => a - b);
+export async function fetchTimes(raw: Redis, queueKey: string, tenantId?: string): Promise<number[]> {
+  const ids = await raw.zrange(`${queueKey}:completed`, '0', '-1');
+  const jobs = await Promise.all(ids.map((id) => raw.hmget(`${queueKey}:${id}`, 'processedOn', 'data')));
+  return jobs
+    .filter(([, data]) => tenantId === undefined || (JSON.parse(data ?? '{}') as { tenant_id?: string }).tenant_id === tenantId)
+    .map(([at]) => Number(at))
+    .sort((a, b) => a - b);
 }
 
 /**

@@ -27,7 +27,7 @@ async function runAndStamp(tenantId: string, count: number, concurrency = 20): P
   await world.startWorker({ concurrency });
   await pollUntil(() => world.raw.zcard(`${world.prefix}:q:rated:completed`), (n) => n === count, { what: `${count} completed`, timeoutMs: 30_000 });
   expect(starts).toHaveLength(count);
-  return fetchTimes(world.raw, world.prefix, 'rated');
+  return fetchTimes(world.raw, `${world.prefix}:q:rated`);
 }
 
 describe('rate limits: throttle (the default)', () => {
