@@ -12,7 +12,8 @@ import { PEER_JOB_OPTIONS, PeerSide, TurbineSide } from './lib/world.js';
  * handler's own stamp can lag its fetch by tens of ms on a busy machine): its started tasks per
  * second after its burst (within ±5 % of 50),
  * the most of its starts in any 1 s window (never more than limit + burst = 100), and the
- * unlimited tenant's tasks per second. The peer is 3 plain BullMQ worker processes with
+ * unlimited tenant's tasks per second, beside the same tasks run alone on the same workers
+ * afterwards (its throughput should not depend on the limited tenant). The peer is 3 plain BullMQ worker processes with
  * BullMQ's own limiter (`limiter: { max: 50, duration: 1000 }`), which has no groups: it
  * limits the whole queue, so the other tenant's tasks count against the same 50 per second.
  */
@@ -29,20 +30,32 @@ interface Figures {
   deviation: number;
   /** The most of its starts in any 1 s window. */
   maxPerSecond: number;
-  /** The other tenant's finished tasks per second. */
+  /** The other tenant's tasks per second beside the limited one. */
   otherRate: number;
+  /** The same, with the other tenant's tasks alone. */
+  otherAloneRate: number;
 }
 
 function figures(starts: readonly number[], events: ProbeEvent[]): Figures {
   const limitedRate = (starts.length - BURST) / ((starts.at(-1)! - starts[0]!) / 1000);
-  const other = events.filter((e) => e.tenantId === 'other').map((e) => e.at);
-  const otherCount = events.filter((e) => e.tenantId === 'other' && e.kind === 'E').length;
   return {
     limitedRate,
     deviation: (Math.abs(limitedRate - LIMIT) / LIMIT) * 100,
     maxPerSecond: mostInWindow(starts, 1000),
-    otherRate: otherCount / ((Math.max(...other) - Math.min(...other)) / 1000),
+    otherRate: rateOf(events.filter((e) => e.id.startsWith('o-'))),
+    otherAloneRate: rateOf(events.filter((e) => e.id.startsWith('a-'))),
   };
+}
+
+/** Tasks ended per second, from the first start to the last end of `events`. */
+function rateOf(events: ProbeEvent[]): number {
+  const times = events.map((e) => e.at);
+  return events.filter((e) => e.kind === 'E').length / ((Math.max(...times) - Math.min(...times)) / 1000);
+}
+
+/** The other tenant's tasks again, alone: ids `a-<n>`. */
+function aloneWorkload(other: number): { tenant: string; id: string }[] {
+  return Array.from({ length: other }, (_, i) => ({ tenant: 'other', id: `a-${i}` }));
 }
 
 /** Both tenants' tasks, interleaved so that neither is submitted first. */
@@ -73,12 +86,15 @@ async function turbineRound(ctx: BenchContext, limited: number, other: number): 
     children.push(...(await Promise.all(Array.from({ length: WORKERS }, start))));
     // The producer side of the probe app's task: same name and queue; it runs in the workers.
     const record = side.app.task({ name: 'record', queue: 'work', retries: 0 }, async (id: string, _ms: number) => id);
-    const items = workload(limited, other);
-    await inBatches(items.length, 1000, async (from, count) => {
-      const batch = items.slice(from, from + count).map((t) => ({ args: [t.id, HANDLER_MS] as [string, number], tenantId: t.tenant }));
-      return (await record.applyBulk(batch)).filter((r) => r.ok).length;
-    });
-    await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, items.length, 600_000);
+    const submit = (items: { tenant: string; id: string }[]): Promise<void> =>
+      inBatches(items.length, 1000, async (from, count) => {
+        const batch = items.slice(from, from + count).map((t) => ({ args: [t.id, HANDLER_MS] as [string, number], tenantId: t.tenant }));
+        return (await record.applyBulk(batch)).filter((r) => r.ok).length;
+      });
+    await submit(workload(limited, other));
+    await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, limited + other, 600_000);
+    await submit(aloneWorkload(other));
+    await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, limited + 2 * other, 600_000);
     const starts = await fetchTimes(ctx.redis.raw, `${side.prefix}:q:work`, 'limited');
     return figures(starts, await readProbeEvents(ctx.redis.raw, side.prefix));
   } finally {
@@ -94,16 +110,19 @@ async function peerRound(ctx: BenchContext, limited: number, other: number): Pro
     const start = (): Promise<Child> =>
       startPeerWorker({ url: ctx.redis.url, prefix: side.prefix, concurrency: CONCURRENCY, limiter: { max: LIMIT, duration: 1000 } });
     children.push(...(await Promise.all(Array.from({ length: WORKERS }, start))));
-    const items = workload(limited, other);
-    await inBatches(items.length, 1000, async (from, count) => {
-      const jobs = items.slice(from, from + count).map((t) => ({
-        name: 'record',
-        data: { tenant_id: t.tenant, args: [t.id, HANDLER_MS] },
-        opts: { ...PEER_JOB_OPTIONS, attempts: 1 },
-      }));
-      return (await side.queue.addBulk(jobs)).length;
-    });
-    await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, items.length, 600_000);
+    const submit = (items: { tenant: string; id: string }[]): Promise<void> =>
+      inBatches(items.length, 1000, async (from, count) => {
+        const jobs = items.slice(from, from + count).map((t) => ({
+          name: 'record',
+          data: { tenant_id: t.tenant, args: [t.id, HANDLER_MS] },
+          opts: { ...PEER_JOB_OPTIONS, attempts: 1 },
+        }));
+        return (await side.queue.addBulk(jobs)).length;
+      });
+    await submit(workload(limited, other));
+    await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, limited + other, 600_000);
+    await submit(aloneWorkload(other));
+    await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, limited + 2 * other, 600_000);
     const starts = await fetchTimes(ctx.redis.raw, `${side.prefix}:work`, 'limited');
     return figures(starts, await readProbeEvents(ctx.redis.raw, side.prefix));
   } finally {
@@ -123,7 +142,8 @@ export const rate: Benchmark = {
       ['limitedRate', { bench, metric: `limited tenant: started/s after its burst (limit ${LIMIT})`, turbine: [], peer: [] }],
       ['deviation', { bench, metric: 'limited tenant: distance from the limit (%)', turbine: [], peer: [], target: { kind: 'max', value: 5 } }],
       ['maxPerSecond', { bench, metric: `limited tenant: most starts in any 1 s (limit + burst = ${LIMIT + BURST})`, turbine: [], peer: [], target: { kind: 'max', value: LIMIT + BURST } }],
-      ['otherRate', { bench, metric: 'unlimited tenant: tasks/s', turbine: [], peer: [] }],
+      ['otherRate', { bench, metric: 'unlimited tenant: tasks/s beside the limited one', turbine: [], peer: [] }],
+      ['otherAloneRate', { bench, metric: 'unlimited tenant: tasks/s alone (same workers, afterwards)', turbine: [], peer: [] }],
     ];
     const sides = { turbine: () => turbineRound(ctx, limited, other), peer: () => peerRound(ctx, limited, other) };
     return collectRounds(ctx, rows, sides, (r, round) =>
