@@ -6,7 +6,7 @@ import { readSnapshot } from '../../src/metrics/snapshot.js';
 import { showTask } from '../../src/tasks/inspect.js';
 import { pollUntil } from '../helpers/context.js';
 import { fetchTimes, mostInWindow, overfullSpans } from '../helpers/probe.js';
-import { TestWorld } from '../helpers/worker.js';
+import { ConcurrencyProbe, TestWorld, sleep } from '../helpers/worker.js';
 
 let world: TestWorld;
 
@@ -46,6 +46,24 @@ describe('rate limits: throttle (the default)', () => {
     const starts = await runAndStamp('acme', 8);
     expect(overfullSpans(starts, 10, 1)).toEqual([]);
     expect(mostInWindow(starts, 100 - 30)).toBe(1);
+  });
+
+  it('holds the cap and the rate together, across two queues', async () => {
+    await world.tenant('acme', { maxConcurrentTasks: 3, maxTasksPerSecond: 20, rateBurst: 5 });
+    const probe = new ConcurrencyProbe();
+    const handler = async (): Promise<void> => probe.around(() => sleep(20));
+    const first = world.app.task({ name: 'first', queue: 'rated' }, handler);
+    const second = world.app.task({ name: 'second', queue: 'other' }, handler);
+    for (const task of [first, second]) {
+      await task.applyBulk(Array.from({ length: 20 }, () => ({ args: [] as [], tenantId: 'acme' })));
+    }
+    await world.startWorker({ concurrency: 10, queues: ['rated', 'other'] });
+    await pollUntil(async () => probe.completed, (n) => n === 40, { what: '40 tasks', timeoutMs: 30_000 });
+    await pollUntil(async () => (await world.manager.getTenantStats('acme')).concurrentTasks, (n) => n === 0, { what: 'slots released' });
+    const starts = [...(await fetchTimes(world.raw, `${world.prefix}:q:rated`)), ...(await fetchTimes(world.raw, `${world.prefix}:q:other`))].sort((x, y) => x - y);
+    expect(starts).toHaveLength(40);
+    expect(probe.max).toBeLessThanOrEqual(3);
+    expect(overfullSpans(starts, 20, 5)).toEqual([]);
   });
 
   it('says the held tasks wait for the rate (task show, stats)', async () => {
