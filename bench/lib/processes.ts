@@ -112,6 +112,8 @@ export async function startPeerWorker(options: {
   prefix: string;
   concurrency: number;
   globalConcurrency?: number;
+  /** BullMQ's queue-wide rate limiter: at most `max` jobs per `duration` ms. */
+  limiter?: { max: number; duration: number };
   /** The worker script in test/fixtures. @defaultValue bullmq-probe-worker.mjs */
   script?: string;
 }): Promise<Child> {
@@ -122,6 +124,8 @@ export async function startPeerWorker(options: {
       BENCH_PREFIX: options.prefix,
       BENCH_CONCURRENCY: String(options.concurrency),
       BENCH_GLOBAL_CONCURRENCY: String(options.globalConcurrency ?? 0),
+      BENCH_LIMITER_MAX: String(options.limiter?.max ?? 0),
+      BENCH_LIMITER_DURATION: String(options.limiter?.duration ?? 1000),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -63,6 +63,19 @@ export class KeyLayout {
     return `${this.tenant(tenantId)}:deferred`;
   }
 
+  /**
+   * Hash: the tenant's rate limiters' state (GCRA): `second` and `minute` → the theoretical
+   * arrival time (ms) of its next start under that limit. Expires when it no longer matters.
+   */
+  rate(tenantId: string): string {
+    return `${this.tenant(tenantId)}:rate`;
+  }
+
+  /** Hash: queue → id of the held task parked in BullMQ's delayed set to wake the queue when the rate allows a start. */
+  rateWake(tenantId: string): string {
+    return `${this.tenant(tenantId)}:rate-wake`;
+  }
+
   /** Audit trail of changes to the tenant (capped stream, kept after deletion). */
   audit(tenantId: string): string {
     return `${this.tenant(tenantId)}:audit`;

@@ -66,7 +66,7 @@ const DecisionCode = { Requeued: 1, Retry: 3, DeadLettered: 4 } as const;
  * tenant's held tasks) and says what happens to the task next.
  */
 /** Why a task was held back (as `turbine task show` says it). */
-export type HeldReason = 'disabled' | 'cap' | 'window' | 'behind_older_tasks';
+export type HeldReason = 'disabled' | 'cap' | 'rate' | 'window' | 'behind_older_tasks';
 
 /** When a task was held back and why, and when it was promoted to its queue (epoch ms). */
 export interface HoldRecord {

@@ -6,7 +6,9 @@ import {
   QUOTA_NAMES,
   QUOTA_WIRE_NAMES,
   quotasToWire,
+  type QuotaValue,
   type QuotaWireName,
+  type RateLimitMode,
   type TenantQuotas,
 } from './quotas.js';
 
@@ -33,7 +35,7 @@ export interface TenantJson {
   name: string;
   enabled: boolean;
   pool: string;
-  quotas: Record<QuotaWireName, number | string[] | null>;
+  quotas: Record<QuotaWireName, QuotaValue>;
   metadata: TenantMetadata;
   created_at: string;
   updated_at: string;
@@ -76,6 +78,7 @@ export function tenantFromHash(hash: Record<string, string>): Tenant {
     if (raw !== undefined) quotas[name] = Number(raw);
   }
   if (hash.allowed_queues !== undefined) quotas.allowedQueues = JSON.parse(hash.allowed_queues) as string[];
+  if (hash.rate_limit_mode !== undefined) quotas.rateLimitMode = hash.rate_limit_mode as RateLimitMode;
   return {
     tenantId: hash.tenant_id ?? '',
     name: hash.name ?? '',

@@ -39,6 +39,10 @@ const ALL_QUOTA_FLAGS = [
   '--max-retry-count', '5',
   '--max-stored-results', '20000',
   '--weight', '2',
+  '--max-tasks-per-second', '50',
+  '--max-tasks-per-minute', '2000',
+  '--rate-burst', '10',
+  '--rate-limit-mode', 'reject',
 ];
 
 async function createAcme(...extra: string[]): Promise<void> {
@@ -93,6 +97,10 @@ describe('turbine tenant create', () => {
       max_retry_count: '5',
       max_stored_results: '20000',
       weight: '2',
+      max_tasks_per_second: '50',
+      max_tasks_per_minute: '2000',
+      rate_burst: '10',
+      rate_limit_mode: 'reject',
     });
     expect(JSON.parse(hash.metadata!)).toEqual({
       plan: 'enterprise',
@@ -152,6 +160,21 @@ describe('turbine tenant create', () => {
       await turbine('tenant', 'create', 'acme-corp', 'ACME', '--weight', '0'),
       2,
       'Invalid quota weight: must be an integer from 1 to 10000',
+    );
+    expectFailure(
+      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-tasks-per-second', '0'),
+      2,
+      'Invalid quota max_tasks_per_second: must be an integer from 1 to 1000000, or null for unlimited',
+    );
+    expectFailure(
+      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-tasks-per-minute', 'fast'),
+      2,
+      'Invalid --max-tasks-per-minute "fast": expected a number',
+    );
+    expectFailure(
+      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--rate-limit-mode', 'drop'),
+      2,
+      'Invalid quota rate_limit_mode: must be one of throttle, reject',
     );
     expectFailure(
       await turbine('tenant', 'create', 'acme-corp', 'ACME', '--allowed-queues', 'emails,bad queue'),
@@ -241,6 +264,9 @@ describe('turbine tenant get', () => {
       expect(out).toMatch(new RegExp(`^ {2}${unset}: +unlimited$`, 'm'));
     }
     expect(out).toMatch(/^ {2}weight: +1$/m);
+    expect(out).toMatch(/^ {2}max_tasks_per_second: +unlimited$/m);
+    expect(out).toMatch(/^ {2}rate_burst: +one second's worth$/m);
+    expect(out).toMatch(/^ {2}rate_limit_mode: +throttle$/m);
     expect(out).toMatch(/^Metadata\n {2}plan: +enterprise$/m);
   });
 
@@ -264,6 +290,10 @@ describe('turbine tenant get', () => {
         max_retry_count: 5,
         max_stored_results: 20000,
         weight: 2,
+        max_tasks_per_second: 50,
+        max_tasks_per_minute: 2000,
+        rate_burst: 10,
+        rate_limit_mode: 'reject',
       },
       metadata: { plan: 'enterprise' },
       created_at: hash.created_at,
@@ -292,6 +322,24 @@ describe('turbine tenant update', () => {
     expect(result.stdout).toMatch(/^Updated tenant 'acme-corp'\n/);
     expect(result.stdout).toMatch(/^Name: +ACME Inc\.$/m);
     expect(await raw.hget(tenantKey('acme-corp'), 'name')).toBe('ACME Inc.');
+  });
+
+  it('sets and clears the rate limit with its flags', async () => {
+    await createAcme();
+    const limited = json<{ quotas: Record<string, unknown> }>(
+      await turbine('tenant', 'update', 'acme-corp', '--max-tasks-per-second', '20', '--rate-burst', '5', '--rate-limit-mode', 'reject', '--json'),
+    );
+    expect(limited.quotas).toMatchObject({ max_tasks_per_second: 20, max_tasks_per_minute: null, rate_burst: 5, rate_limit_mode: 'reject' });
+    const cleared = json<{ quotas: Record<string, unknown> }>(
+      await turbine('tenant', 'update', 'acme-corp', '--max-tasks-per-second', 'unlimited', '--rate-limit-mode', 'unlimited', '--json'),
+    );
+    expect(cleared.quotas).toMatchObject({ max_tasks_per_second: null, rate_burst: 5, rate_limit_mode: null });
+    expect(await raw.hmget(tenantKey('acme-corp'), 'max_tasks_per_second', 'rate_limit_mode')).toEqual([null, null]);
+    const stats = json<Record<string, unknown>>(await turbine('tenant', 'stats', 'acme-corp', '--json'));
+    expect(stats.rate_limited_until).toBeNull();
+    await turbine('tenant', 'update', 'acme-corp', '--max-tasks-per-minute', '600');
+    const table = await turbine('tenant', 'stats', 'acme-corp');
+    expect(table.stdout).toMatch(/^Rate limit: 600 per minute, burst 5, throttle; not holding tasks back now$/m);
   });
 
   it('disables and enables a tenant with --enabled false|true', async () => {
@@ -325,6 +373,10 @@ describe('turbine tenant update', () => {
       max_retry_count: 5,
       max_stored_results: 20000,
       weight: 2,
+      max_tasks_per_second: 50,
+      max_tasks_per_minute: 2000,
+      rate_burst: 10,
+      rate_limit_mode: 'reject',
     });
     expect(await raw.hget(tenantKey('acme-corp'), 'max_tasks_per_hour')).toBe('2000');
     expect(await raw.hexists(tenantKey('acme-corp'), 'max_queue_length')).toBe(0);

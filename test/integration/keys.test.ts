@@ -18,7 +18,7 @@ local P, T, Q = ARGV[1], ARGV[2], ARGV[3]
 return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKey(P, T, Q),
   tenantQueuesKey(P, T), deferredKey(P, T), auditKey(P, T), tenantsKey(P), queuesKey(P),
   changesChannel(P), windowKey(P), dlqKey(P), dlqEntryKey(P, Q .. ":42"), dlqByTenantKey(P, T),
-  bullKey(P, Q, "wait"), busyKey(P, Q), busyWeightKey(P), activeTenantsKey(P),
+  bullKey(P, Q, "wait"), busyKey(P, Q), busyWeightKey(P), activeTenantsKey(P), rateKey(P, T), rateWakeKey(P, T),
   usageHourKey(P, T, 1796450400), usageHourTenantsKey(P, 1796450400), usageSettingsKey(P), usageEventsKey(P), poolsKey(P),
   laneOf(Q, "shared"), laneOf(Q, "premium"), poolBullKey(P, Q, "shared", "wait"),
   poolBullKey(P, Q, "premium", "wait"), poolBullKey(P, Q, "premium", "marker")}`;
@@ -43,6 +43,8 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
       keys.busyTenants('emails'),
       keys.busyWeight(),
       keys.activeTenants(),
+      keys.rate('acme-corp'),
+      keys.rateWake('acme-corp'),
       keys.usageHour('acme-corp', 1796450400),
       keys.usageHourTenants(1796450400),
       keys.usageSettings(),

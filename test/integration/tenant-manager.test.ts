@@ -92,7 +92,8 @@ describe('TenantManager: validation writes nothing', () => {
     [{ maxQueueLength: '10' }, 'max_queue_length'],
     [{ allowedQueues: 'emails' }, 'allowed_queues'],
     [{ allowedQueues: ['bad queue'] }, 'allowed_queues'],
-    [{ maxTasksPerMinute: 5 }, 'maxTasksPerMinute'],
+    [{ maxTasksPerWeek: 5 }, 'maxTasksPerWeek'],
+    [{ maxTasksPerMinute: 0 }, 'max_tasks_per_minute'],
   ])('refuses quotas %j naming %s', async (quotas, named) => {
     const attempt = manager.createTenant({ tenantId: 'acme', name: 'X', quotas: quotas as never });
     await expect(attempt).rejects.toThrow(InvalidQuotaError);

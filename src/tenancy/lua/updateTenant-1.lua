@@ -6,7 +6,9 @@
   pool pulls its waiting tasks back from the old pool's wait lists and promotes them (with its
   held ones) into the new pool's, in this same step: no worker of the old pool can fetch them
   after it, and none is lost. Its running tasks finish where they are; its delayed ones, and
-  any put back later, enter the new pool when they come due or are fetched (claim.lua).
+  any put back later, enter the new pool when they come due or are fetched (claim.lua). A
+  changed rate limit pulls the waiting tasks back too and dispatches them again under the new
+  limits, so that they apply to every task that has not started.
   Input:
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] fields to set (JSON object of strings),
@@ -58,8 +60,14 @@ if onlyEnabled then action = setFields["enabled"] == "true" and "enable" or "dis
 recordChange(P, T, ARGV[5], ARGV[6], action, cjson.encode(changes))
 local cfg = readTenant(P, T)
 if cfg.pool ~= SHARED_POOL then rcall("SADD", poolsKey(P), cfg.pool) end
+local RATE_FIELDS = { max_tasks_per_second = true, max_tasks_per_minute = true, rate_burst = true,
+  rate_limit_mode = true }
+local rateChanged = false
+for field in pairs(changes) do
+  if RATE_FIELDS[field] then rateChanged = true end
+end
 local pulledBack = 0
-if not cfg.enabled or cfg.pool ~= oldPool then
+if not cfg.enabled or cfg.pool ~= oldPool or rateChanged then
   for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do pulledBack = pulledBack + pullBackWaiting(P, T, q, oldPool) end
 end
 local promoted = fillTenant(P, T, cfg, tonumber(ARGV[7]))

@@ -69,6 +69,7 @@ function heldReason(tenant: Tenant, stats: TenantStats): string {
   if (!tenant.enabled) return 'the tenant is disabled';
   const cap = tenant.quotas.maxConcurrentTasks;
   if (cap !== null && cap !== undefined && stats.concurrentTasks >= cap) return `the tenant runs ${stats.concurrentTasks} of its cap of ${cap}`;
+  if (stats.rateLimitedUntil) return "the tenant's rate limit allows no start yet (max_tasks_per_second, max_tasks_per_minute)";
   return "the queue's dispatch window is full (fair sharing with other tenants)";
 }
 

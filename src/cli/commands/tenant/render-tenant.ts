@@ -9,6 +9,13 @@ export function showQuota(value: TenantQuotas[keyof TenantQuotas]): string {
   return String(value);
 }
 
+/** Quotas whose unset value is a default, not a missing limit. */
+const UNSET_DEFAULTS = {
+  weight: '1',
+  rateBurst: "one second's worth",
+  rateLimitMode: 'throttle',
+} as const satisfies Partial<Record<keyof TenantQuotas, string>>;
+
 /** Every field of a tenant, every quota included (`unlimited` when unset). */
 export function renderTenant(tenant: Tenant): string {
   const metadata = Object.entries(tenant.metadata);
@@ -26,8 +33,7 @@ export function renderTenant(tenant: Tenant): string {
       renderFields(
         QUOTA_NAMES.map((name) => [
           QUOTA_WIRE_NAMES[name],
-          // An unset weight is the default share, not a missing limit.
-          name === 'weight' ? String(tenant.quotas.weight ?? 1) : showQuota(tenant.quotas[name]),
+          tenant.quotas[name] == null && name in UNSET_DEFAULTS ? UNSET_DEFAULTS[name as keyof typeof UNSET_DEFAULTS] : showQuota(tenant.quotas[name]),
         ]),
       ),
     ),

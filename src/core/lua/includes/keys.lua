@@ -8,6 +8,8 @@ local function slotsKey(P, T, Q) return P .. ":tenant:" .. T .. ":slots:" .. Q e
 local function heldKey(P, T, Q) return P .. ":tenant:" .. T .. ":held:" .. Q end
 local function tenantQueuesKey(P, T) return P .. ":tenant:" .. T .. ":queues" end
 local function deferredKey(P, T) return P .. ":tenant:" .. T .. ":deferred" end
+local function rateKey(P, T) return P .. ":tenant:" .. T .. ":rate" end
+local function rateWakeKey(P, T) return P .. ":tenant:" .. T .. ":rate-wake" end
 local function auditKey(P, T) return P .. ":tenant:" .. T .. ":audit" end
 local function tenantsKey(P) return P .. ":tenants" end
 local function queuesKey(P) return P .. ":queues" end

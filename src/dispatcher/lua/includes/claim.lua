@@ -11,7 +11,8 @@
   its cap allows; otherwise the fetch is undone, without using an attempt, and the task takes
   the fair path (dispatchOrHold) behind the tenant's other work. A job added around admission
   (plain BullMQ) takes no slot: it is flagged for the worker, which dead-letters it. A job whose
-  hash is gone is dropped.
+  hash is gone is dropped. A throttled tenant's task is charged to its rate limits as it starts
+  (its slot says so: the claim of any other task reads nothing more).
   Pools: a worker fetches from its pool's wait list only (poolOfWorker), where admission and
   promotion put only the pool's tenants' tasks with waiting slots, so that path needs no check.
   A task that reaches a worker without a waiting slot (redelivered after a stall, put back by a
@@ -87,6 +88,14 @@ local function unfetch(qc, jobId)
   return jobKey
 end
 
+-- Undoes BullMQ's fetch of a task that is to wait again: fetching counted a start, and
+-- holding back is not one.
+local function unstart(P, Q, jobId)
+  local jobKey = unfetch(queueContext(P, Q), jobId)
+  rcall("HINCRBY", jobKey, "ats", -1)
+  rcall("HDEL", jobKey, "processedOn", "pb")
+end
+
 -- Returns "run" (the worker runs it: a slot is held, or it is not a Turbine task and the
 -- worker dead-letters it) or "skip" (held back or dropped: the caller fetches another).
 local function claimFetched(P, Q, pool, jobId, flat, now, lease)
@@ -121,6 +130,23 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
     score = nil
   end
   if score then
+    local cfg = nil
+    if score <= 0 and isRated(score) then
+      cfg = readTenant(P, T)
+      if cfg and throttles(cfg) then
+        -- Dispatch kept T's waiting tasks within its limits, so this start conforms unless the
+        -- limits were lowered since: then the task goes back to the head of T's held tasks.
+        if rateAvailable(P, T, cfg, rateNow()) < 1 then
+          unstart(P, Q, jobId)
+          rcall("ZREM", sk, jobId)
+          rcall("LPUSH", heldKey(P, T, Q), heldEntry(jobId, tonumber(priority) or 0))
+          settleBusy(P, T, Q, laneOf(Q, cfg.pool))
+          wakeForRate(P, T, Q, cfg)
+          return "skip"
+        end
+        rateCharge(P, T, cfg, rateNow())
+      end
+    end
     rcall("ZADD", sk, now + lease, jobId)
     meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
     if score <= 0 then
@@ -134,7 +160,7 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
           local weight = tonumber(rcall("ZSCORE", busyKey(P, laneOf(Q, pool)), T))
           refill = weight == nil or waiting * 2 <= tenantWindow(P, T, laneOf(Q, pool), weight, true)
         end
-        local cfg = refill and readTenant(P, T)
+        cfg = refill and (cfg or readTenant(P, T))
         if cfg then
           waiting = waiting + fillQueue(P, T, Q, cfg, now, true)
         end
@@ -151,16 +177,15 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
   rcall("SADD", activeTenantsKey(P), T)
   -- Nothing of T waiting, held or running in Q: the fair path would place it first anyway.
   if cfg.enabled and cfg.pool == pool and rcall("ZCARD", sk) == 0 and rcall("LLEN", heldKey(P, T, Q)) == 0
-      and (not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent) then
+      and (not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent)
+      and (not throttles(cfg) or rateRoom(P, T, cfg) > 0) then
+    if throttles(cfg) then rateCharge(P, T, cfg, rateNow()) end
     rcall("ZADD", sk, now + lease, jobId)
     meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
     return "run"
   end
 
-  local jobKey = unfetch(queueContext(P, Q), jobId)
-  -- Fetching counted a start; a hold-back is not one.
-  rcall("HINCRBY", jobKey, "ats", -1)
-  rcall("HDEL", jobKey, "processedOn", "pb")
+  unstart(P, Q, jobId)
   -- Otherwise it takes the fair path, as a new task would: behind T's other work, in T's pool.
   dispatchOrHold(P, T, Q, cfg, jobId, tonumber(priority) or 0, now)
   return "skip"

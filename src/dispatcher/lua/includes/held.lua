@@ -28,11 +28,13 @@ local function recordHold(jobKey, now, reason)
   rcall("HDEL", jobKey, RELEASED_FIELD)
 end
 
--- Why a task is held rather than queued: `room` is the tenant's room in the queue (window and
--- cap), `held` its tasks held there before this one, `inUse` its running slots (nil: no cap).
-local function holdReason(cfg, inUse, room, held)
+-- Why a task is held rather than queued: `room` is the tenant's room in the queue (window, cap
+-- and rate), `held` its tasks held there before this one, `inUse` its running slots (nil: no
+-- cap), `windowFull` whether its window alone leaves no room (else the rate is what does).
+local function holdReason(cfg, inUse, room, held, windowFull)
   if not cfg.enabled then return "disabled" end
   if room > 0 and held > 0 then return "behind_older_tasks" end
   if cfg.maxConcurrent and inUse and inUse >= cfg.maxConcurrent then return "cap" end
+  if not windowFull then return "rate" end
   return "window"
 end

@@ -16,11 +16,16 @@
   pool's part of Q (laneOf): within a pool, tenants share its workers as they would a queue's.
   Every task goes to the wait list, prioritized or not: BullMQ fetches its wait list before its
   prioritized set, so a tenant's plain tasks would starve another tenant's prioritized ones.
+  A throttled tenant (a rate limit: includes/rate.lua) also has no more tasks waiting, over all
+  its queues, than its limits let start now; when the rate is what holds its tasks back, one
+  held task is parked in BullMQ's delayed set until the next start is allowed (scheduleRateWake).
 ]]
 --- @include "core:keys"
 --- @include "held"
 --- @include "core:tenantConfig"
+--- @include "rate"
 --- @include "bullmq:addBaseMarkerIfNeeded"
+--- @include "bullmq:addDelayMarkerIfNeeded"
 --- @include "bullmq:getOrSetMaxEvents"
 --- @include "bullmq:isQueuePausedOrMaxed"
 
@@ -33,6 +38,7 @@ local DEFAULT_WINDOW = 100
 local queueContexts = {}
 local function beginCall()
   queueContexts = {}
+  beginRateCall()
 end
 
 local function queueContext(P, Q, pool)
@@ -119,7 +125,12 @@ end
 -- when admission first holds a task back, a waiting task about half way is marked if none is.
 -- So while tasks are held, a marked task is always waiting. Should one be lost (a task
 -- removed by hand), the reconciler's pass refills instead.
-local function isRefillMark(score) return score ~= math.floor(score) end
+-- Waiting slot scores are -(dispatchedAt + f), f in quarters: 0.5 is a refill mark, 0.25 a task
+-- of a throttled tenant, whose claim charges its rate limits (so the claim of any other task
+-- reads nothing more). Quarters next to a ms timestamp are exact in a double.
+local function slotFraction(score) return math.floor(-score * 4 + 0.5) % 4 end
+local function isRefillMark(score) return slotFraction(score) >= 2 end
+local function isRated(score) return slotFraction(score) % 2 == 1 end
 
 local function markHalfway(P, T, Q, waiting, window)
   local sk = slotsKey(P, T, Q)
@@ -167,8 +178,9 @@ end
 -- of T's tasks wait in Q before them. A batch (promotion) marks its first task at or past half
 -- the window; a single admission marks only the task that crosses half. `front` (a single job
 -- of a sparse tenant: isSparse) puts it at the end workers fetch from next.
-local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, cfg)
+local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, cfg, rated)
   if #jobs == 0 then return end
+  local base = rated and (-now - 0.25) or -now
   local qc = queueState(queueContext(P, Q, cfg.pool))
   markBusy(P, T, laneOf(Q, cfg.pool), cfg.weight)
   local half = math.ceil(window / 2)
@@ -176,7 +188,7 @@ local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, fron
   local ids, slots = {}, {}
   for i, job in ipairs(jobs) do
     ids[#ids + 1] = job[1]
-    slots[#slots + 1] = (waiting + i == markAt) and (-now - 0.5) or -now
+    slots[#slots + 1] = (waiting + i == markAt) and (base - 0.5) or base
     slots[#slots + 1] = job[1]
   end
   -- BullMQ fetches from the right end (RPOPLPUSH). LPUSH a b c leaves a nearest that end, so a
@@ -215,7 +227,7 @@ end
 -- A held job removed through BullMQ (Job.remove, obliterate) leaves its entry behind. It is
 -- not looked for here (that would cost a read per task): the claim that fetches its id finds
 -- no job, drops it and frees its slot (claimFetched).
-local function promoteHeld(P, T, Q, count, now, waiting, window, cfg)
+local function promoteHeld(P, T, Q, count, now, waiting, window, cfg, rated)
   if count <= 0 then return 0 end
   local entries = rcall("LPOP", heldKey(P, T, Q), math.min(count, 1000))
   if not entries then return 0 end
@@ -226,18 +238,76 @@ local function promoteHeld(P, T, Q, count, now, waiting, window, cfg)
     jobs[i] = { id, priority }
     rcall("HSET", prefix .. id, RELEASED_FIELD, now)
   end
-  enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, cfg)
+  enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, cfg, rated)
   return #jobs
 end
 
--- Free room for T in Q: its window left, bounded by the tenant's cap left.
+-- T's waiting tasks over all its queues: the starts its rate limits have promised.
+local function tenantWaiting(P, T)
+  local n = 0
+  for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do n = n + waitingCount(P, T, q) end
+  return n
+end
+
+-- Starts a throttled tenant's limits allow now beyond its waiting tasks.
+local function rateRoom(P, T, cfg)
+  return rateAvailable(P, T, cfg, rateNow()) - tenantWaiting(P, T)
+end
+
+-- Free room for T in Q: its window left, bounded by the tenant's cap and rate left.
 local function roomIn(P, T, cfg, waiting, window)
   if not cfg.enabled then return 0 end
   local room = window - waiting
   if cfg.maxConcurrent and room > 0 then
     room = math.min(room, cfg.maxConcurrent - slotsInUse(P, T))
   end
+  if room > 0 and throttles(cfg) then room = math.min(room, rateRoom(P, T, cfg)) end
   return room
+end
+
+-- The job field that marks a held task parked in the delayed set to wake its queue (its held
+-- entry: it goes back to the head of the held list when due).
+local RATE_WAKE_FIELD = "trw"
+
+-- Parks T's oldest held task of Q in BullMQ's delayed set until `at`, unless one is parked
+-- already: when it comes due, Turbine's fetch puts it back at the head of the held list and
+-- fills the queue (promoteDue). BullMQ's delay marker wakes a worker at that time, so held
+-- tasks start as the rate allows even when nothing else happens in the queue. The task counts
+-- as deferred meanwhile (pending stays exact).
+local function scheduleRateWake(P, T, Q, at)
+  local qc = queueContext(P, Q)
+  local wk = rateWakeKey(P, T)
+  local parked = rcall("HGET", wk, Q)
+  if parked and rcall("ZSCORE", qc.delayed, parked) then return end
+  local hk = heldKey(P, T, Q)
+  -- Entries of jobs removed behind Turbine's back are dropped, a bounded number per call.
+  for _ = 1, 100 do
+    local entry = rcall("LPOP", hk)
+    if not entry then break end
+    local id = parseHeld(entry)
+    local jobKey = qc.prefix .. id
+    if rcall("EXISTS", jobKey) == 1 then
+      rcall("HSET", jobKey, RATE_WAKE_FIELD, entry)
+      -- BullMQ's delayed score: the due time x 0x1000 (the low bits order jobs due together).
+      rcall("ZADD", qc.delayed, at * 0x1000, id)
+      rcall("ZADD", deferredKey(P, T), at, Q .. ":" .. id)
+      rcall("HSET", wk, Q, id)
+      addDelayMarkerIfNeeded(qc.marker, qc.delayed)
+      return
+    end
+  end
+  rcall("HDEL", wk, Q)
+end
+
+-- After T's tasks of Q were dispatched or held: when T is throttled, has tasks held and none
+-- waiting in Q (a waiting task's claim refills Q), and its rate is what holds them (not its
+-- window or cap, whose own releases refill), wake Q when the next start is allowed.
+local function wakeForRate(P, T, Q, cfg)
+  if not (cfg.enabled and throttles(cfg)) then return end
+  if waitingCount(P, T, Q) > 0 or rcall("LLEN", heldKey(P, T, Q)) == 0 then return end
+  local now, waiting = rateNow(), tenantWaiting(P, T)
+  if rateAvailable(P, T, cfg, now) > waiting then return end
+  scheduleRateWake(P, T, Q, math.max(rateNextStart(P, T, cfg, now, waiting), now + 1))
 end
 
 -- Promotes held tasks of T in Q into the room there is. `remark`: when there is none, make
@@ -246,8 +316,10 @@ local function fillQueue(P, T, Q, cfg, now, remark)
   if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
   local waiting = waitingCount(P, T, Q)
   local window = tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
-  local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg)
+  local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg,
+    throttles(cfg))
   if promoted == 0 and remark and waiting > 0 then markForRefill(P, T, Q, window) end
+  wakeForRate(P, T, Q, cfg)
   return promoted
 end
 
@@ -261,12 +333,14 @@ local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now)
   local room = roomIn(P, T, cfg, waiting, window)
   if held == 0 and room > 0 then
     local front = isSparse(P, T, Q, waiting, held, window)
-    enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg)
+    enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg,
+      throttles(cfg))
     return 1
   end
   if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
   local inUse = cfg.maxConcurrent and slotsInUse(P, T)
-  parkNew(P, T, Q, jobId, priority, now, holdReason(cfg, inUse, room, held))
+  parkNew(P, T, Q, jobId, priority, now, holdReason(cfg, inUse, room, held, waiting >= window))
+  wakeForRate(P, T, Q, cfg)
   return 2
 end
 
@@ -319,6 +393,7 @@ local function fillTenant(P, T, cfg, now)
   end
   local promoted = 0
   local capRoom = cfg.maxConcurrent - slotsInUse(P, T)
+  if throttles(cfg) then capRoom = math.min(capRoom, rateRoom(P, T, cfg)) end
   while capRoom > 0 do
     local bestQueue, bestTimestamp = nil, nil
     for _, q in ipairs(queues) do
@@ -331,9 +406,10 @@ local function fillTenant(P, T, cfg, now)
     end
     if bestQueue == nil then break end
     local n = promoteHeld(P, T, bestQueue, 1, now, waitingCount(P, T, bestQueue),
-      tenantWindow(P, T, laneOf(bestQueue, cfg.pool), cfg.weight), cfg)
+      tenantWindow(P, T, laneOf(bestQueue, cfg.pool), cfg.weight), cfg, throttles(cfg))
     promoted = promoted + n
     capRoom = capRoom - n
   end
+  for _, q in ipairs(queues) do wakeForRate(P, T, q, cfg) end
   return promoted
 end
