@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { fetchTimes, mostInWindow, readProbeEvents, type ProbeEvent } from '../test/helpers/probe.js';
 import { collectRounds, inBatches, waitForCard, type BenchContext, type Benchmark, type FigureRow } from './lib/bench.js';
-import { FIXTURES, TurbineWorkerProcess, startPeerWorker, type Child } from './lib/processes.js';
+import { startPeerWorker, startProbeWorkers, type Child } from './lib/processes.js';
 import { PEER_JOB_OPTIONS, PeerSide, TurbineSide } from './lib/world.js';
 
 /**
@@ -76,14 +75,7 @@ async function turbineRound(ctx: BenchContext, limited: number, other: number): 
   try {
     await side.createTenants(['limited'], { maxTasksPerSecond: LIMIT });
     await side.createTenants(['other']);
-    const start = (): Promise<TurbineWorkerProcess> =>
-      TurbineWorkerProcess.start({
-        url: ctx.redis.url,
-        prefix: side.prefix,
-        app: path.join(FIXTURES, 'probe-app.mjs'),
-        args: ['--concurrency', String(CONCURRENCY)],
-      });
-    children.push(...(await Promise.all(Array.from({ length: WORKERS }, start))));
+    children.push(...(await startProbeWorkers(ctx.redis.url, side.prefix, WORKERS, CONCURRENCY)));
     // The producer side of the probe app's task: same name and queue; it runs in the workers.
     const record = side.app.task({ name: 'record', queue: 'work', retries: 0 }, async (id: string, _ms: number) => id);
     const submit = (items: { tenant: string; id: string }[]): Promise<void> =>

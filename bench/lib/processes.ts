@@ -106,6 +106,13 @@ export class TurbineWorkerProcess extends Child {
   }
 }
 
+/** `count` turbine-worker processes running the probe app (test/fixtures/probe-app.mjs). */
+export function startProbeWorkers(url: string, prefix: string, count: number, concurrency: number): Promise<TurbineWorkerProcess[]> {
+  const start = (): Promise<TurbineWorkerProcess> =>
+    TurbineWorkerProcess.start({ url, prefix, app: path.join(FIXTURES, 'probe-app.mjs'), args: ['--concurrency', String(concurrency)] });
+  return Promise.all(Array.from({ length: count }, start));
+}
+
 /** test/fixtures/bullmq-probe-worker.mjs: the peer of a turbine-worker running the probe app. */
 export async function startPeerWorker(options: {
   url: string;
