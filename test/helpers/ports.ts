@@ -1,10 +1,7 @@
 import { createServer, type Server } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 
-/**
- * Holds `port` on 127.0.0.1 so that a process under test finds it taken. Resolves null when the
- * port is already held by another process: taken either way, which is all a test needs.
- */
-export async function occupyPort(port: number): Promise<Server | null> {
+function listenOnce(port: number): Promise<Server | null> {
   const server = createServer();
   return new Promise((resolve) => {
     server.once('error', () => resolve(null));
@@ -12,7 +9,22 @@ export async function occupyPort(port: number): Promise<Server | null> {
   });
 }
 
-/** Releases what occupyPort took (nothing when it found the port taken). */
+/**
+ * Holds `port` on 127.0.0.1 so that a process under test finds it taken. Another test file may
+ * hold the same port (the worker's default) for a moment: this waits until it holds the port
+ * itself, so the port stays taken for as long as the caller needs, whoever else lets it go.
+ */
+export async function occupyPort(port: number, timeoutMs = 15_000): Promise<Server> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const server = await listenOnce(port);
+    if (server) return server;
+    if (Date.now() > deadline) throw new Error(`Port ${port} stayed taken by another process for ${timeoutMs} ms`);
+    await delay(50);
+  }
+}
+
+/** Releases what occupyPort took. */
 export async function releasePort(server: Server | null): Promise<void> {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 }
