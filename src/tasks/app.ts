@@ -13,7 +13,7 @@ import { createWorkerClient, type RedisClient } from '../store/connection.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import type { KeyLayout } from '../core/keys.js';
 import type { ShardRouter } from '../store/shards.js';
-import { admitRouted } from './routed-admission.js';
+import { admitRouted } from '../dispatcher/routed-admission.js';
 import { jobIdOf } from '../core/task-ids.js';
 import { assertQueueName, assertTaskLookupId, assertTenantId } from '../tenancy/validation.js';
 import { rejectionReason, type RejectionReason } from '../core/rejection.js';

@@ -1,6 +1,6 @@
 import { TenantNotFoundError } from '../core/errors.js';
-import { admitTasks, type AdmissionOutcome, type AdmissionRequest } from '../dispatcher/admission.js';
-import type { ReplicationRequirement } from '../dispatcher/replication.js';
+import { admitTasks, type AdmissionOutcome, type AdmissionRequest } from './admission.js';
+import type { ReplicationRequirement } from './replication.js';
 import type { RedisClient } from '../store/connection.js';
 import type { ShardRouter } from '../store/shards.js';
 
