@@ -60,7 +60,7 @@ export async function moveTenant(
     throw new TenantHasQueuedTasksError(
       tenantId,
       inFlight,
-      `a tenant moves only with nothing waiting, held, delayed or running: disable it (turbine tenant update ${tenantId} --disable), ` +
+      `a tenant moves only with nothing waiting, held, delayed or running: disable it (turbine tenant update ${tenantId} --enabled false), ` +
         `let its tasks finish or drain them (turbine tenant drain ${tenantId}), then move it`,
     );
   }
