@@ -192,14 +192,7 @@ describe('Tenants sharded over a Redis Cluster', () => {
   const SHARDS = 3;
 
   /** A prefix whose three shards are served by three different primaries, so that the test shows the spread. */
-  async function spreadPrefix(): Promise<string> {
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const prefix = `{${uniquePrefix()}}`;
-      const owners = await Promise.all(shardPrefixes(prefix, SHARDS).map((p) => cluster.ownerOf(`${p}:tenants`)));
-      if (new Set(owners).size === SHARDS) return prefix;
-    }
-    throw new Error('no prefix spread over the three primaries');
-  }
+  const spreadPrefix = (): Promise<string> => cluster.spreadPrefix(SHARDS, () => `{${uniquePrefix()}}`);
 
   /** One tenant id per shard, by the hash new tenants are placed with. */
   function tenantPerShard(): string[] {
