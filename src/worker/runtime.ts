@@ -133,7 +133,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
     }
     // Not awaited: with Redis down at start the worker waits and reconnects, commands queue meanwhile.
     const client = (this.client = createWorkerClient(this.connection ?? this.config.backendUrl));
-    this.redisHealth = new RedisHealth(client, url, this.keys.writeProbe(this.id), this.logger, (ready) =>
+    this.redisHealth = new RedisHealth(client, url, this.shards.map((keys) => keys.writeProbe(this.id)), this.logger, (ready) =>
       this.safeEmit('redis:status', { ready }),
     );
     this.redisHealth.start();

@@ -234,6 +234,9 @@ describe('Tenants sharded over a Redis Cluster', () => {
     const runtime = await worker({ app, metrics: { enabled: true } });
     await runtime.ready();
     expect(runtime.shards.map((k) => k.prefix)).toEqual(shardPrefixList);
+    // Ready means every shard's primary took the worker's write probe.
+    await pollUntil(() => readiness(runtime), (r) => r.status === 200, { what: '/readyz with three shards' });
+    for (const shardPrefix of shardPrefixList) expect(await raw.exists(`${shardPrefix}:probe:${runtime.id}`)).toBe(1);
 
     const submitted = await add.applyBulk(Array.from({ length: 30 }, (_, i) => ({ args: [i, 1] as [number, number], tenantId: tenants[i % 3]! })));
     const results = await Promise.all(submitted.map((r) => (r.ok ? r.result.get({ timeoutMs: 30_000 }) : Promise.reject(r.error))));
