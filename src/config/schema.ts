@@ -50,7 +50,7 @@ export const configSchema = z.strictObject({
     .array(queueName)
     .default([])
     .describe("Queues to consume (comma-separated in flags and the environment); empty means every queue of the app's tasks."),
-  concurrency: positiveInt.max(10_000).default(10).describe('Tasks run at once per queue by this process.'),
+  concurrency: positiveInt.max(10_000).default(10).describe('Tasks run at once per queue (and per shard, with several) by this process.'),
   lockDurationMs: positiveInt
     .min(1000)
     .default(30_000)
