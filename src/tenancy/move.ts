@@ -98,11 +98,17 @@ async function copyTenantKeys(client: RedisClient, from: KeyLayout, to: KeyLayou
     ...USAGE_METRICS.map((metric): [(keys: KeyLayout) => string, null] => [(k) => k.usage(tenantId, metric), null]),
     ...hours.map((hour): [(keys: KeyLayout) => string, number] => [(k) => k.usageHour(tenantId, hour), hour]),
   ];
-  // Each key is read and written on its own: DUMP and RESTORE take one key, so they route on a cluster.
-  for (const [name, hour] of names) {
-    const [dump, ttl] = await Promise.all([client.dumpBuffer(name(from)), client.pttl(name(from))]);
-    if (dump === null) continue;
-    await client.restore(name(to), ttl > 0 ? ttl : 0, dump, 'REPLACE');
-    if (hour !== null) await client.sadd(to.usageHourTenants(hour), tenantId);
-  }
+  // Two round trips: every key of one shard shares its hash tag, so each pipeline is one slot.
+  const read = client.pipeline();
+  for (const [name] of names) read.dumpBuffer(name(from)).pttl(name(from));
+  const replies = (await read.exec()) ?? [];
+  const write = client.pipeline();
+  names.forEach(([name, hour], i) => {
+    const [[dumpError, dump], [ttlError, ttl]] = [replies[2 * i]!, replies[2 * i + 1]!];
+    if (dumpError ?? ttlError) throw dumpError ?? ttlError;
+    if (dump === null) return;
+    write.restore(name(to), Number(ttl) > 0 ? Number(ttl) : 0, dump as Buffer, 'REPLACE');
+    if (hour !== null) write.sadd(to.usageHourTenants(hour), tenantId);
+  });
+  for (const [error] of (await write.exec()) ?? []) if (error) throw error;
 }

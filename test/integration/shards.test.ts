@@ -90,6 +90,11 @@ describe('moving a tenant', () => {
     expect(await manager.getTenantStats(tenantId)).toMatchObject({ tasksDay: 1, totalTasks: 1 });
     expect((await manager.requireTenant(tenantId)).quotas.maxTasksPerDay).toBe(50);
     expect(await raw.sismember(`{${prefix}-${to}}:tenants`, tenantId)).toBe(1);
+    // Its metered usage went too, with its hour's index of tenants.
+    const usage = await manager.getUsageReport({ tenantId });
+    expect(usage.map((row) => row.accepted)).toEqual([1]);
+    expect(await raw.ttl(`{${prefix}-${to}}:tenant:${tenantId}:usage-hour:${usage[0]!.periodStart.getTime() / 1000}`)).toBeGreaterThan(0);
+    expect(await raw.sismember(`{${prefix}-${to}}:usage-hour:${usage[0]!.periodStart.getTime() / 1000}`, tenantId)).toBe(1);
 
     // The app remembered the old shard: admission there finds no tenant, and it routes again.
     const moved = await echo.applyAsync({ args: ['after'], tenantId });
