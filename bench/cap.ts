@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { completions, maxConcurrent, readProbeEvents, type ProbeEvent } from '../test/helpers/probe.js';
 import { collectRounds, inBatches, waitForCard, type BenchContext, type Benchmark, type FigureRow } from './lib/bench.js';
-import { FIXTURES, TurbineWorkerProcess, startPeerWorker, type Child } from './lib/processes.js';
+import { startPeerWorker, startProbeWorkers, type Child } from './lib/processes.js';
 import { PEER_JOB_OPTIONS, PeerSide, TurbineSide } from './lib/world.js';
 
 /**
@@ -41,14 +40,7 @@ async function turbineRound(ctx: BenchContext, total: number): Promise<Figures> 
   const children: Child[] = [];
   try {
     await side.createTenants(['capped'], { maxConcurrentTasks: CAP });
-    const start = (): Promise<TurbineWorkerProcess> =>
-      TurbineWorkerProcess.start({
-        url: ctx.redis.url,
-        prefix: side.prefix,
-        app: path.join(FIXTURES, 'probe-app.mjs'),
-        args: ['--concurrency', String(CONCURRENCY)],
-      });
-    children.push(...(await Promise.all(Array.from({ length: WORKERS }, start))));
+    children.push(...(await startProbeWorkers(ctx.redis.url, side.prefix, WORKERS, CONCURRENCY)));
     // The producer side of the probe app's task: same name and queue; it runs in the workers.
     const record = side.app.task({ name: 'record', queue: 'work', retries: 0 }, async (id: string, _ms: number) => id);
     await inBatches(total, 1000, async (from, count) => {

@@ -6,6 +6,7 @@ import { cap } from './cap.js';
 import { fairness } from './fairness.js';
 import { tenantScale } from './tenant-scale.js';
 import { weights } from './weights.js';
+import { rate } from './rate.js';
 import { commands } from './commands.js';
 import { footprint } from './footprint.js';
 import type { Benchmark, BenchContext } from './lib/bench.js';
@@ -24,7 +25,7 @@ import { cluster } from './cluster.js';
  * Turbine against plain BullMQ on a redis-server of its own, each benchmark in alternating
  * rounds; prints one table with min/median/max over rounds and PASS/MISS per target.
  */
-const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak, cluster, fairness, weights, tenantScale];
+const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak, cluster, fairness, weights, tenantScale, rate];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--soak-seconds N] [--json file] [--strict]`;
 

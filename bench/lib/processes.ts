@@ -106,12 +106,21 @@ export class TurbineWorkerProcess extends Child {
   }
 }
 
+/** `count` turbine-worker processes running the probe app (test/fixtures/probe-app.mjs). */
+export function startProbeWorkers(url: string, prefix: string, count: number, concurrency: number): Promise<TurbineWorkerProcess[]> {
+  const start = (): Promise<TurbineWorkerProcess> =>
+    TurbineWorkerProcess.start({ url, prefix, app: path.join(FIXTURES, 'probe-app.mjs'), args: ['--concurrency', String(concurrency)] });
+  return Promise.all(Array.from({ length: count }, start));
+}
+
 /** test/fixtures/bullmq-probe-worker.mjs: the peer of a turbine-worker running the probe app. */
 export async function startPeerWorker(options: {
   url: string;
   prefix: string;
   concurrency: number;
   globalConcurrency?: number;
+  /** BullMQ's queue-wide rate limiter: at most `max` jobs per `duration` ms. */
+  limiter?: { max: number; duration: number };
   /** The worker script in test/fixtures. @defaultValue bullmq-probe-worker.mjs */
   script?: string;
 }): Promise<Child> {
@@ -122,6 +131,8 @@ export async function startPeerWorker(options: {
       BENCH_PREFIX: options.prefix,
       BENCH_CONCURRENCY: String(options.concurrency),
       BENCH_GLOBAL_CONCURRENCY: String(options.globalConcurrency ?? 0),
+      BENCH_LIMITER_MAX: String(options.limiter?.max ?? 0),
+      BENCH_LIMITER_DURATION: String(options.limiter?.duration ?? 1000),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_BACKEND_URL } from '../store/connection.js';
 import { backendUrlProblem } from '../store/endpoint.js';
-import { DEFAULT_PREFIX } from '../core/keys.js';
+import { DEFAULT_PREFIX, SHARED_POOL } from '../core/keys.js';
 import { MAX_SHARDS } from '../store/shards.js';
 import { isValidQueueName } from '../tenancy/validation.js';
 
@@ -16,6 +16,9 @@ const queueName = z.string().refine(isValidQueueName, {
   message: 'queue names use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
 });
 const positiveInt = z.number().int().positive();
+
+/** The worker's health and metrics port; a worker that finds it taken moves to a free one. */
+export const DEFAULT_HEALTH_PORT = 9464;
 
 export const configSchema = z.strictObject({
   backendUrl: z
@@ -50,6 +53,11 @@ export const configSchema = z.strictObject({
     .array(queueName)
     .default([])
     .describe("Queues to consume (comma-separated in flags and the environment); empty means every queue of the app's tasks."),
+  pool: queueName
+    .default(SHARED_POOL)
+    .describe(
+      `Worker pool: this process runs only the tasks of tenants whose pool it is (tenant --pool); "${SHARED_POOL}" runs the tenants of no dedicated pool.`,
+    ),
   concurrency: positiveInt.max(10_000).default(10).describe('Tasks run at once per queue (and per shard, with several) by this process.'),
   lockDurationMs: positiveInt
     .min(1000)
@@ -81,7 +89,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   health: z
     .strictObject({
-      port: z.number().int().min(0).max(65_535).default(9464).describe('Port of /healthz, /readyz and /metrics; 0 picks a free one.'),
+      port: z.number().int().min(0).max(65_535).default(DEFAULT_HEALTH_PORT).describe('Port of /healthz, /readyz and /metrics; 0 picks a free one.'),
       host: z.string().min(1).default('0.0.0.0').describe('Address the health and metrics server listens on.'),
     })
     .prefault({}),

@@ -21,6 +21,7 @@ const CATEGORY: Record<TurbineErrorCode, ErrorCategory> = {
   TENANT_DISABLED: 'refused',
   TENANT_HAS_QUEUED_TASKS: 'refused',
   QUOTA_EXCEEDED: 'refused',
+  RATE_LIMITED: 'refused',
   QUEUE_NOT_ALLOWED: 'refused',
   QUEUE_FULL: 'refused',
   TASK_TOO_LARGE: 'refused',

@@ -15,6 +15,7 @@ export type TurbineErrorCode =
   | 'INVALID_QUOTA'
   | 'INVALID_ARGUMENT'
   | 'QUOTA_EXCEEDED'
+  | 'RATE_LIMITED'
   | 'QUEUE_NOT_ALLOWED'
   | 'QUEUE_FULL'
   | 'TASK_TOO_LARGE'
@@ -138,6 +139,40 @@ export function quotaExceededMessage(window: QuotaWindow, limit: number, resetsA
   if (!resetsAt) return head;
   const seconds = Math.max(0, Math.ceil((resetsAt.getTime() - Date.now()) / 1000));
   return `${head}; resets in ${formatDuration(seconds)} at ${resetsAt.toISOString()}`;
+}
+
+export type RateUnit = 'second' | 'minute';
+
+/**
+ * A tenant whose `rate_limit_mode` is `reject` submitted faster than its `max_tasks_per_second`
+ * (or `_per_minute`) allows. In the default mode, `throttle`, such tasks are held back instead.
+ */
+export class RateLimitedError extends TurbineError {
+  constructor(
+    readonly tenantId: string,
+    readonly limit: number,
+    readonly unit: RateUnit,
+    /** When the tenant's rate next allows a task. */
+    readonly retryAt: Date,
+  ) {
+    const ms = Math.max(0, retryAt.getTime() - Date.now());
+    super(
+      'RATE_LIMITED',
+      `Rate limit exceeded (${limit} tasks per ${unit}) for tenant '${tenantId}'; retry in ${(ms / 1000).toFixed(3)} s, ` +
+        `or set rate_limit_mode to throttle to have such tasks held back instead of refused`,
+    );
+    this.name = 'RateLimitedError';
+  }
+
+  /** Milliseconds until the tenant's rate allows a task. */
+  get retryAfterMs(): number {
+    return Math.max(0, this.retryAt.getTime() - Date.now());
+  }
+
+  /** Seconds until the tenant's rate allows a task (for a `Retry-After` header), at least 1. */
+  get retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(this.retryAfterMs / 1000));
+  }
 }
 
 export class QueueNotAllowedError extends TurbineError {

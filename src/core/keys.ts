@@ -10,6 +10,18 @@
 
 export const DEFAULT_PREFIX = 'turbine';
 
+/** The worker pool of tenants without one, run by workers started without `--pool`. */
+export const SHARED_POOL = 'shared';
+
+/**
+ * A lane: a queue as one worker pool sees it, `<queue>` for the shared pool and
+ * `<queue>@<pool>` for a dedicated one (`@` is not allowed in queue names). Fairness keeps its
+ * per-queue figures (busy tenants, window, capacity) per lane. `laneOf` in keys.lua, the same.
+ */
+export function laneOf(queue: string, pool: string): string {
+  return pool === SHARED_POOL ? queue : `${queue}@${pool}`;
+}
+
 /** The Python SDK's usage counters (`turbine:tenant:<id>:usage:<metric>`). */
 export const USAGE_METRICS = ['tasks_hour', 'tasks_day', 'concurrent', 'total'] as const;
 export type UsageMetric = (typeof USAGE_METRICS)[number];
@@ -49,6 +61,19 @@ export class KeyLayout {
   /** Tasks waiting in BullMQ outside a slot (delayed submissions, retries): `<queue>:<jobId>` → due time. */
   deferred(tenantId: string): string {
     return `${this.tenant(tenantId)}:deferred`;
+  }
+
+  /**
+   * Hash: the tenant's rate limiters' state (GCRA): `second` and `minute` → the theoretical
+   * arrival time (ms) of its next start under that limit. Expires when it no longer matters.
+   */
+  rate(tenantId: string): string {
+    return `${this.tenant(tenantId)}:rate`;
+  }
+
+  /** Hash: queue → id of the held task parked in BullMQ's delayed set to wake the queue when the rate allows a start. */
+  rateWake(tenantId: string): string {
+    return `${this.tenant(tenantId)}:rate-wake`;
   }
 
   /** Audit trail of changes to the tenant (capped stream, kept after deletion). */
@@ -100,6 +125,21 @@ export class KeyLayout {
   /** Hash: worker id → `<concurrency>:<expiresAtMs>` of the workers consuming a queue. */
   capacity(queue: string): string {
     return `${this.prefix}:dispatch:capacity:${queue}`;
+  }
+
+  /** Set of the dedicated pools named by a tenant or a worker (the shared pool is not listed). */
+  pools(): string {
+    return `${this.prefix}:pools`;
+  }
+
+  /**
+   * One of BullMQ's keys of a queue as a pool's workers use it: the shared pool's are BullMQ's
+   * own; a dedicated pool has its own `wait` list and `marker` (`<queue>:wait:<pool>`), so its
+   * workers fetch only its tenants' tasks. `poolBullKey` in keys.lua, the same.
+   */
+  poolBullKey(queue: string, pool: string, suffix: 'wait' | 'marker'): string {
+    const key = `${this.bullPrefix()}:${queue}:${suffix}`;
+    return pool === SHARED_POOL ? key : `${key}:${pool}`;
   }
 
   /** Lock held by the worker that runs the reconciler. */

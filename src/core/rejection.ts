@@ -5,6 +5,7 @@ export type RejectionReason =
   | 'quota_hour'
   | 'quota_day'
   | 'queue_full'
+  | 'rate_limited'
   | 'too_large'
   | 'queue_not_allowed'
   | 'disabled'
@@ -18,6 +19,8 @@ export function rejectionReason(error: TurbineError): RejectionReason {
       return error instanceof QuotaExceededError && error.window === 'day' ? 'quota_day' : 'quota_hour';
     case 'QUEUE_FULL':
       return 'queue_full';
+    case 'RATE_LIMITED':
+      return 'rate_limited';
     case 'TASK_TOO_LARGE':
       return 'too_large';
     case 'QUEUE_NOT_ALLOWED':

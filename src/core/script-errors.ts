@@ -3,6 +3,8 @@ import {
   QueueFullError,
   QueueNotAllowedError,
   QuotaExceededError,
+  RateLimitedError,
+  type RateUnit,
   TaskTooLargeError,
   TenantDisabledError,
   TenantExistsError,
@@ -25,6 +27,7 @@ export const ScriptErrorCode = {
   QueueFull: -7,
   TenantExists: -8,
   TenantHasQueuedTasks: -9,
+  RateLimited: -10,
 } as const;
 
 /** Builds the error for a script refusal; `details` are the reply values after the code. */
@@ -51,6 +54,11 @@ export function errorFromScript(code: number, tenantId: string, details: readonl
       return new QueueFullError(tenantId, num(0));
     case ScriptErrorCode.TenantExists:
       return new TenantExistsError(tenantId);
+    case ScriptErrorCode.RateLimited: {
+      // Details: ms until a start is allowed, then "<limit>:<second|minute>".
+      const [limit, unit] = String(details[1] ?? '0:second').split(':');
+      return new RateLimitedError(tenantId, Number(limit), unit as RateUnit, new Date(Date.now() + num(0)));
+    }
     case ScriptErrorCode.TenantHasQueuedTasks:
       return new TenantHasQueuedTasksError(tenantId, num(0));
     default:

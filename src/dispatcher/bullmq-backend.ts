@@ -1,5 +1,6 @@
 import { QueueKeys, RedisConnection, RedisQueueBackend, type BackendFactory, type IRedisTransaction, type MoveToDelayedOpts, type RedisClient as BullRedisClient } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../store/connection.js';
+import type { KeyLayout } from '../core/keys.js';
 import { FunctionRunner } from '../store/function-runner.js';
 import type { ScriptArg } from '../store/scripts.js';
 import { dispatcherScripts } from './scripts.js';
@@ -40,11 +41,14 @@ class TurbineQueueBackend extends RedisQueueBackend {
 }
 
 /**
- * A BullMQ backend factory for a Turbine worker on `client`, for queues under `prefix` (the
- * layout's BullMQ prefix): BullMQ's regular connection is
- * `client` (left open for the caller to close), its blocking connection a duplicate it owns.
+ * A BullMQ backend factory for a Turbine worker of `pool` on `client`, for queues under the
+ * layout's BullMQ prefix: BullMQ's regular connection is `client` (left open for the caller to
+ * close), its blocking connection a duplicate it owns. The worker fetches from its pool's wait
+ * list and blocks on its pool's marker (the queue's own for the shared pool), so it never sees
+ * another pool's work; every other key is the queue's.
  */
-export function turbineBackend(client: RedisClient, prefix: string): BackendFactory<RedisQueueBackend> {
+export function turbineBackend(client: RedisClient, keys: KeyLayout, pool: string): BackendFactory<RedisQueueBackend> {
+  const prefix = keys.bullPrefix();
   const runner = new FunctionRunner(client, [dispatcherScripts.moveToActive, dispatcherScripts.moveToFinished]);
   return (name, opts, options = {}) => {
     const connection = new RedisConnection(client, { shared: true, skipVersionCheck: opts.skipVersionCheck });
@@ -56,6 +60,7 @@ export function turbineBackend(client: RedisClient, prefix: string): BackendFact
         })
       : undefined;
     const queueKeys = new QueueKeys(prefix);
-    return new TurbineQueueBackend(runner, connection, name, queueKeys.getKeys(name), (type) => queueKeys.toKey(name, type), opts, blocking);
+    const poolKeys = { ...queueKeys.getKeys(name), wait: keys.poolBullKey(name, pool, 'wait'), marker: keys.poolBullKey(name, pool, 'marker') };
+    return new TurbineQueueBackend(runner, connection, name, poolKeys, (type) => queueKeys.toKey(name, type), opts, blocking);
   };
 }

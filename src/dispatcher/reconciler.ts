@@ -1,13 +1,15 @@
 import type { RedisClient } from '../store/connection.js';
 import { dispatcherScripts } from './scripts.js';
 import { settledWithin } from '../core/deadline.js';
-import type { KeyLayout } from '../core/keys.js';
+import { laneOf, SHARED_POOL, type KeyLayout } from '../core/keys.js';
 import { windowForCapacity } from './window.js';
 
 export interface ReconcilerOptions {
   workerId: string;
   /** Queues this worker consumes, with its concurrency on each. */
   queues: readonly string[];
+  /** The worker pool this worker runs: its concurrency counts towards that pool's lanes. */
+  pool: string;
   concurrency: number;
   intervalMs: number;
   staleAfterMs: number;
@@ -47,7 +49,8 @@ export const TENANTS_PER_PASS = 1000;
  * duration plus one pass), drops bookkeeping of tasks removed behind Turbine's back, resets
  * `usage:concurrent` to the truth and promotes held tasks wherever there is room. Promotion on
  * release does not depend on it: this only repairs. Every worker also publishes its
- * concurrency, from which the leader sets each queue's dispatch window.
+ * concurrency, from which the leader sets each lane's dispatch window (a lane: a queue as one
+ * worker pool sees it, see `laneOf`).
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | null = null;
@@ -101,9 +104,10 @@ export class Reconciler {
     const expiresAt = Date.now() + this.options.intervalMs * 3;
     const pipeline = this.client.pipeline();
     for (const queue of this.options.queues) {
-      pipeline.hset(this.keys.capacity(queue), this.options.workerId, `${this.options.concurrency}:${expiresAt}`);
+      pipeline.hset(this.keys.capacity(laneOf(queue, this.options.pool)), this.options.workerId, `${this.options.concurrency}:${expiresAt}`);
       pipeline.sadd(this.keys.queues(), queue);
     }
+    if (this.options.pool !== SHARED_POOL) pipeline.sadd(this.keys.pools(), this.options.pool);
     await pipeline.exec();
   }
 
@@ -116,8 +120,9 @@ export class Reconciler {
   private async updateWindows(): Promise<void> {
     const now = Date.now();
     const queues = await this.client.smembers(this.keys.queues());
-    for (const queue of queues) {
-      const entries = await this.client.hgetall(this.keys.capacity(queue));
+    const pools = [SHARED_POOL, ...(await this.client.smembers(this.keys.pools()))];
+    for (const lane of queues.flatMap((q) => pools.map((pool) => laneOf(q, pool)))) {
+      const entries = await this.client.hgetall(this.keys.capacity(lane));
       let total = 0;
       const expired: string[] = [];
       for (const [worker, value] of Object.entries(entries)) {
@@ -125,11 +130,11 @@ export class Reconciler {
         if ((expiresAt ?? 0) < now) expired.push(worker);
         else total += concurrency ?? 0;
       }
-      if (expired.length) await this.client.hdel(this.keys.capacity(queue), ...expired);
-      // With no live worker on a queue the window does not matter; keep the last one.
+      if (expired.length) await this.client.hdel(this.keys.capacity(lane), ...expired);
+      // With no live worker on a lane the window does not matter; keep the last one.
       if (this.options.window === null && total === 0) continue;
       const window = this.options.window ?? windowForCapacity(total, this.options.windowFactor, this.options.minWindow);
-      await this.client.hset(this.keys.dispatchWindow(), queue, window);
+      await this.client.hset(this.keys.dispatchWindow(), lane, window);
     }
   }
 

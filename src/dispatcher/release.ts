@@ -65,6 +65,16 @@ const DecisionCode = { Requeued: 1, Retry: 3, DeadLettered: 4 } as const;
  * {@link settle}, whatever its outcome, which releases the slot (handing the room to the
  * tenant's held tasks) and says what happens to the task next.
  */
+/** Why a task was held back (as `turbine task show` says it). */
+export type HeldReason = 'disabled' | 'cap' | 'rate' | 'window' | 'behind_older_tasks';
+
+/** When a task was held back and why, and when it was promoted to its queue (epoch ms). */
+export interface HoldRecord {
+  heldAt: number;
+  reason: HeldReason;
+  releasedAt: number;
+}
+
 export class SlotClient {
   constructor(
     private readonly client: RedisClient,
@@ -96,6 +106,20 @@ export class SlotClient {
       token,
     ])) as number[];
     return decodeDecision(reply);
+  }
+
+  /**
+   * Takes the hold record of a task about to run (see held.lua: when it was held back, why, and
+   * when it was promoted), deleting it so that a later attempt that was not held shows none.
+   * Null when this run was not held.
+   */
+  async takeHold(queue: string, jobId: string): Promise<HoldRecord | null> {
+    const jobKey = `${this.keys.bullPrefix()}:${queue}:${jobId}`;
+    const replies = await this.client.multi().hmget(jobKey, 'thld', 'trel').hdel(jobKey, 'thld', 'trel').exec();
+    const [held, released] = (replies?.[0]?.[1] ?? []) as (string | null)[];
+    const match = held ? /^(\d+):(\w+)$/.exec(held) : null;
+    if (!match || !released) return null;
+    return { heldAt: Number(match[1]), reason: match[2] as HeldReason, releasedAt: Number(released) };
   }
 
   /** Extends the running leases of `refs` (with BullMQ's lock renewal); returns how many. */

@@ -3,6 +3,7 @@ import { classify } from '../core/classify.js';
 import {
   InvalidArgumentError,
   QuotaExceededError,
+  RateLimitedError,
   TenantDisabledError,
   TenantNotFoundError,
   TurbineError,
@@ -66,6 +67,10 @@ function forTurbineError(error: TurbineError, options: HttpErrorOptions): HttpEr
   switch (error.code) {
     case 'QUOTA_EXCEEDED': {
       const seconds = error instanceof QuotaExceededError ? error.retryAfterSeconds : 1;
+      return answer(429, error.code, error.message, { 'retry-after': String(seconds) });
+    }
+    case 'RATE_LIMITED': {
+      const seconds = error instanceof RateLimitedError ? error.retryAfterSeconds : 1;
       return answer(429, error.code, error.message, { 'retry-after': String(seconds) });
     }
     case 'QUEUE_FULL': {

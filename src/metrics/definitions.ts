@@ -102,8 +102,8 @@ export function createRedisGauges(registry: Registry) {
     }),
     held: new Gauge({
       name: 'turbine_tasks_held',
-      help: 'Tasks of the tenant held back (parked) by its max_concurrent_tasks, its dispatch window, or because it is disabled.',
-      labelNames: ['tenant'] as const,
+      help: 'Tasks of the tenant held back (parked), by reason: cap (its max_concurrent_tasks), rate (its max_tasks_per_second or _per_minute), window (its dispatch window), disabled.',
+      labelNames: ['tenant', 'reason'] as const,
       registers,
     }),
     pending: new Gauge({

@@ -45,7 +45,9 @@ export function applySnapshot(gauges: RedisGaugeSet, labels: MetricLabels, snaps
   for (const { label, figures, own } of groupByLabel(snapshot.tenants, labels)) {
     const tenant = { tenant: label };
     gauges.running.set(tenant, figures.running);
-    gauges.held.set(tenant, figures.held);
+    // A tenant with nothing held keeps its series at 0, without a reason (an empty label).
+    if (figures.heldByReason.size === 0) gauges.held.set({ tenant: label, reason: '' }, 0);
+    for (const [reason, count] of figures.heldByReason) gauges.held.set({ tenant: label, reason }, count);
     gauges.pending.set(tenant, figures.held + figures.waiting + figures.deferred);
     gauges.storedResults.set(tenant, figures.storedResults);
     gauges.oldestHeldAge.set(tenant, figures.oldestHeldAt === null ? 0 : Math.max(0, (now - figures.oldestHeldAt) / 1000));
@@ -79,6 +81,7 @@ function empty(): TenantFigures {
     quotas: new Map(),
     dlq: new Map(),
     storedResults: 0,
+    heldByReason: new Map(),
   };
 }
 
@@ -94,5 +97,6 @@ function merge(into: TenantFigures, from: TenantFigures): TenantFigures {
     into.oldestHeldAt = from.oldestHeldAt;
   }
   for (const [queue, count] of from.dlq) into.dlq.set(queue, (into.dlq.get(queue) ?? 0) + count);
+  for (const [reason, count] of from.heldByReason) into.heldByReason.set(reason, (into.heldByReason.get(reason) ?? 0) + count);
   return into;
 }

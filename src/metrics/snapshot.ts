@@ -44,6 +44,8 @@ export interface TenantFigures {
   dlq: Map<string, number>;
   /** Finished tasks whose result or failure is stored. */
   storedResults: number;
+  /** Held tasks by why they wait (`disabled`, `cap`, `rate`, `window`). */
+  heldByReason: Map<string, number>;
 }
 
 export interface MetricsSnapshot {
@@ -105,7 +107,7 @@ function parseQueue(raw: unknown): QueueFigures {
 
 /** A tenant's row, in the order `metricsSnapshot-1.lua` writes it (see its header). */
 function parseTenant(raw: unknown): TenantFigures {
-  const [tenantId, enabled, tasksHour, tasksDay, concurrent, total, held, waiting, running, deferred, oldestHeld, quotas, dlq, storedResults] =
+  const [tenantId, enabled, tasksHour, tasksDay, concurrent, total, held, waiting, running, deferred, oldestHeld, quotas, dlq, storedResults, heldReason] =
     list(raw);
   const oldest = num(oldestHeld);
   return {
@@ -120,6 +122,7 @@ function parseTenant(raw: unknown): TenantFigures {
     quotas: pairs(quotas),
     dlq: pairs(dlq),
     storedResults: num(storedResults),
+    heldByReason: num(held) > 0 ? new Map([[String(heldReason), num(held)]]) : new Map(),
   };
 }
 

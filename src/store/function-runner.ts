@@ -1,9 +1,13 @@
 import { isOutOfMemoryReply } from '../core/classify.js';
 import { isCluster, type RedisClient } from './connection.js';
 import { buildFunctionLibrary, type FunctionLibrary } from './function-library.js';
-import type { LuaScript, ScriptArg } from './scripts.js';
+import { ALLOW_OOM_SHEBANG, type LuaScript, type ScriptArg } from './scripts.js';
 
-type Mode = 'functions' | 'scripts';
+/**
+ * `scripts-allow-oom`: EVAL scripts with the `allow-oom` shebang flag (Redis 7 or later);
+ * `scripts`: plain EVAL scripts (Redis before 7, which has no script flags).
+ */
+type Mode = 'functions' | 'scripts-allow-oom' | 'scripts';
 
 /**
  * Runs a few hot scripts as one Redis Functions library (defined once per server, not on every
@@ -21,7 +25,10 @@ export class FunctionRunner {
   /**
    * `scripts` are registered with Redis's `allow-oom` flag: a worker keeps fetching and
    * finishing tasks when Redis is full, since finishing is what frees memory (retention removes
-   * old results), while producers are refused.
+   * old results), while producers are refused. As EVAL scripts they carry the same flag on
+   * Redis 7 or later; before 7 a script may not write at maxmemory unless it already has (Redis
+   * checks only a script's first write), so a worker there relies on producers' high-water mark
+   * keeping Redis below maxmemory.
    */
   constructor(
     private readonly client: RedisClient,
@@ -31,7 +38,8 @@ export class FunctionRunner {
   }
 
   async run(script: LuaScript, keysAndArgs: readonly (ScriptArg | Buffer)[], reloaded = false): Promise<unknown> {
-    if ((this.known ?? (await this.ensureLoaded())) === 'scripts') return script.evaluate(this.client, keysAndArgs);
+    const mode = this.known ?? (await this.ensureLoaded());
+    if (mode !== 'functions') return script.evaluate(this.client, keysAndArgs, mode === 'scripts-allow-oom');
     try {
       return await this.client.call('FCALL', this.library.functionName(script), script.numberOfKeys, ...keysAndArgs);
     } catch (error) {
@@ -67,7 +75,25 @@ export class FunctionRunner {
       // A full Redis refuses FUNCTION LOAD; a worker started then still runs if the library is there.
       if (isOutOfMemoryReply(error) && (await this.libraryLoaded())) return 'functions';
       // Redis before 7, or an account or service that does not allow FUNCTION: EVAL does the same.
-      if (error instanceof Error && /unknown command|NOPERM|unknown subcommand|not allowed/i.test(error.message)) return 'scripts';
+      if (error instanceof Error && /unknown command|NOPERM|unknown subcommand|not allowed/i.test(error.message)) {
+        return (await this.evalTakesFlags()) ? 'scripts-allow-oom' : 'scripts';
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Whether EVAL understands script flags (Redis 7 or later): asked of the server itself, since
+   * INFO, which gives the version, may be refused where FUNCTION is. `no-writes` runs at OOM too.
+   */
+  private async evalTakesFlags(): Promise<boolean> {
+    const probe = `${ALLOW_OOM_SHEBANG.replace('allow-oom', 'no-writes')}\nreturn 1`;
+    try {
+      await this.client.eval(probe, 0);
+      return true;
+    } catch (error) {
+      // Redis before 7 reads the shebang as Lua, a syntax error.
+      if (error instanceof Error && /compil|syntax|unexpected symbol/i.test(error.message)) return false;
       throw error;
     }
   }

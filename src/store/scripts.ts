@@ -40,9 +40,13 @@ export const WRAP_RE = /^--- @wrap "bullmq:([\w-]+)" as (\w+)\s*$/gm;
 
 export type ScriptArg = string | number;
 
+/** The first line of an EVAL script that may write at maxmemory (Redis 7's script flags). */
+export const ALLOW_OOM_SHEBANG = '#!lua flags=allow-oom';
+
 /** One Lua script of an area, read and resolved on first use. */
 export class LuaScript {
   private resolved: { lua: string; sha: string } | null = null;
+  private allowingOom: { lua: string; sha: string } | null = null;
 
   constructor(
     readonly area: LuaArea,
@@ -87,13 +91,29 @@ export class LuaScript {
     return this.evaluate(client, [...keys, ...args]);
   }
 
-  /** EVALSHA with keys and arguments in one list, as BullMQ passes them. */
-  async evaluate(client: RedisClient, keysAndArgs: readonly (ScriptArg | Buffer)[]): Promise<unknown> {
+  /**
+   * The script with Redis 7's shebang flag `allow-oom`: it may write when Redis is at maxmemory,
+   * as a Functions library's function registered with that flag. Redis before 7 cannot parse it.
+   */
+  private loadAllowingOom(): { lua: string; sha: string } {
+    if (!this.allowingOom) {
+      const lua = `${ALLOW_OOM_SHEBANG}\n${this.lua}`;
+      this.allowingOom = { lua, sha: createHash('sha1').update(lua).digest('hex') };
+    }
+    return this.allowingOom;
+  }
+
+  /**
+   * EVALSHA with keys and arguments in one list, as BullMQ passes them; with `allowOom`, the
+   * script flagged `allow-oom` (Redis 7 or later only).
+   */
+  async evaluate(client: RedisClient, keysAndArgs: readonly (ScriptArg | Buffer)[], allowOom = false): Promise<unknown> {
+    const { lua, sha } = allowOom ? this.loadAllowingOom() : this.load();
     try {
-      return await client.evalsha(this.sha, this.numberOfKeys, ...keysAndArgs);
+      return await client.evalsha(sha, this.numberOfKeys, ...keysAndArgs);
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        return client.eval(this.lua, this.numberOfKeys, ...keysAndArgs);
+        return client.eval(lua, this.numberOfKeys, ...keysAndArgs);
       }
       throw error;
     }

@@ -1,8 +1,11 @@
 import type { RedisClient } from '../store/connection.js';
-import type { KeyLayout } from '../core/keys.js';
+import { laneOf, SHARED_POOL, type KeyLayout } from '../core/keys.js';
+import type { HeldReason } from '../dispatcher/release.js';
 import { DEFAULT_DISPATCH_WINDOW } from '../dispatcher/window.js';
 import { jobIdOf, taskIdOf } from '../core/task-ids.js';
 import { readTaskState } from './task-state.js';
+import { tenancyScripts } from '../tenancy/scripts.js';
+import { parseTenantStats } from '../tenancy/stats.js';
 import type { TaskStatus } from './types.js';
 
 /** The states `turbine task list --state` selects. */
@@ -10,7 +13,7 @@ export const LISTED_STATES = ['waiting', 'held', 'delayed', 'running', 'failed']
 export type ListedState = (typeof LISTED_STATES)[number];
 
 /** Why a held task is not in the queue yet. */
-export type HeldReason = 'disabled' | 'cap' | 'window' | 'behind_older_tasks';
+export type { HeldReason };
 
 export interface TaskSummary {
   taskId: string;
@@ -21,12 +24,12 @@ export interface TaskSummary {
   submittedAt: Date | null;
   /** For a held task: 1 for the next to be promoted in its queue. */
   position?: number;
+  /** For a held task: why it waits. */
+  heldReason?: HeldReason;
 }
 
 export interface TaskDetails extends TaskSummary {
   attemptsMade: number;
-  /** For a held task: why it waits. */
-  heldReason?: HeldReason;
   /** For a failed task: BullMQ's failed reason. */
   failedReason?: string;
 }
@@ -49,13 +52,14 @@ export async function listTasks(
   const limit = options.limit ?? 100;
   const states = new Set(options.states ?? LISTED_STATES);
   const queues = options.queue !== undefined ? [options.queue] : (await client.smembers(keys.tenantQueues(tenantId))).sort();
-  const found: { jobId: string; queue: string; state: ListedState; position?: number }[] = [];
+  const found: { jobId: string; queue: string; state: ListedState; position?: number; heldReason?: HeldReason }[] = [];
   const deferred = states.has('delayed') ? await client.zrange(keys.deferred(tenantId), '0', '-1') : [];
   for (const queue of queues) {
     const bull = `${keys.bullPrefix()}:${queue}`;
     if (states.has('held')) {
       const entries = await client.lrange(keys.held(tenantId, queue), 0, limit - 1);
-      entries.forEach((entry, i) => found.push({ jobId: entry.replace(/:\d+$/, ''), queue, state: 'held', position: i + 1 }));
+      const heldReason = entries.length ? await heldReasonIn(client, keys, tenantId, queue) : undefined;
+      entries.forEach((entry, i) => found.push({ jobId: entry.replace(/:\d+$/, ''), queue, state: 'held', position: i + 1, heldReason }));
     }
     if (states.has('waiting')) {
       for (const jobId of (await client.zrevrangebyscore(keys.slots(tenantId, queue), '0', '-inf', 'LIMIT', 0, limit))) {
@@ -93,6 +97,7 @@ export async function listTasks(
       submittedAt: new Date(Number(timestamp)),
     };
     if (f.position !== undefined) summary.position = f.position;
+    if (f.heldReason !== undefined) summary.heldReason = f.heldReason;
     return [summary];
   });
 }
@@ -143,13 +148,27 @@ async function heldPlace(
 ): Promise<{ position?: number; heldReason: HeldReason }> {
   const priority = Number(await client.hget(`${keys.bullPrefix()}:${queue}:${jobId}`, 'priority')) || 0;
   const index = await client.lpos(keys.held(tenantId, queue), priority > 0 ? `${jobId}:${priority}` : jobId);
-  const [enabled, cap] = await client.hmget(keys.tenant(tenantId), 'enabled', 'max_concurrent_tasks');
-  const window = Number(await client.hget(keys.dispatchWindow(), queue)) || DEFAULT_DISPATCH_WINDOW;
+  const heldReason = await heldReasonIn(client, keys, tenantId, queue);
+  return index === null ? { heldReason } : { position: index + 1, heldReason };
+}
+
+/** Why the tenant's held tasks of a queue wait: the first limit that leaves no room. */
+async function heldReasonIn(client: RedisClient, keys: KeyLayout, tenantId: string, queue: string): Promise<HeldReason> {
+  const [enabled, cap, pool] = await client.hmget(keys.tenant(tenantId), 'enabled', 'max_concurrent_tasks', 'pool');
+  // Windows are per lane: the queue as the tenant's pool sees it.
+  const window = Number(await client.hget(keys.dispatchWindow(), laneOf(queue, pool ?? SHARED_POOL))) || DEFAULT_DISPATCH_WINDOW;
   let heldReason: HeldReason = 'behind_older_tasks';
   if (enabled === 'false') heldReason = 'disabled';
   else if (cap !== null && (await slotsInUse(client, keys, tenantId)) >= Number(cap)) heldReason = 'cap';
+  else if (await heldByRate(client, keys, tenantId)) heldReason = 'rate';
   else if ((await client.zcount(keys.slots(tenantId, queue), '-inf', 0)) >= window) heldReason = 'window';
-  return index === null ? { heldReason } : { position: index + 1, heldReason };
+  return heldReason;
+}
+
+/** True while the tenant's rate limits allow no start beyond its waiting tasks. */
+async function heldByRate(client: RedisClient, keys: KeyLayout, tenantId: string): Promise<boolean> {
+  const reply = (await tenancyScripts.tenantStats.run(client, [keys.tenants()], [keys.prefix, tenantId])) as (string | number)[];
+  return Number(reply[0]) === 0 && parseTenantStats(reply).rateLimitedUntil !== null;
 }
 
 async function slotsInUse(client: RedisClient, keys: KeyLayout, tenantId: string): Promise<number> {

@@ -7,8 +7,7 @@ import { resolveActor } from './actor.js';
 import { readAuditLog, type AuditEntry } from './audit.js';
 import type { ShardRouter } from '../store/shards.js';
 import { moveTenant, type MoveResult } from './move.js';
-import type { KeyLayout} from '../core/keys.js';
-import { USAGE_METRICS, type UsageMetric } from '../core/keys.js';
+import { SHARED_POOL, USAGE_METRICS, type KeyLayout, type UsageMetric } from '../core/keys.js';
 import { checkQuotaAgainst, type QuotaCheckResult, type QuotaType } from './quota-check.js';
 import { parseQuotas, type TenantQuotas } from './quotas.js';
 import { parseTenantStats, type TenantStats } from './stats.js';
@@ -21,7 +20,7 @@ import {
   type Tenant,
   type TenantMetadata,
 } from './tenant.js';
-import { assertQueueName, assertTenantId } from './validation.js';
+import { assertPoolName, assertQueueName, assertTenantId } from './validation.js';
 import { drainTenant, type DrainResult } from './drain.js';
 import { exportUsage, readUsageReport, type UsageExportQuery, type UsageReportQuery } from './usage-report.js';
 import type { UsageRow } from './usage.js';
@@ -38,11 +37,18 @@ export interface CreateTenantInput {
   metadata?: TenantMetadata;
   /** Create it disabled (submissions refused until enabled). @defaultValue true */
   enabled?: boolean;
+  /** The worker pool that runs its tasks (workers started with `--pool <pool>`). @defaultValue 'shared' */
+  pool?: string;
 }
 
 export interface UpdateTenantInput {
   name?: string;
   enabled?: boolean;
+  /**
+   * Moves it to another worker pool. Its waiting and held tasks go to the new pool's workers in
+   * the same step; running ones finish where they are.
+   */
+  pool?: string;
   /** Quotas to change; others keep their value. `null` makes a quota unlimited. */
   quotas?: TenantQuotas;
   /** Replaces the metadata. */
@@ -86,6 +92,7 @@ export class TenantManager {
       tenantId,
       name,
       enabled: input.enabled ?? true,
+      pool: input.pool === undefined ? SHARED_POOL : assertPoolName(input.pool),
       quotas,
       metadata,
       createdAt: now,
@@ -95,6 +102,7 @@ export class TenantManager {
       tenant_id: tenantId,
       name,
       enabled: String(tenant.enabled),
+      pool: tenant.pool,
       metadata: JSON.stringify(metadata),
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
@@ -162,6 +170,7 @@ export class TenantManager {
       if (typeof input.enabled !== 'boolean') throw new InvalidArgumentError('Invalid enabled: expected true or false');
       set.enabled = String(input.enabled);
     }
+    if (input.pool !== undefined) set.pool = assertPoolName(input.pool);
     if (input.metadata !== undefined) set.metadata = JSON.stringify(parseMetadata(input.metadata));
     if (input.quotas !== undefined) {
       const fields = quotaFields(parseQuotas(input.quotas));

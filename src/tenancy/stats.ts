@@ -10,7 +10,7 @@ export interface TenantStats {
   totalTasks: number;
   /** Tasks submitted and not yet started: held + waiting + deferred. */
   pendingTasks: number;
-  /** Tasks held back by the tenant's cap or dispatch window (or because it is disabled). */
+  /** Tasks held back by the tenant's cap, rate limit or dispatch window (or because it is disabled). */
   heldTasks: number;
   /** Tasks in a queue's wait list, about to run. */
   waitingTasks: number;
@@ -21,6 +21,12 @@ export interface TenantStats {
   /** When the hourly and daily counters reset; null while no task was counted in the window. */
   hourResetsAt: Date | null;
   dayResetsAt: Date | null;
+  /**
+   * When the tenant's rate limits next allow a start beyond its waiting tasks; null when they
+   * allow one now (or it has no rate limit, or refuses over it: `rate_limit_mode: reject`).
+   * While set, its held tasks are held by the rate.
+   */
+  rateLimitedUntil: Date | null;
 }
 
 export interface TenantStatsJson {
@@ -35,6 +41,7 @@ export interface TenantStatsJson {
   stored_results: number;
   hour_resets_at: string | null;
   day_resets_at: string | null;
+  rate_limited_until: string | null;
 }
 
 /** Reads the reply of `tenantStats-1.lua`. */
@@ -56,6 +63,7 @@ export function parseTenantStats(reply: readonly (string | number)[]): TenantSta
     storedResults: n(11),
     hourResetsAt: resetAt(n(2)),
     dayResetsAt: resetAt(n(4)),
+    rateLimitedUntil: resetAt(n(12)),
   };
 }
 
@@ -72,5 +80,6 @@ export function statsToJson(stats: TenantStats): TenantStatsJson {
     stored_results: stats.storedResults,
     hour_resets_at: stats.hourResetsAt?.toISOString() ?? null,
     day_resets_at: stats.dayResetsAt?.toISOString() ?? null,
+    rate_limited_until: stats.rateLimitedUntil?.toISOString() ?? null,
   };
 }

@@ -1,11 +1,14 @@
 import { InvalidArgumentError } from '../core/errors.js';
+import { SHARED_POOL } from '../core/keys.js';
 import type { JsonValue } from '../core/json.js';
 import {
   NUMERIC_QUOTA_NAMES,
   QUOTA_NAMES,
   QUOTA_WIRE_NAMES,
   quotasToWire,
+  type QuotaValue,
   type QuotaWireName,
+  type RateLimitMode,
   type TenantQuotas,
 } from './quotas.js';
 
@@ -18,6 +21,8 @@ export interface Tenant {
   tenantId: string;
   name: string;
   enabled: boolean;
+  /** The worker pool that runs its tasks: only workers started with `--pool <pool>` (`shared`: those without). */
+  pool: string;
   quotas: TenantQuotas;
   metadata: TenantMetadata;
   createdAt: Date;
@@ -29,7 +34,8 @@ export interface TenantJson {
   tenant_id: string;
   name: string;
   enabled: boolean;
-  quotas: Record<QuotaWireName, number | string[] | null>;
+  pool: string;
+  quotas: Record<QuotaWireName, QuotaValue>;
   metadata: TenantMetadata;
   created_at: string;
   updated_at: string;
@@ -40,6 +46,7 @@ export function tenantToJson(tenant: Tenant): TenantJson {
     tenant_id: tenant.tenantId,
     name: tenant.name,
     enabled: tenant.enabled,
+    pool: tenant.pool,
     quotas: quotasToWire(tenant.quotas),
     metadata: tenant.metadata,
     created_at: tenant.createdAt.toISOString(),
@@ -71,10 +78,12 @@ export function tenantFromHash(hash: Record<string, string>): Tenant {
     if (raw !== undefined) quotas[name] = Number(raw);
   }
   if (hash.allowed_queues !== undefined) quotas.allowedQueues = JSON.parse(hash.allowed_queues) as string[];
+  if (hash.rate_limit_mode !== undefined) quotas.rateLimitMode = hash.rate_limit_mode as RateLimitMode;
   return {
     tenantId: hash.tenant_id ?? '',
     name: hash.name ?? '',
     enabled: hash.enabled !== 'false',
+    pool: hash.pool ?? SHARED_POOL,
     quotas,
     metadata: hash.metadata ? (JSON.parse(hash.metadata) as TenantMetadata) : {},
     createdAt: new Date(hash.created_at ?? 0),

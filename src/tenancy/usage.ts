@@ -15,6 +15,7 @@ export const METERED_REJECTIONS = [
   'quota_hour',
   'quota_day',
   'queue_full',
+  'rate_limited',
 ] as const satisfies readonly RejectionReason[];
 export type MeteredRejection = (typeof METERED_REJECTIONS)[number];
 

@@ -28,6 +28,19 @@ export function assertQueueName(value: unknown): string {
   return value;
 }
 
+/**
+ * A worker pool's name: part of the keys of its wait lists, so it takes a queue name's
+ * alphabet (no `@`, which separates it from the queue in a lane's name).
+ */
+export function assertPoolName(value: unknown): string {
+  if (typeof value !== 'string' || !NAME_RE.test(value)) {
+    throw new InvalidArgumentError(
+      `Invalid pool ${JSON.stringify(value)}: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit ('shared' is the default pool)`,
+    );
+  }
+  return value;
+}
+
 /** Task ids are job ids: they must not look like BullMQ's generated ids or contain `:`. */
 const TASK_ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
 

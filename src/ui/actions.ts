@@ -1,15 +1,15 @@
 import { InvalidArgumentError } from '../core/errors.js';
+import { cancelTask } from '../tasks/cancel.js';
 import { appendAuditEntry } from '../tenancy/audit.js';
 import { TenantManager } from '../tenancy/manager.js';
 import { NUMERIC_QUOTA_NAMES, QUOTA_WIRE_NAMES, type QuotaName } from '../tenancy/quotas.js';
-import { assertTenantId } from '../tenancy/validation.js';
+import { assertQueueName, assertTaskId, assertTenantId } from '../tenancy/validation.js';
 import type { ConsoleSources } from './reads.js';
 
 /**
  * What an operator can do from the console. Each action says in words what it will do (for
  * the confirmation page) and then does it as `actor`, through the same library calls as the
- * CLI, so that it lands in the tenant's audit trail. Cancelling and draining tasks are not
- * here: the library has no such operation yet.
+ * CLI, so that it lands in the tenant's audit trail.
  */
 export interface ConsoleAction {
   describe(fields: URLSearchParams): string;
@@ -100,7 +100,46 @@ const purge: ConsoleAction = {
   },
 };
 
+/** Why a task could not be cancelled, as the notice says it. */
+const NOT_CANCELLED = {
+  unknown: 'it is not a task of this tenant in that queue (perhaps already drained or removed)',
+  running: 'it has started running; a running task finishes',
+  finished: 'it has already finished',
+} as const;
+
+const cancel: ConsoleAction = {
+  describe: (fields) =>
+    `Cancel task ${fields.get('task')} of tenant ${fields.get('tenant')} in queue ${fields.get('queue')}: it is removed before it starts and never runs.`,
+  run: async (sources, actor, fields) => {
+    const tenantId = tenantOf(fields);
+    const queue = assertQueueName(required(fields, 'queue'));
+    const taskId = assertTaskId(required(fields, 'task'));
+    // The same call as `turbine task cancel`: removed and audited with the actor in one script.
+    const outcome = await cancelTask(sources.client, sources.keys, { tenantId, queue, taskId }, { actor });
+    if (!outcome.cancelled) return `Task ${taskId} was not cancelled: ${NOT_CANCELLED[outcome.reason]}.`;
+    return `Cancelled task ${taskId} of ${tenantId} (it was ${outcome.state}).`;
+  },
+};
+
+function drainScope(fields: URLSearchParams): string {
+  const queue = fields.get('queue');
+  return queue ? `in queue ${queue}` : 'in every queue';
+}
+
+const drain: ConsoleAction = {
+  describe: (fields) =>
+    `Drain tenant ${fields.get('tenant')}: delete its waiting, held and delayed tasks ${drainScope(fields)}. Running tasks finish. This cannot be undone.`,
+  run: async (sources, actor, fields) => {
+    const tenantId = tenantOf(fields);
+    const queue = fields.get('queue') || undefined;
+    const removed = await managerFor(sources, actor).drainTenant(tenantId, { queue });
+    return `Drained ${tenantId} ${drainScope(fields)}: removed ${removed.waiting} waiting, ${removed.held} held and ${removed.delayed} delayed tasks.`;
+  },
+};
+
 export const ACTIONS: Record<string, ConsoleAction> = {
+  cancel,
+  drain,
   enable: setEnabled(true),
   disable: setEnabled(false),
   quota,

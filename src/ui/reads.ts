@@ -3,9 +3,10 @@ import type { RedisClient } from '../store/connection.js';
 import type { DeadLetterEntry } from '../dlq/entry.js';
 import type { DeadLetterQueue } from '../dlq/queue.js';
 import { TenantNotFoundError } from '../core/errors.js';
+import { taskIdOf } from '../core/task-ids.js';
 import type { AuditEntry } from '../tenancy/audit.js';
 import type { UsageRow } from '../tenancy/usage.js';
-import type { KeyLayout } from '../core/keys.js';
+import { laneOf, SHARED_POOL, type KeyLayout } from '../core/keys.js';
 import type { TenantManager } from '../tenancy/manager.js';
 import type { TenantStats } from '../tenancy/stats.js';
 import type { Tenant } from '../tenancy/tenant.js';
@@ -111,7 +112,7 @@ export async function readTenantDetail(sources: ConsoleSources, row: TenantRow):
   ]);
   const held = queues.flatMap((queue, i) =>
     // A held entry is the job id, or `<jobId>:<priority>` for a prioritized task.
-    heldLists[i]!.map((entry) => ({ queue, taskId: entry.replace(/:\d+$/, '') })),
+    heldLists[i]!.map((entry) => ({ queue, taskId: taskIdOf(entry.replace(/:\d+$/, '')) })),
   );
   return { row, held, failures, audit, usage };
 }
@@ -119,6 +120,7 @@ export async function readTenantDetail(sources: ConsoleSources, row: TenantRow):
 export async function readQueues(sources: ConsoleSources, overview: Overview): Promise<QueueView[]> {
   const { client, keys } = sources;
   const names = (await client.smembers(keys.queues())).sort();
+  const pools = await client.smembers(keys.pools());
   return Promise.all(
     names.map(async (name): Promise<QueueView> => {
       const queue = sources.queue(name);
@@ -129,15 +131,18 @@ export async function readQueues(sources: ConsoleSources, overview: Overview): P
           .zcount(keys.slots(tenant.tenantId, name), '-inf', 0)
           .zcount(keys.slots(tenant.tenantId, name), '(0', '+inf');
       }
-      const [counts, replies, leases, connections] = await Promise.all([
+      const [counts, replies, leases, connections, pooledWaiting] = await Promise.all([
         queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed', 'completed'),
         depth.exec(),
-        readLeases(client, keys, name),
+        Promise.all([SHARED_POOL, ...pools].map((pool) => readLeases(client, keys, laneOf(name, pool)))).then((l) => l.flat()),
         queue.getWorkers().then(
           (workers) => workers.length,
           () => null,
         ),
+        // BullMQ counts the shared pool's wait list only; each dedicated pool has its own.
+        Promise.all(pools.map((pool) => client.llen(keys.poolBullKey(name, pool, 'wait')))),
       ]);
+      counts.wait = (counts.wait ?? 0) + pooledWaiting.reduce((a, b) => a + b, 0);
       const n = (i: number): number => Number(replies?.[i]?.[1] ?? 0);
       const byTenant = overview.tenants
         .map(({ tenant }, t) => ({ tenantId: tenant.tenantId, held: n(t * 3), waiting: n(t * 3 + 1), running: n(t * 3 + 2) }))
@@ -147,6 +152,7 @@ export async function readQueues(sources: ConsoleSources, overview: Overview): P
   );
 }
 
+/** The workers of one lane (a queue as one pool sees it; a dedicated pool's show as `<queue>@<pool>`). */
 async function readLeases(client: RedisClient, keys: KeyLayout, queue: string): Promise<WorkerLease[]> {
   const entries = await client.hgetall(keys.capacity(queue));
   return Object.entries(entries)

@@ -30,8 +30,9 @@ export interface Consumer {
 }
 
 /**
- * Starts consuming `queue`: a BullMQ worker on a connection of its own, fetching and
- * finishing through Turbine's backend, with each task's lease renewed with its lock.
+ * Starts consuming `queue`: a BullMQ worker on a connection of its own, fetching (from the wait
+ * list of the worker's pool) and finishing through Turbine's backend, with each task's lease
+ * renewed with its lock.
  */
 export function startConsumer(queue: string, deps: ConsumerDeps): Consumer {
   const { config, keys, processor, slots, running } = deps;
@@ -49,7 +50,7 @@ export function startConsumer(queue: string, deps: ConsumerDeps): Consumer {
       maxStalledCount: config.maxStalledCount,
       autorun: true,
     },
-    turbineBackend(connection, keys.bullPrefix()),
+    turbineBackend(connection, keys, config.pool),
   );
   worker.on('error', (error) => deps.reportError(error, queue));
   worker.on('locksRenewed', ({ jobIds }) => {

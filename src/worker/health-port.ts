@@ -32,6 +32,11 @@ export function healthPortTakenError(port: number, source: ConfigSource, file: s
   );
 }
 
+/** What to tell the user when the default port was taken and a free one is served instead. */
+export function healthPortMovedMessage(taken: number, port: number | null): string {
+  return `health port ${taken} is in use (another worker on this host?); serving on ${String(port)} instead; pass --health-port to choose`;
+}
+
 function isFree(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();

@@ -6,14 +6,14 @@ import { loadConfig } from '../config/load.js';
 import { classify } from '../core/classify.js';
 import { TurbineError } from '../core/errors.js';
 import { loadTasks } from './app-loader.js';
-import { chooseHealthPort, healthPortTakenError } from './health-port.js';
+import { chooseHealthPort, healthPortMovedMessage, healthPortTakenError } from './health-port.js';
 import { createLogger } from './logger.js';
 import { startWorker } from './start.js';
 import { handleShutdownSignals } from './signals.js';
 
 const argv = await yargs(process.argv.slice(2))
   .scriptName('turbine-worker')
-  .usage('$0 --app ./tasks.ts (or ./dist/tasks.js) [--queues emails,processing] [--concurrency 50] [--config file]')
+  .usage('$0 --app ./tasks.ts (or ./dist/tasks.js) [--queues emails,processing] [--pool premium] [--concurrency 50] [--config file]')
   .options(configFlagOptions())
   .option('config', { type: 'string', describe: 'YAML or JSON configuration file [env TURBINE_CONFIG]' })
   .strict()
@@ -41,10 +41,7 @@ try {
     },
   );
   if (healthPort.movedFrom !== null) {
-    logger.warn(
-      { port: runtime.healthPort, taken: healthPort.movedFrom },
-      `health port ${healthPort.movedFrom} is in use (another worker on this host?); serving on ${runtime.healthPort} instead; pass --health-port to choose`,
-    );
+    logger.warn({ port: runtime.healthPort, taken: healthPort.movedFrom }, healthPortMovedMessage(healthPort.movedFrom, runtime.healthPort));
   }
   handleShutdownSignals(runtime, logger);
   await runtime.ready();

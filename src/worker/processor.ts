@@ -91,7 +91,11 @@ export class TaskProcessor {
   }
 
   process(job: Job, token: string): Promise<unknown> {
-    return traceRun(job, () => this.processJob(job, token));
+    return traceRun(
+      job,
+      () => this.processJob(job, token),
+      () => this.deps.slots.takeHold(job.queueName, job.id ?? ''),
+    );
   }
 
   private async processJob(job: Job, token: string): Promise<unknown> {

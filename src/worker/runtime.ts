@@ -120,6 +120,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
       {
         workerId: this.id,
         queues: this.queues,
+        pool: this.config.pool,
         concurrency: this.config.concurrency,
         backend: url,
         prefix: this.config.prefix,
@@ -256,6 +257,7 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
       {
         workerId: this.id,
         queues: this.queues,
+        pool: this.config.pool,
         concurrency: this.config.concurrency,
         intervalMs: this.config.reconciler.intervalMs,
         staleAfterMs: this.config.reconciler.staleAfterMs,

@@ -49,8 +49,9 @@ describe('turbine task list / show', () => {
       ['later', 'deferred', null],
     ]);
     const held = ok(await turbine('task', 'list', '--tenant', 'acme', '--state', 'held')).trimEnd().split('\n');
-    expect(held[0]).toMatch(/^TASK ID +QUEUE +TASK +STATE +PLACE +SUBMITTED$/);
+    expect(held[0]).toMatch(/^TASK ID +QUEUE +TASK +STATE +PLACE +HELD BY +SUBMITTED$/);
     expect(held.slice(1).map((l) => l.split(/ +/)[0])).toEqual(['job-2', 'job-3', 'job-4']);
+    expect(held.slice(1).map((l) => l.split(/ +/)[5])).toEqual(['cap', 'cap', 'cap']);
     expect(ok(await turbine('task', 'list', '--tenant', 'globex', '--state', 'held'))).toBe("No tasks of tenant 'globex' held.\n");
     expectFailure(await turbine('task', 'list', '--tenant', 'acme', '--state', 'lost'), 2, 'Invalid values');
     expectFailure(await turbine('task', 'list'), 2, 'Missing required argument: tenant');
@@ -67,6 +68,16 @@ describe('turbine task list / show', () => {
     });
     expect(parseJson(await turbine('task', 'show', 'job-0', '--tenant', 'globex', '--json'))).toMatchObject({ tenant_id: 'globex', state: 'waiting' });
     expectFailure(await turbine('task', 'show', 'job-3', '--tenant', 'globex'), 1, "Task 'job-3' not found");
+  });
+
+  it('says a task waits for the rate limit', async () => {
+    const work = world.app.task({ name: 'work' }, async (n: number) => n);
+    await world.tenant('acme', { maxTasksPerMinute: 60 });
+    // One second's worth of 60 per minute is one task: the second is held by the rate.
+    for (let n = 0; n < 2; n++) await work.applyAsync({ args: [n], tenantId: 'acme', taskId: `job-${n}` });
+    expect(ok(await turbine('task', 'show', 'job-1', '--tenant', 'acme'))).toMatch(/Held because: +the tenant's rate limit .* allows no start yet\n/);
+    const rows = parseJson<{ task_id: string; held_reason?: string }[]>(await turbine('task', 'list', '--tenant', 'acme', '--state', 'held', '--json'));
+    expect(rows).toMatchObject([{ task_id: 'job-1', held_reason: 'rate' }]);
   });
 });
 

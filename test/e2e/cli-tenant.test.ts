@@ -39,6 +39,10 @@ const ALL_QUOTA_FLAGS = [
   '--max-retry-count', '5',
   '--max-stored-results', '20000',
   '--weight', '2',
+  '--max-tasks-per-second', '50',
+  '--max-tasks-per-minute', '2000',
+  '--rate-burst', '10',
+  '--rate-limit-mode', 'reject',
 ];
 
 async function createAcme(...extra: string[]): Promise<void> {
@@ -93,6 +97,10 @@ describe('turbine tenant create', () => {
       max_retry_count: '5',
       max_stored_results: '20000',
       weight: '2',
+      max_tasks_per_second: '50',
+      max_tasks_per_minute: '2000',
+      rate_burst: '10',
+      rate_limit_mode: 'reject',
     });
     expect(JSON.parse(hash.metadata!)).toEqual({
       plan: 'enterprise',
@@ -113,7 +121,7 @@ describe('turbine tenant create', () => {
     const created = json<Record<string, unknown>>(
       await turbine('tenant', 'create', 'globex', 'Globex', '--disabled', '--json'),
     );
-    expect(created).toMatchObject({ tenant_id: 'globex', name: 'Globex', enabled: false, metadata: {} });
+    expect(created).toMatchObject({ tenant_id: 'globex', name: 'Globex', enabled: false, pool: 'shared', metadata: {} });
     expect(Object.values(created.quotas as object).every((v) => v === null)).toBe(true);
     const hash = await raw.hgetall(tenantKey('globex'));
     expect(hash.enabled).toBe('false');
@@ -154,6 +162,21 @@ describe('turbine tenant create', () => {
       'Invalid quota weight: must be an integer from 1 to 10000',
     );
     expectFailure(
+      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-tasks-per-second', '0'),
+      2,
+      'Invalid quota max_tasks_per_second: must be an integer from 1 to 1000000, or null for unlimited',
+    );
+    expectFailure(
+      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-tasks-per-minute', 'fast'),
+      2,
+      'Invalid --max-tasks-per-minute "fast": expected a number',
+    );
+    expectFailure(
+      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--rate-limit-mode', 'drop'),
+      2,
+      'Invalid quota rate_limit_mode: must be one of throttle, reject',
+    );
+    expectFailure(
       await turbine('tenant', 'create', 'acme-corp', 'ACME', '--allowed-queues', 'emails,bad queue'),
       2,
       'Invalid quota allowed_queues',
@@ -189,9 +212,9 @@ describe('turbine tenant list', () => {
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]!.split(/ {2,}/)).toEqual(['TENANT ID', 'NAME', 'ENABLED', 'MAX/HOUR', 'MAX/DAY', 'MAX CONCURRENT', 'MAX QUEUE']);
-    expect(lines[1]!.split(/ {2,}/)).toEqual(['acme-corp', 'ACME Corporation', 'yes', 'unlimited', '10000', '50', 'unlimited']);
-    expect(lines[2]!.split(/ {2,}/)).toEqual(['zeta', 'Zeta Ltd', 'no', '100', 'unlimited', 'unlimited', 'unlimited']);
+    expect(lines[0]!.split(/ {2,}/)).toEqual(['TENANT ID', 'NAME', 'ENABLED', 'POOL', 'MAX/HOUR', 'MAX/DAY', 'MAX CONCURRENT', 'MAX QUEUE']);
+    expect(lines[1]!.split(/ {2,}/)).toEqual(['acme-corp', 'ACME Corporation', 'yes', 'shared', 'unlimited', '10000', '50', 'unlimited']);
+    expect(lines[2]!.split(/ {2,}/)).toEqual(['zeta', 'Zeta Ltd', 'no', 'shared', '100', 'unlimited', 'unlimited', 'unlimited']);
     // Columns line up: names start under NAME, numbers end under the end of MAX/DAY.
     const nameAt = lines[0]!.indexOf('NAME');
     expect(lines.map((line) => line.slice(nameAt, nameAt + 4))).toEqual(['NAME', 'ACME', 'Zeta']);
@@ -241,6 +264,9 @@ describe('turbine tenant get', () => {
       expect(out).toMatch(new RegExp(`^ {2}${unset}: +unlimited$`, 'm'));
     }
     expect(out).toMatch(/^ {2}weight: +1$/m);
+    expect(out).toMatch(/^ {2}max_tasks_per_second: +unlimited$/m);
+    expect(out).toMatch(/^ {2}rate_burst: +one second's worth$/m);
+    expect(out).toMatch(/^ {2}rate_limit_mode: +throttle$/m);
     expect(out).toMatch(/^Metadata\n {2}plan: +enterprise$/m);
   });
 
@@ -252,6 +278,7 @@ describe('turbine tenant get', () => {
       tenant_id: 'acme-corp',
       name: 'ACME Corporation',
       enabled: true,
+      pool: 'shared',
       quotas: {
         max_tasks_per_hour: 1000,
         max_tasks_per_day: 10000,
@@ -263,6 +290,10 @@ describe('turbine tenant get', () => {
         max_retry_count: 5,
         max_stored_results: 20000,
         weight: 2,
+        max_tasks_per_second: 50,
+        max_tasks_per_minute: 2000,
+        rate_burst: 10,
+        rate_limit_mode: 'reject',
       },
       metadata: { plan: 'enterprise' },
       created_at: hash.created_at,
@@ -291,6 +322,24 @@ describe('turbine tenant update', () => {
     expect(result.stdout).toMatch(/^Updated tenant 'acme-corp'\n/);
     expect(result.stdout).toMatch(/^Name: +ACME Inc\.$/m);
     expect(await raw.hget(tenantKey('acme-corp'), 'name')).toBe('ACME Inc.');
+  });
+
+  it('sets and clears the rate limit with its flags', async () => {
+    await createAcme();
+    const limited = json<{ quotas: Record<string, unknown> }>(
+      await turbine('tenant', 'update', 'acme-corp', '--max-tasks-per-second', '20', '--rate-burst', '5', '--rate-limit-mode', 'reject', '--json'),
+    );
+    expect(limited.quotas).toMatchObject({ max_tasks_per_second: 20, max_tasks_per_minute: null, rate_burst: 5, rate_limit_mode: 'reject' });
+    const cleared = json<{ quotas: Record<string, unknown> }>(
+      await turbine('tenant', 'update', 'acme-corp', '--max-tasks-per-second', 'unlimited', '--rate-limit-mode', 'unlimited', '--json'),
+    );
+    expect(cleared.quotas).toMatchObject({ max_tasks_per_second: null, rate_burst: 5, rate_limit_mode: null });
+    expect(await raw.hmget(tenantKey('acme-corp'), 'max_tasks_per_second', 'rate_limit_mode')).toEqual([null, null]);
+    const stats = json<Record<string, unknown>>(await turbine('tenant', 'stats', 'acme-corp', '--json'));
+    expect(stats.rate_limited_until).toBeNull();
+    await turbine('tenant', 'update', 'acme-corp', '--max-tasks-per-minute', '600');
+    const table = await turbine('tenant', 'stats', 'acme-corp');
+    expect(table.stdout).toMatch(/^Rate limit: 600 per minute, burst 5, throttle; not holding tasks back now$/m);
   });
 
   it('disables and enables a tenant with --enabled false|true', async () => {
@@ -324,11 +373,35 @@ describe('turbine tenant update', () => {
       max_retry_count: 5,
       max_stored_results: 20000,
       weight: 2,
+      max_tasks_per_second: 50,
+      max_tasks_per_minute: 2000,
+      rate_burst: 10,
+      rate_limit_mode: 'reject',
     });
     expect(await raw.hget(tenantKey('acme-corp'), 'max_tasks_per_hour')).toBe('2000');
     expect(await raw.hexists(tenantKey('acme-corp'), 'max_queue_length')).toBe(0);
     expect(await raw.hexists(tenantKey('acme-corp'), 'allowed_queues')).toBe(0);
     expect(await raw.hget(tenantKey('acme-corp'), 'max_tasks_per_day')).toBe('10000');
+  });
+
+  it('creates a tenant in a worker pool and moves it to another with --pool, audited', async () => {
+    const created = json<{ pool: string }>(await turbine('tenant', 'create', 'acme-corp', 'ACME', '--pool', 'premium', '--json'));
+    expect(created.pool).toBe('premium');
+    expect(await raw.hget(tenantKey('acme-corp'), 'pool')).toBe('premium');
+    const moved = await turbine('tenant', 'update', 'acme-corp', '--pool', 'shared');
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toMatch(/^Pool: +shared$/m);
+    expect(await raw.hget(tenantKey('acme-corp'), 'pool')).toBe('shared');
+    const [latest] = json<{ action: string; changes: unknown }[]>(await turbine('tenant', 'audit', 'acme-corp', '--json'));
+    expect(latest).toMatchObject({ action: 'update', changes: { pool: { from: 'premium', to: 'shared' } } });
+  });
+
+  it('refuses a bad pool name with exit 2 and writes nothing', async () => {
+    expectFailure(await turbine('tenant', 'create', 'acme-corp', 'ACME', '--pool', 'gold@eu'), 2, 'Invalid pool "gold@eu"');
+    expect(await raw.exists(tenantKey('acme-corp'))).toBe(0);
+    await createAcme();
+    expectFailure(await turbine('tenant', 'update', 'acme-corp', '--pool', ''), 2, /--pool|Invalid pool/);
+    expect(await raw.hget(tenantKey('acme-corp'), 'pool')).toBe('shared');
   });
 
   it('replaces the metadata', async () => {
@@ -436,7 +509,7 @@ describe('turbine tenant audit', () => {
     expect(lines[1]).toMatch(/^\S+Z +cli-test +disable +enabled: true → false$/);
     expect(lines[2]).toContain('name: ACME Corporation → ACME Inc.');
     expect(lines[2]).toContain('max_tasks_per_hour: 1000 → (unset)');
-    expect(lines[3]).toMatch(/create +name=ACME Corporation, enabled=true, max_tasks_per_hour=1000, metadata=\{\}$/);
+    expect(lines[3]).toMatch(/create +name=ACME Corporation, enabled=true, pool=shared, max_tasks_per_hour=1000, metadata=\{\}$/);
 
     const limited = json<unknown[]>(await turbine('tenant', 'audit', 'acme-corp', '--limit', '1', '--json'));
     expect(limited).toHaveLength(1);

@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Server } from 'node:net';
+import { DEFAULT_HEALTH_PORT } from '../../src/config/schema.js';
 import { answersPing } from '../../src/dev/local-redis.js';
 import { deletePrefix, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
+import { occupyPort, releasePort } from '../helpers/ports.js';
 import { CLI_BIN } from '../helpers/processes.js';
 import { freePort } from '../helpers/redis-server.js';
 
@@ -14,10 +17,16 @@ let cwd: string;
 
 afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
-async function dev(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `turbine dev` to its end; on any free health port unless `args` says otherwise (or null: the default). */
+async function dev(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  healthPort: string | null = '0',
+): Promise<{ code: number; stdout: string; stderr: string }> {
   cwd = mkdtempSync(path.join(tmpdir(), 'turbine-dev-'));
+  const health = healthPort === null ? [] : ['--health-port', healthPort];
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI_BIN, 'dev', '--health-port', '0', ...args], { cwd, env, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI_BIN, 'dev', ...health, ...args], { cwd, env, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -115,6 +124,46 @@ describe('turbine dev', { timeout: 90_000 }, () => {
       await deletePrefix(raw, prefix);
       await raw.quit();
     }
+  });
+
+  describe('with the health port taken (another worker on this host)', () => {
+    let blocker: Server | null = null;
+    afterEach(async () => releasePort(blocker));
+
+    it('moves to a free port when the default is taken, says which, and points there', async () => {
+      blocker = await occupyPort(DEFAULT_HEALTH_PORT);
+      const prefix = uniquePrefix();
+      const raw = rawClient();
+      try {
+        const { code, stdout, stderr } = await dev(['--backend-url', redisUrl(), '--prefix', prefix, '--duration', '2', '--rate', '10'], process.env, null);
+        expect(stderr).toBe('');
+        expect(code).toBe(0);
+        const moved = /Note: health port 9464 is in use \(another worker on this host\?\); serving on (\d+) instead; pass --health-port to choose/.exec(stdout);
+        expect(moved).not.toBeNull();
+        const port = Number(moved![1]);
+        expect(port).not.toBe(DEFAULT_HEALTH_PORT);
+        expect(stdout).toContain(`metrics  http://127.0.0.1:${port}/metrics`);
+      } finally {
+        await deletePrefix(raw, prefix);
+        await raw.quit();
+      }
+    });
+
+    it('an explicitly chosen port that is taken is an error naming the flag (exit 2)', async () => {
+      const port = await freePort();
+      blocker = await occupyPort(port);
+      const prefix = uniquePrefix();
+      const raw = rawClient();
+      try {
+        const { code, stderr } = await dev(['--backend-url', redisUrl(), '--prefix', prefix, '--duration', '2'], process.env, String(port));
+        expect(code).toBe(2);
+        expect(stderr).toContain(`Health port ${port} (from --health-port) is already in use`);
+        expect(stderr).toContain('pass a free port with --health-port');
+      } finally {
+        await deletePrefix(raw, prefix);
+        await raw.quit();
+      }
+    });
   });
 
   it('says how to install redis-server when it is missing and nothing answers', async () => {

@@ -214,6 +214,7 @@ describe('helm lint', () => {
       ['unknown-config.yaml', 'config:\n  concurrency: 5\n', /\/config.*additional properties 'concurrency' not allowed/s],
       ['bad-config-type.yaml', 'config:\n  shutdownGraceMs: soon\n', /\/config\/shutdownGraceMs.*want integer/s],
       ['bad-queue.yaml', 'worker:\n  queues: ["a:b"]\n', /\/worker\/queues\/0/],
+      ['bad-pool.yaml', 'workerGroups:\n  - name: gold\n    pool: "gold@eu"\n', /\/workerGroups\/0\/pool/],
       ['bad-group.yaml', 'workerGroups:\n  - name: Emails_1\n', /\/workerGroups\/0\/name/],
       ['unnamed-group.yaml', 'workerGroups:\n  - queues: [emails]\n', /missing propert.*name/s],
       ['bad-service-monitor.yaml', 'serviceMonitor:\n  enabled: "yes"\n', /\/serviceMonitor\/enabled.*want boolean/s],
@@ -300,8 +301,9 @@ describe('helm template with the default values', () => {
     expect(worker.resources?.limits?.memory).toBeDefined();
   });
 
-  it('passes --app, --concurrency, --log-level and --config; no --queues when none are listed', () => {
+  it('passes --app, --pool, --concurrency, --log-level and --config; no --queues when none are listed', () => {
     expect(arg(worker, '--app')).toBe('/app/tasks/index.js');
+    expect(arg(worker, '--pool')).toBe('shared');
     expect(arg(worker, '--concurrency')).toBe('10');
     expect(arg(worker, '--log-level')).toBe('info');
     expect(worker.args).not.toContain('--queues');
@@ -459,9 +461,10 @@ describe('scenario: two worker groups (ci/worker-groups-values.yaml)', () => {
     expect(labels(processing).tier).toBe('batch');
   });
 
-  it("passes each group's queues comma-joined, its concurrency and log level", () => {
+  it("passes each group's queues comma-joined, its pool, concurrency and log level", () => {
     const emails = workerContainer(group('emails'));
     const processing = workerContainer(group('processing'));
+    expect([arg(emails, '--pool'), arg(processing, '--pool')]).toEqual(['shared', 'premium']);
     expect([arg(emails, '--queues'), arg(emails, '--concurrency'), arg(emails, '--log-level')]).toEqual(['emails', '50', 'info']);
     expect([arg(processing, '--queues'), arg(processing, '--concurrency'), arg(processing, '--log-level')]).toEqual([
       'processing,reports',

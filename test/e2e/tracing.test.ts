@@ -27,6 +27,16 @@ interface WorkerSpan {
   attributes: Record<string, unknown>;
   status: number;
   pid: number;
+  startMs: number;
+  endMs: number;
+}
+
+async function workerSpans(accept: (spans: WorkerSpan[]) => boolean, what: string): Promise<WorkerSpan[]> {
+  return pollUntil(
+    async () => (await world.raw.lrange(`${world.prefix}:spans`, 0, -1)).map((row) => JSON.parse(row) as WorkerSpan),
+    accept,
+    { what },
+  );
 }
 
 let world: TestWorld;
@@ -38,6 +48,7 @@ beforeAll(async () => {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   world = new TestWorld();
   await world.tenant('acme');
+  await world.tenant('capped', { maxConcurrentTasks: 1 });
   // The producer side of the fixture's task: same name and queue; the worker runs it.
   double = world.app.task({ name: 'double', queue: 'traced', retries: 0 }, async (n: number) => n * 2);
   worker = await WorkerProcess.start({ url: world.url, prefix: world.prefix, app: TRACED_APP });
@@ -83,6 +94,47 @@ describe('traces', { timeout: 60_000 }, () => {
       'turbine.outcome': 'succeeded',
       'turbine.tenant_id': 'acme',
     });
+  });
+
+  it('a task held back at its cap has a turbine.held span in its trace: from held to promoted, and why', async () => {
+    // Admitted together at a cap of 1: the first is queued, the other two held until it ends.
+    const outcomes = await double.applyBulk([1, 2, 3].map((n) => ({ args: [n] as [number], tenantId: 'capped' })));
+    const ids = outcomes.map((o) => {
+      if (!o.ok) throw o.error;
+      return o.result.taskId;
+    });
+    const spans = await workerSpans(
+      (all) => ids.every((id) => all.some((s) => s.name === 'turbine.run' && s.attributes['messaging.message.id'] === id && s.attributes['turbine.tenant_id'] === 'capped')) &&
+        all.filter((s) => s.name === 'turbine.held' && s.attributes['turbine.tenant_id'] === 'capped').length >= 2,
+      'three runs and two held spans',
+    );
+    const submits = exporter.getFinishedSpans().filter((s) => s.name === 'turbine.submit' && s.attributes['turbine.tenant_id'] === 'capped');
+    const submitOf = (id: string) => submits.find((s) => s.attributes['messaging.message.id'] === id)!;
+    const heldOf = (id: string) => spans.filter((s) => s.name === 'turbine.held' && s.attributes['messaging.message.id'] === id);
+
+    expect(submitOf(ids[0]!).attributes['turbine.placement']).toBe('queued');
+    expect(heldOf(ids[0]!)).toEqual([]);
+    for (const id of ids.slice(1)) {
+      const submit = submitOf(id);
+      expect(submit.attributes['turbine.placement']).toBe('held');
+      const [held, ...more] = heldOf(id);
+      expect(more).toEqual([]);
+      expect(held!.pid).toBe(worker.pid);
+      expect(held!.kind).toBe(SpanKind.INTERNAL);
+      expect(held!.traceId).toBe(submit.spanContext().traceId);
+      expect(held!.parentSpanId).toBe(submit.spanContext().spanId);
+      expect(held!.attributes).toMatchObject({
+        'messaging.system': 'turbine',
+        'messaging.destination.name': 'traced',
+        'turbine.task': 'double',
+        'turbine.tenant_id': 'capped',
+        'turbine.held_reason': 'cap',
+      });
+      // The span covers the hold: its times are the ones the dispatcher recorded.
+      expect(held!.endMs - held!.startMs).toBeCloseTo(held!.attributes['turbine.held_ms'] as number, 0);
+      const run = spans.find((s) => s.name === 'turbine.run' && s.attributes['messaging.message.id'] === id)!;
+      expect(run.startMs).toBeGreaterThanOrEqual(held!.endMs);
+    }
   });
 
   it('a refused submission ends its span with the reason and an error status', async () => {

@@ -43,6 +43,31 @@ async function cli(...args: string[]): Promise<unknown> {
 const cell = (page: Page, tenant: string, field: string): Promise<string> =>
   page.locator(`tr[data-tenant="${tenant}"] [data-field="${field}"]`).innerText();
 
+/** Signs in from acme's page as `name` with the token; the page is acme's again after. */
+async function signIn(page: Page, name: string): Promise<void> {
+  await page.goto(`${web.url}/tenants/acme`);
+  await page.getByRole('link', { name: 'Sign in to make changes' }).click();
+  await page.getByLabel('Your name, for the audit trail').fill(name);
+  await page.getByLabel('Console token').fill(TOKEN);
+  await page.getByLabel('Console token').press('Enter');
+  // The notice of the page loaded after the action (innerText waits for it to be there).
+  expect(await page.locator('p.notice[role="status"]').innerText()).toContain(`Signed in as ui:${name}`);
+}
+
+/** Clicks an action's button, checks what the confirmation page says, and confirms. */
+async function confirmAction(page: Page, button: string, what: string): Promise<string> {
+  await page.getByRole('button', { name: button }).click();
+  expect(await page.locator('#what').innerText()).toContain(what);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  return page.locator('p.notice[role="status"]').innerText();
+}
+
+interface AuditJson {
+  actor: string;
+  action: string;
+  changes: Record<string, unknown>;
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `ui-${name}.png`), fullPage: true });
@@ -166,13 +191,7 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
     const watcher = await context.newPage();
     await watcher.goto(`${web.url}/`);
     const page = await context.newPage();
-    await page.goto(`${web.url}/tenants/acme`);
-    await page.getByRole('link', { name: 'Sign in to make changes' }).click();
-    await page.getByLabel('Your name, for the audit trail').fill('dana');
-    await page.getByLabel('Console token').fill(TOKEN);
-    await page.getByLabel('Console token').press('Enter');
-    // The notice of the page loaded after the action (innerText waits for it to be there).
-    expect(await page.locator('p.notice[role="status"]').innerText()).toContain('Signed in as ui:dana');
+    await signIn(page, 'dana');
 
     await page.getByRole('button', { name: 'Disable tenant…' }).focus();
     await page.keyboard.press('Enter');
@@ -195,6 +214,35 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
       undefined,
       { timeout: 10_000 },
     );
+    await context.close();
+  });
+
+  it('cancels a held task and drains the tenant, each confirmed in the page and audited with the operator', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await signIn(page, 'erin');
+    const before = (await cli('tenant', 'stats', 'acme')) as StatsJson;
+    expect(before.held_tasks).toBeGreaterThan(1);
+
+    // Cancel: the first held task, by the button on its row.
+    const taskId = (await page.locator('tr[data-held-task]').first().getAttribute('data-held-task'))!;
+    const cancelled = await confirmAction(page, `Cancel ${taskId}…`, `Cancel task ${taskId} of tenant acme in queue work`);
+    expect(cancelled).toContain(`Cancelled task ${taskId} of acme (it was held).`);
+    expect(((await cli('tenant', 'stats', 'acme')) as StatsJson).held_tasks).toBe(before.held_tasks - 1);
+    expect(await page.locator(`tr[data-held-task="${taskId}"]`).count()).toBe(0);
+    let [latest] = (await cli('tenant', 'audit', 'acme')) as AuditJson[];
+    expect(latest).toMatchObject({ actor: 'ui:erin', action: 'cancel', changes: { queue: 'work', task_id: taskId, state: 'held' } });
+    expect(await page.locator('[data-audit-action="cancel"]').innerText()).toContain('ui:erin');
+
+    // Drain: every task that has not started goes; the two running finish.
+    const drained = await confirmAction(page, 'Drain tenant…', 'Drain tenant acme: delete its waiting, held and delayed tasks in every queue');
+    expect(drained).toContain(`Drained acme in every queue: removed 0 waiting, ${before.held_tasks - 1} held and 0 delayed tasks.`);
+    const after = (await cli('tenant', 'stats', 'acme')) as StatsJson;
+    expect(after).toMatchObject({ held_tasks: 0, waiting_tasks: 0, deferred_tasks: 0, concurrent_tasks: 2 });
+    [latest] = (await cli('tenant', 'audit', 'acme')) as AuditJson[];
+    expect(latest).toMatchObject({ actor: 'ui:erin', action: 'drain' });
+    expect(await page.locator('[data-audit-action="drain"]').innerText()).toContain('ui:erin');
+    expect(await page.locator('[data-live="held"]').innerText()).toContain('None held.');
     await context.close();
   });
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskDefinition } from '../../src/tasks/task.js';
 import { pollUntil, uniquePrefix } from '../helpers/context.js';
-import { completions, maxConcurrent, readProbeEvents } from '../helpers/probe.js';
+import { completions, fetchTimes, maxConcurrent, mostInWindow, overfullSpans, readProbeEvents } from '../helpers/probe.js';
 import { WorkerProcess } from '../helpers/processes.js';
 import { RedisServer, freePort } from '../helpers/redis-server.js';
 import { TestWorld } from '../helpers/worker.js';
@@ -57,6 +57,22 @@ describe('turbine-worker processes', { timeout: 120_000 }, () => {
     expect(new Set(events.map((e) => e.pid)).size).toBe(3);
     expect(await Promise.all(workers.map((w) => w.stop()))).toEqual([0, 0, 0]);
     workers = [];
+  });
+
+  it('holds a rate limit exactly across 3 processes: 20 per second, 100 tasks', async () => {
+    world = new TestWorld();
+    await world.manager.createTenant({ tenantId: 'acme', name: 'A', quotas: { maxTasksPerSecond: 20 } });
+    await submit(100, 5);
+    await startWorkers(3, ['--concurrency', '10']);
+    await pollUntil(doneCount, (n) => n === 100, { what: '100 tasks done', timeoutMs: 60_000 });
+    const events = await readProbeEvents(world.raw, world.prefix);
+    const starts = await fetchTimes(world.raw, `${world.prefix}:q:work`);
+    expect(starts).toHaveLength(100);
+    expect(mostInWindow(starts, 1000)).toBeLessThanOrEqual(40);
+    expect(overfullSpans(starts, 20, 20)).toEqual([]);
+    // The last of 100 starts comes (100 - 20) / 20 = 4 s after the first, at least.
+    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(4000 - 30);
+    expect(new Set(events.map((e) => e.pid)).size).toBeGreaterThan(1);
   });
 
   it('loses no task when a worker is killed with SIGKILL mid-task, and the capacity comes back', async () => {

@@ -2,11 +2,12 @@
 // the errors for a bad start, each saying what to do.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from '../helpers/context.js';
+import { occupyPort, releasePort } from '../helpers/ports.js';
 import { PROBE_APP, WORKER_BIN, WorkerProcess } from '../helpers/processes.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
@@ -26,7 +27,7 @@ afterEach(async () => {
   for (const w of workers) w.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
   workers = [];
-  await new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve()));
+  await releasePort(blocker);
   blocker = null;
   rmSync(dir, { recursive: true, force: true });
 });
@@ -48,14 +49,6 @@ function start(options: Partial<Parameters<typeof WorkerProcess.start>[0]>): Pro
 }
 
 /** Holds `port` (unless something on this host already does), so a worker finds it taken. */
-async function occupy(port: number): Promise<void> {
-  const server = createServer();
-  await new Promise<void>((resolve) => {
-    server.once('error', () => resolve());
-    server.listen(port, '127.0.0.1', () => ((blocker = server), resolve()));
-  });
-}
-
 function writeTypeScriptApp(): string {
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   const file = path.join(dir, 'tasks.ts');
@@ -114,7 +107,7 @@ describe('turbine-worker start', { timeout: 60_000 }, () => {
   });
 
   it('moves to a free port when the default health port is taken, and says which', async () => {
-    await occupy(9464);
+    blocker = await occupyPort(9464);
     const worker = await start({ defaultHealthPort: true });
     const moved = worker.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('health port 9464 is in use'));
     expect(moved).toMatchObject({ level: 'warn', taken: 9464 });
@@ -125,7 +118,7 @@ describe('turbine-worker start', { timeout: 60_000 }, () => {
   });
 
   it('an explicitly chosen health port that is taken is an error naming the flag', async () => {
-    await occupy(9464);
+    blocker = await occupyPort(9464);
     const result = await runWorker(['--app', PROBE_APP, '--health-port', '9464', '--health-host', '127.0.0.1']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Health port 9464 (from --health-port) is already in use');

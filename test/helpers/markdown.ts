@@ -44,3 +44,40 @@ export function shellCommands(code: string): string[] {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
 }
+
+/**
+ * Docs whose `<!-- transcript -->` blocks test/e2e/docs-transcripts.test.ts runs: each `$ `
+ * line a command, the lines under it what it prints (stdout and stderr).
+ */
+export const TRANSCRIPT_DOCS = ['docs/cli.md', 'docs/dlq.md'];
+
+export interface TranscriptStep {
+  command: string;
+  expected: string[];
+}
+
+/** A transcript block as commands and their output; `\` continuation lines joined. */
+export function transcriptSteps(code: string): TranscriptStep[] {
+  const steps: TranscriptStep[] = [];
+  let continued = false;
+  for (const line of code.replace(/\n$/, '').split('\n')) {
+    const current = steps.at(-1);
+    if (continued && current) {
+      current.command += ` ${line.trim().replace(/\\$/, '').trim()}`;
+    } else if (line.startsWith('$ ')) {
+      steps.push({ command: line.slice(2).replace(/\\$/, '').trim(), expected: [] });
+    } else if (current) {
+      current.expected.push(line);
+    } else {
+      throw new Error(`Transcript output before any command: ${line}`);
+    }
+    continued = line.endsWith('\\');
+  }
+  return steps;
+}
+
+/**
+ * Docs whose `<!-- program -->` blocks, in order, make one TypeScript program that
+ * test/e2e/docs-programs.test.ts runs.
+ */
+export const PROGRAM_DOCS = ['docs/sdk.md'];

@@ -11,6 +11,7 @@ import {
   InvalidArgumentError,
   QueueFullError,
   QuotaExceededError,
+  RateLimitedError,
   NotReplicatedError,
   RedisUnavailableError,
   TaskNotFoundError,
@@ -359,6 +360,8 @@ describe('httpErrorFor', () => {
     const quota = new QuotaExceededError('a', 'day', 5, new Date(Date.now() + 90_500));
     expect(httpErrorFor(quota)).toMatchObject({ status: 429, headers: { 'retry-after': '91' } });
     expect(httpErrorFor(new QuotaExceededError('a', 'hour', 5, null)).headers).toEqual({ 'retry-after': '1' });
+    const rate = new RateLimitedError('a', 20, 'second', new Date(Date.now() + 1_200));
+    expect(httpErrorFor(rate)).toMatchObject({ status: 429, body: { error: 'RATE_LIMITED' }, headers: { 'retry-after': '2' } });
   });
 });
 

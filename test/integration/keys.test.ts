@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { jobIdOf } from '../../src/core/task-ids.js';
 import { DEFAULT_DISPATCH_WINDOW } from '../../src/dispatcher/window.js';
 import { Turbine } from '../../src/tasks/app.js';
-import { KeyLayout } from '../../src/core/keys.js';
+import { KeyLayout, laneOf, SHARED_POOL } from '../../src/core/keys.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
 import { redisUrl } from '../helpers/context.js';
 
@@ -18,8 +18,10 @@ local P, T, Q = ARGV[1], ARGV[2], ARGV[3]
 return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKey(P, T, Q),
   tenantQueuesKey(P, T), deferredKey(P, T), auditKey(P, T), tenantsKey(P), queuesKey(P),
   changesChannel(P), windowKey(P), dlqKey(P), dlqEntryKey(P, Q .. ":42"), dlqByTenantKey(P, T),
-  bullKey(P, Q, "wait"), busyKey(P, Q), busyWeightKey(P), activeTenantsKey(P),
-  usageHourKey(P, T, 1796450400), usageHourTenantsKey(P, 1796450400), usageSettingsKey(P), usageEventsKey(P)}`;
+  bullKey(P, Q, "wait"), busyKey(P, Q), busyWeightKey(P), activeTenantsKey(P), rateKey(P, T), rateWakeKey(P, T),
+  usageHourKey(P, T, 1796450400), usageHourTenantsKey(P, 1796450400), usageSettingsKey(P), usageEventsKey(P), poolsKey(P),
+  laneOf(Q, "shared"), laneOf(Q, "premium"), poolBullKey(P, Q, "shared", "wait"),
+  poolBullKey(P, Q, "premium", "wait"), poolBullKey(P, Q, "premium", "marker")}`;
     const keys = new KeyLayout('{pfx}');
     const fromLua = await raw.eval(lua, 0, '{pfx}', 'acme-corp', 'emails');
     expect(fromLua).toEqual([
@@ -41,11 +43,20 @@ return {tenantKey(P, T), usageKey(P, T, "tasks_hour"), slotsKey(P, T, Q), heldKe
       keys.busyTenants('emails'),
       keys.busyWeight(),
       keys.activeTenants(),
+      keys.rate('acme-corp'),
+      keys.rateWake('acme-corp'),
       keys.usageHour('acme-corp', 1796450400),
       keys.usageHourTenants(1796450400),
       keys.usageSettings(),
       keys.usageEvents(),
+      keys.pools(),
+      laneOf('emails', SHARED_POOL),
+      laneOf('emails', 'premium'),
+      keys.poolBullKey('emails', SHARED_POOL, 'wait'),
+      keys.poolBullKey('emails', 'premium', 'wait'),
+      keys.poolBullKey('emails', 'premium', 'marker'),
     ]);
+    expect((fromLua as string[]).slice(-5)).toEqual(['emails', 'emails@premium', '{pfx}:q:emails:wait', '{pfx}:q:emails:wait:premium', '{pfx}:q:emails:marker:premium']);
   });
 
   it('uses one default dispatch window in Lua and TypeScript', () => {

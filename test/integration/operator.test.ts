@@ -44,6 +44,24 @@ describe('BullMQ tools on a Turbine queue', () => {
     expect(ran).toEqual([99]);
   });
 
+  it("removed held tasks of a backlogged tenant are dropped when their turn comes, freeing their room without the reconciler", async () => {
+    const ran: number[] = [];
+    const work = world.app.task({ name: 'work' }, async (n: number) => ran.push(n));
+    await world.tenant('acme');
+    await world.raw.hset(`${world.prefix}:dispatch:window`, 'default', 2);
+    const submitted = await work.applyBulk(Array.from({ length: 8 }, (_, n) => ({ args: [n] as [number], tenantId: 'acme' })));
+    expect(await world.manager.getTenantStats('acme')).toMatchObject({ waitingTasks: 2, heldTasks: 6 });
+    const queue = bullQueue();
+    for (const s of submitted.slice(2, 6)) {
+      if (!s.ok) throw s.error;
+      await (await queue.getJob(jobIdOf('acme', s.result.taskId)))!.remove();
+    }
+    await world.startWorker({ concurrency: 1, dispatch: { window: 2 }, reconciler: { intervalMs: 600_000, staleAfterMs: 600_000 } });
+    await pollUntil(async () => ran.length, (n) => n === 4, { what: 'the four tasks left run' });
+    expect(ran).toEqual([0, 1, 6, 7]);
+    expect(await world.manager.getTenantStats('acme')).toMatchObject({ waitingTasks: 0, heldTasks: 0 });
+  });
+
   it('queue.drain() and clean() of waiting jobs free the capacity within one pass', async () => {
     const work = world.app.task({ name: 'work' }, async (n: number) => n);
     await world.tenant('acme', { maxConcurrentTasks: 2 });

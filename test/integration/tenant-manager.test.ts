@@ -92,7 +92,8 @@ describe('TenantManager: validation writes nothing', () => {
     [{ maxQueueLength: '10' }, 'max_queue_length'],
     [{ allowedQueues: 'emails' }, 'allowed_queues'],
     [{ allowedQueues: ['bad queue'] }, 'allowed_queues'],
-    [{ maxTasksPerMinute: 5 }, 'maxTasksPerMinute'],
+    [{ maxTasksPerWeek: 5 }, 'maxTasksPerWeek'],
+    [{ maxTasksPerMinute: 0 }, 'max_tasks_per_minute'],
   ])('refuses quotas %j naming %s', async (quotas, named) => {
     const attempt = manager.createTenant({ tenantId: 'acme', name: 'X', quotas: quotas as never });
     await expect(attempt).rejects.toThrow(InvalidQuotaError);
@@ -131,6 +132,17 @@ describe('TenantManager: update and delete', () => {
     const updated = await manager.updateTenant('acme', { name: 'ACME Inc.', enabled: false });
     expect(updated).toMatchObject({ name: 'ACME Inc.', enabled: false });
     expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
+  });
+
+  it('puts a tenant in the shared pool unless told, moves it, and refuses a bad pool name', async () => {
+    expect((await manager.createTenant({ tenantId: 'acme', name: 'A' })).pool).toBe('shared');
+    expect((await manager.createTenant({ tenantId: 'gold', name: 'G', pool: 'premium' })).pool).toBe('premium');
+    expect((await manager.updateTenant('acme', { pool: 'premium' })).pool).toBe('premium');
+    expect(await raw.smembers(`${prefix}:pools`)).toEqual(['premium']);
+    await expect(manager.updateTenant('acme', { pool: 'gold@eu' })).rejects.toThrow(/^Invalid pool "gold@eu"/);
+    await expect(manager.createTenant({ tenantId: 'x', name: 'X', pool: '' })).rejects.toThrow(InvalidArgumentError);
+    expect((await manager.getTenant('acme'))?.pool).toBe('premium');
+    expect(await manager.getTenant('x')).toBeNull();
   });
 
   it('raises TenantNotFoundError with the Python SDK message', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { QueueNotAllowedError, QuotaExceededError, TaskTooLargeError, TenantDisabledError } from '../../src/core/errors.js';
+import { QueueNotAllowedError, QuotaExceededError, RateLimitedError, TaskTooLargeError, TenantDisabledError } from '../../src/core/errors.js';
 import { writeUsageSettings } from '../../src/dispatcher/usage-settings.js';
 import type { UsageRow } from '../../src/tenancy/usage.js';
 import type { TaskDefinition } from '../../src/tasks/task.js';
@@ -87,6 +87,10 @@ describe('usage metering', () => {
     await expect(ok.applyAsync({ args: [2], tenantId: 'acme' })).rejects.toBeInstanceOf(QuotaExceededError);
     await world.manager.updateTenant('beta', { enabled: false });
     await expect(ok.applyAsync({ args: [3], tenantId: 'beta' })).rejects.toBeInstanceOf(TenantDisabledError);
+    // A tenant whose rate limit refuses rather than throttles: one start a second, no burst.
+    await world.manager.createTenant({ tenantId: 'gamma', name: 'G', quotas: { maxTasksPerSecond: 1, rateBurst: 1, rateLimitMode: 'reject' } });
+    results.push(await other.applyAsync({ args: [], tenantId: 'gamma' }));
+    await expect(other.applyAsync({ args: [], tenantId: 'gamma' })).rejects.toBeInstanceOf(RateLimitedError);
 
     for (const result of results) await result.get({ timeoutMs: 15_000 });
     await expect(dead.get({ timeoutMs: 15_000 })).rejects.toThrow('always fails');
@@ -97,7 +101,7 @@ describe('usage metering', () => {
     expect(seen).toMatchObject({ runs: 15, succeeded: 11, failed: 4 });
     expect(sum).toEqual({
       accepted: 12,
-      rejected: { disabled: 0, queue_not_allowed: 1, too_large: 1, quota_hour: 2, quota_day: 0, queue_full: 0 },
+      rejected: { disabled: 0, queue_not_allowed: 1, too_large: 1, quota_hour: 2, quota_day: 0, queue_full: 0, rate_limited: 0 },
       started: seen.runs,
       succeeded: seen.succeeded,
       failed: seen.failed,
@@ -112,6 +116,8 @@ describe('usage metering', () => {
 
     const beta = total(await world.manager.getUsageReport({ tenantId: 'beta', from: new Date(started), by: 'day' }));
     expect(beta).toMatchObject({ accepted: 0, started: 0, rejected: { disabled: 1 } });
+    const gamma = total(await world.manager.getUsageReport({ tenantId: 'gamma', from: new Date(started), by: 'day' }));
+    expect(gamma).toMatchObject({ accepted: 1, started: 1, succeeded: 1, rejected: { rate_limited: 1 } });
   });
 
   it('keeps each hour for the retention after it ends, lists its tenants, and exports every tenant', async () => {

@@ -1,11 +1,13 @@
 // The README and docs/ stay runnable and self-contained. Every code block is either run by a test
-// (the README's Quick start, by test/e2e/quick-start.test.ts) or marked `<!-- excerpt -->` right
+// (the README's Quick start, by test/e2e/quick-start.test.ts; blocks marked `<!-- transcript -->`
+// in TRANSCRIPT_DOCS, by test/e2e/docs-transcripts.test.ts; `<!-- program -->` in PROGRAM_DOCS,
+// by test/e2e/docs-programs.test.ts) or marked `<!-- excerpt -->` right
 // above it, a promise that it shows part of something rather than a thing to paste and run. And
 // nothing in the repository points outside it.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { codeBlocks, section } from '../helpers/markdown.js';
+import { PROGRAM_DOCS, TRANSCRIPT_DOCS, codeBlocks, section } from '../helpers/markdown.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DOCS = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
@@ -28,10 +30,12 @@ describe('README and docs/', () => {
       const text = read(file);
       return codeBlocks(text)
         .filter((block) => block.marker !== 'excerpt')
+        .filter((block) => !(block.marker === 'transcript' && TRANSCRIPT_DOCS.includes(file)))
+        .filter((block) => !(block.marker === 'program' && PROGRAM_DOCS.includes(file)))
         .filter((block) => !(file === 'README.md' && quickStart.includes(block.code)))
         .map((block) => `${file}:${block.line}`);
     });
-    expect(unmarked, 'add <!-- excerpt --> above these blocks, or run them in a test').toEqual([]);
+    expect(unmarked, 'add <!-- excerpt --> above these blocks, or run them in a test (<!-- transcript --> or <!-- program --> in a file the docs tests run)').toEqual([]);
   });
 
   it("link only to files that exist in the repository", () => {

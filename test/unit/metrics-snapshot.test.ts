@@ -6,8 +6,8 @@ import { applySnapshot, clearRedisGauges, groupByLabel } from '../../src/metrics
 import { parseSnapshot, type TenantFigures } from '../../src/metrics/snapshot.js';
 
 /** A reply as metricsSnapshot-1.lua sends it (numbers as integers, quota values as strings). */
-function tenantRow(id: string, o: Partial<{ enabled: number; hour: number; running: number; held: number; waiting: number; deferred: number; oldest: number; quotas: (string | number)[]; dlq: (string | number)[] }> = {}): unknown[] {
-  return [id, o.enabled ?? 1, o.hour ?? 0, o.hour ?? 0, o.running ?? 0, o.hour ?? 0, o.held ?? 0, o.waiting ?? 0, o.running ?? 0, o.deferred ?? 0, o.oldest ?? 0, o.quotas ?? [], o.dlq ?? []];
+function tenantRow(id: string, o: Partial<{ enabled: number; hour: number; running: number; held: number; waiting: number; deferred: number; oldest: number; quotas: (string | number)[]; dlq: (string | number)[]; reason: string }> = {}): unknown[] {
+  return [id, o.enabled ?? 1, o.hour ?? 0, o.hour ?? 0, o.running ?? 0, o.hour ?? 0, o.held ?? 0, o.waiting ?? 0, o.running ?? 0, o.deferred ?? 0, o.oldest ?? 0, o.quotas ?? [], o.dlq ?? [], 0, o.reason ?? (o.held ? 'window' : '')];
 }
 
 const NOW = 1_700_000_000_000;
@@ -16,7 +16,7 @@ const reply = [
   1,
   [['emails', 3, 0, 1, 2, 4, 6, 0, 100, 5]],
   [
-    tenantRow('acme', { hour: 90, running: 2, held: 6, waiting: 1, deferred: 2, oldest: NOW - 120_000, quotas: ['max_tasks_per_hour', '100', 'max_concurrent_tasks', '2'], dlq: ['emails', 3] }),
+    tenantRow('acme', { hour: 90, running: 2, held: 6, waiting: 1, deferred: 2, oldest: NOW - 120_000, reason: 'cap', quotas: ['max_tasks_per_hour', '100', 'max_concurrent_tasks', '2'], dlq: ['emails', 3] }),
     tenantRow('quiet', { enabled: 0, quotas: ['max_tasks_per_day', '10'], dlq: ['emails', 0] }),
   ],
 ];
@@ -59,7 +59,8 @@ describe('applySnapshot', () => {
     const gauges = createRedisGauges(registry);
     applySnapshot(gauges, createMetricLabels(), parseSnapshot(reply)!, NOW);
     expect(await series(registry, 'turbine_tasks_running')).toEqual({ 'tenant=acme': 2, 'tenant=quiet': 0 });
-    expect(await series(registry, 'turbine_tasks_held')).toEqual({ 'tenant=acme': 6, 'tenant=quiet': 0 });
+    // By why they wait; a tenant with none held keeps its series at 0, without a reason.
+    expect(await series(registry, 'turbine_tasks_held')).toEqual({ 'reason=cap,tenant=acme': 6, 'reason=,tenant=quiet': 0 });
     expect(await series(registry, 'turbine_tasks_pending')).toEqual({ 'tenant=acme': 9, 'tenant=quiet': 0 });
     expect(await series(registry, 'turbine_oldest_held_task_age_seconds')).toEqual({ 'tenant=acme': 120, 'tenant=quiet': 0 });
     expect(await series(registry, 'turbine_tenant_quota_limit')).toEqual({
@@ -89,13 +90,13 @@ describe('applySnapshot', () => {
     const registry = new Registry();
     const gauges = createRedisGauges(registry);
     const rows = [
-      tenantRow('busy', { running: 5, held: 10, quotas: ['max_concurrent_tasks', '5'] }),
+      tenantRow('busy', { running: 5, held: 10, reason: 'rate', quotas: ['max_concurrent_tasks', '5'] }),
       tenantRow('idle-1', { held: 1, oldest: NOW - 60_000, quotas: ['max_concurrent_tasks', '1'], dlq: ['emails', 2] }),
       tenantRow('idle-2', { running: 1, held: 2, oldest: NOW - 300_000, dlq: ['emails', 1, 'reports', 4] }),
     ];
     applySnapshot(gauges, createMetricLabels({ maxTenants: 1 }), parseSnapshot([1, [], rows])!, NOW);
     expect(await series(registry, 'turbine_tasks_running')).toEqual({ 'tenant=busy': 5, [`tenant=${OTHER_LABEL}`]: 1 });
-    expect(await series(registry, 'turbine_tasks_held')).toEqual({ 'tenant=busy': 10, [`tenant=${OTHER_LABEL}`]: 3 });
+    expect(await series(registry, 'turbine_tasks_held')).toEqual({ 'reason=rate,tenant=busy': 10, [`reason=window,tenant=${OTHER_LABEL}`]: 3 });
     expect((await series(registry, 'turbine_oldest_held_task_age_seconds'))[`tenant=${OTHER_LABEL}`]).toBe(300);
     expect(await series(registry, 'turbine_tenant_quota_limit')).toEqual({ 'quota=max_concurrent_tasks,tenant=busy': 5 });
     expect(await series(registry, 'turbine_tenant_enabled')).toEqual({ 'tenant=busy': 1 });
@@ -127,6 +128,7 @@ describe('groupByLabel', () => {
     quotas: new Map(),
     dlq: new Map(),
     storedResults: 0,
+    heldByReason: new Map(),
   });
 
   it('labels the busiest tenants first when there are more tenants than labels', () => {

@@ -4,9 +4,11 @@ import { DEMO_TENANTS, ensureDemoTenants, startTraffic } from '../../dev/demo.js
 import { StatusView } from '../../dev/status-view.js';
 import { findOrStartRedis, type LocalRedis } from '../../dev/local-redis.js';
 import { redactUrl } from '../../store/connection.js';
+import { DEFAULT_HEALTH_PORT } from '../../config/schema.js';
 import { DEFAULT_PREFIX } from '../../core/keys.js';
 import { TenantManager } from '../../tenancy/manager.js';
 import { statsToJson } from '../../tenancy/stats.js';
+import { chooseHealthPort, healthPortMovedMessage, healthPortTakenError } from '../../worker/health-port.js';
 import { startWorker } from '../../worker/start.js';
 import { ExitCode } from '../exit.js';
 import { print, renderTable } from '../output.js';
@@ -17,7 +19,7 @@ interface DevArgs {
   prefix: string;
   'redis-port': number;
   'data-dir': string;
-  'health-port': number;
+  'health-port'?: number;
   rate: number;
   duration: number;
 }
@@ -36,7 +38,13 @@ export const devCommand: CommandModule<object, DevArgs> = {
       .option('prefix', { type: 'string', default: process.env.TURBINE_PREFIX ?? DEFAULT_PREFIX, describe: 'Key prefix' })
       .option('redis-port', { type: 'number', default: 6379, describe: 'Port of the local Redis to use, or to start when none answers' })
       .option('data-dir', { type: 'string', default: '.turbine', describe: 'Where a Redis started by this command keeps its data' })
-      .option('health-port', { type: 'number', default: 9464, describe: 'Port of /healthz, /readyz and /metrics (0: any free port)' })
+      // No yargs default: the handler must tell a port the user chose (a clash is their error)
+      // from the default (taken by a worker already running on this host: move to a free one).
+      .option('health-port', {
+        type: 'number',
+        defaultDescription: String(DEFAULT_HEALTH_PORT),
+        describe: 'Port of /healthz, /readyz and /metrics (0: any free port)',
+      })
       .option('rate', { type: 'number', default: 40, describe: 'Demo tasks submitted per second' })
       .option('duration', { type: 'number', default: 0, describe: 'Stop after this many seconds (0: run until Ctrl-C)' }),
   handler: handler(async (argv) => {
@@ -57,18 +65,25 @@ export const devCommand: CommandModule<object, DevArgs> = {
     try {
       const created = await ensureDemoTenants(manager);
       print(created.length ? `Created demo tenants: ${created.join(', ')}` : 'Demo tenants already exist');
+      const portSource = argv.healthPort === undefined ? 'default' : 'flag';
+      const requestedPort = argv.healthPort ?? DEFAULT_HEALTH_PORT;
+      const healthPort = await chooseHealthPort(requestedPort, '127.0.0.1', portSource);
       const worker = await startWorker({
         app,
         concurrency: 20,
-        health: { port: argv.healthPort, host: '127.0.0.1' },
+        health: { port: healthPort.port, host: '127.0.0.1' },
         log: { level: 'error' },
+      }).catch((error: unknown) => {
+        const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        throw taken ? healthPortTakenError(requestedPort, portSource, undefined) : error;
       });
+      if (healthPort.movedFrom !== null) print(`Note: ${healthPortMovedMessage(healthPort.movedFrom, worker.healthPort)}`);
       // A retried run is not done: each task counts once, when it succeeds or is dead-lettered.
       worker.on('task:finished', (e) => {
         if (e.outcome !== 'retried') done.set(e.tenantId, (done.get(e.tenantId) ?? 0) + 1);
       });
       await worker.ready();
-      printWhereToLook(worker.healthPort ?? argv.healthPort, explicitUrl ? redis.url : undefined, argv.prefix);
+      printWhereToLook(worker.healthPort ?? requestedPort, explicitUrl ? redis.url : undefined, argv.prefix);
       const traffic = startTraffic(app, argv.rate);
       const view = new StatusView();
       await runUntilStopped(argv.duration, async () => {

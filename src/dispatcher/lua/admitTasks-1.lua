@@ -2,9 +2,10 @@
   Admits tasks. For each task, in order: the tenant exists and is enabled, the queue is
   allowed, the job id is not taken (a duplicate is answered with the existing id and not
   counted; job ids are made per tenant by src/core/task-ids.ts, so only the same tenant's task
-  can be a duplicate), the payload fits, the hourly and daily quotas and the queue length allow one more.
+  can be a duplicate), the payload fits, the hourly and daily quotas and the queue length allow one more,
+  and, for a tenant whose rate_limit_mode is reject, its rate limits allow a start now (charged here).
   Only then is it counted and stored as a BullMQ job, dispatched to the queue's wait list when
-  the tenant has room in its window there (and under its cap), else held back. A sparse tenant
+  the tenant has room in its window there (and under its cap and rate), else held back. A sparse tenant
   (nothing waiting or held in the queue, less than a window running) has its task placed
   where workers fetch next. A refused task writes nothing but its count in the tenant's usage.
   Usage counters are read once per tenant and written once per tenant per call, so a bulk
@@ -27,6 +28,7 @@
     -1 tenant not found | -2 disabled | -3 queue not allowed, queue, allowed (JSON)
     -4 too large, size, limit | -5 hourly quota, limit, ms to reset
     -6 daily quota, limit, ms to reset | -7 queue full, limit
+    -10 rate limited (reject mode), ms until a start is allowed, "<limit>:<second|minute>"
   Events: BullMQ's 'added', then 'waiting' (dispatched or held back) or 'delayed' (deferred).
 ]]
 local rcall = redis.call
@@ -34,6 +36,7 @@ local rcall = redis.call
 --- @include "slots"
 --- @include "admitted"
 --- @include "usage"
+--- @include "rate"
 --- @include "bullmq:storeJob"
 --- @include "bullmq:addDelayedJob"
 
@@ -56,12 +59,13 @@ local function tenantState(T)
   local st = tenants[T]
   if st then return st end
   local cfg = readTenant(P, T)
-  st = { cfg = cfg, accepted = 0, payload = 0, rejected = {}, waiting = {}, held = {}, queues = {}, window = {} }
+  st = { cfg = cfg, accepted = 0, payload = 0, rejected = {}, waiting = {}, held = {}, queues = {}, window = {}, rateWoken = {} }
   if cfg then
     if cfg.maxHour then st.hour = tonumber(rcall("GET", usageKey(P, T, "tasks_hour"))) or 0 end
     if cfg.maxDay then st.day = tonumber(rcall("GET", usageKey(P, T, "tasks_day"))) or 0 end
     if cfg.maxConcurrent then st.inUse = slotsInUse(P, T) end
     if cfg.maxQueueLength then st.pending = pendingOf(T) end
+    if cfg.enabled and throttles(cfg) then st.rateRoom = rateRoom(P, T, cfg) end
   end
   tenants[T] = st
   return st
@@ -71,7 +75,7 @@ end
 local function windowFor(st, T, Q)
   local w = st.window[Q]
   if w == nil then
-    w = tenantWindow(P, T, Q, st.cfg.weight)
+    w = tenantWindow(P, T, laneOf(Q, st.cfg.pool), st.cfg.weight)
     st.window[Q] = w
   end
   return w
@@ -94,13 +98,23 @@ local function refuse(st, T, Q, reason, code, a, b)
   reply(code, a, b)
 end
 
+-- Reject mode: true (and the refusal counted and replied) when T's rate limits allow no start
+-- now; otherwise the start is charged and the task goes on.
+local function rateRefusal(st, T, Q, cfg)
+  local wait, limiter = rateAdmit(P, T, cfg)
+  if wait == 0 then return false end
+  refuse(st, T, Q, "rate_limited", -10, wait, limiter.limit .. ":" .. limiter.field)
+  return true
+end
+
 for i = 0, count - 1 do
   local base = 4 + i * 7
   local T, Q, name, data, optsJson = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
   local size, jobId = tonumber(ARGV[base + 5]), ARGV[base + 6]
   local st = tenantState(T)
   local cfg = st.cfg
-  local qc = queueContext(P, Q)
+  -- The delayed set is the queue's; the marker that wakes a worker when a task is due is its pool's.
+  local qc = queueContext(P, Q, cfg and cfg.pool)
   if not cfg then
     reply(-1)
   elseif not cfg.enabled then
@@ -117,6 +131,8 @@ for i = 0, count - 1 do
     refuse(st, T, Q, "quota_day", -6, cfg.maxDay, rcall("PTTL", usageKey(P, T, "tasks_day")))
   elseif cfg.maxQueueLength and st.pending >= cfg.maxQueueLength then
     refuse(st, T, Q, "queue_full", -7, cfg.maxQueueLength)
+  elseif cfg.rejectOverRate and hasRate(cfg) and rateRefusal(st, T, Q, cfg) then
+    -- Last: an accepted task is charged to the rate by the check itself.
   else
     st.accepted = st.accepted + 1
     st.payload = st.payload + size
@@ -142,19 +158,27 @@ for i = 0, count - 1 do
       local window = windowFor(st, T, Q)
       local room = window - waiting
       if st.inUse then room = math.min(room, cfg.maxConcurrent - st.inUse) end
+      if st.rateRoom then room = math.min(room, st.rateRoom) end
       -- Behind held tasks a new one waits its turn, even if room has just freed up.
       emitWaiting(queueState(qc), jobId)
       if held == 0 and room > 0 then
         local front = isSparse(P, T, Q, waiting, held, window)
-        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
+        enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg,
+          st.rateRoom ~= nil)
         waiting = waiting + 1
         if st.inUse then st.inUse = st.inUse + 1 end
+        if st.rateRoom then st.rateRoom = st.rateRoom - 1 end
         reply(1, jobId)
       else
         -- The first task held back in Q: make sure a claim will trigger the refill.
         if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
-        parkNew(P, T, Q, jobId, priority)
+        parkNew(P, T, Q, jobId, priority, now, holdReason(cfg, st.inUse, room, held, waiting >= window))
         held = held + 1
+        -- Held by the rate: a parked task wakes Q when the next start is allowed (once per call).
+        if st.rateRoom and not st.rateWoken[Q] then
+          st.rateWoken[Q] = true
+          wakeForRate(P, T, Q, cfg)
+        end
         reply(2, jobId)
       end
       st.waiting[Q], st.held[Q] = waiting, held

@@ -4,7 +4,7 @@
   Turbine claims the tenant's slot for it in the same step. Due delayed tasks are first put
   through the fair path (promoteDue), and BullMQ's own promotion is given none. A job that may not run now (its
   tenant is at its cap or disabled) is held back and the next one fetched.
-  Input: as BullMQ's. KEYS[11] marker; ARGV[1] key prefix "<P>:q:<Q>:", ARGV[2] timestamp,
+  Input: as BullMQ's. KEYS[1] wait list (the worker's pool's), KEYS[11] marker; ARGV[1] key prefix "<P>:q:<Q>:", ARGV[2] timestamp,
          ARGV[3] packed options (token, lockDuration, …)
   Output: as BullMQ's: {job fields, jobId, rate limit delay, next delayed timestamp}
 ]]
@@ -21,6 +21,7 @@ local P, Q = splitKeyPrefix(ARGV[1])
 if not P then return bullmqMoveToActive(KEYS, ARGV) end
 local now = tonumber(ARGV[2])
 local lease = tonumber(cmsgpack.unpack(ARGV[3])["lockDuration"]) or 30000
+local pool = poolOfWorker(P, Q, KEYS[1])
 local keys = KEYS
 if promoteDue(P, Q, now) then
   -- More due tasks than one batch: BullMQ's step is given none, and the worker fetches again
@@ -32,7 +33,7 @@ for _ = 1, MAX_FETCHES do
   local result = bullmqMoveToActive(keys, ARGV)
   local jobId = result[2]
   if not jobId or jobId == 0 then return result end
-  if claimFetched(P, Q, jobId, result[1], now, lease) == "run" then return result end
+  if claimFetched(P, Q, pool, jobId, result[1], now, lease) == "run" then return result end
 end
 -- Only tasks that had to be held back were fetched: have the worker look again at once.
 addBaseMarkerIfNeeded(KEYS[11], false)

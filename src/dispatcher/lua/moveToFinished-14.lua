@@ -6,7 +6,7 @@
   the tenant's held tasks into the room it leaves, and claims a slot for the fetched job, all
   in the same step, so a held task is dispatched the moment a running one ends. A result
   BullMQ keeps is indexed for its tenant, whose max_stored_results applies (storedResults).
-  Input: as BullMQ's. KEYS[12] job key, KEYS[14] marker; ARGV[1] job id, ARGV[2] timestamp,
+  Input: as BullMQ's. KEYS[1] wait list (the worker's pool's), KEYS[12] job key, KEYS[14] marker; ARGV[1] job id, ARGV[2] timestamp,
          ARGV[7] key prefix "<P>:q:<Q>:", ARGV[8] packed options (token, lockDuration, …)
   Output: as BullMQ's.
 ]]
@@ -50,7 +50,7 @@ if T then
 end
 if type(result) == "table" and result[2] and result[2] ~= 0 then
   local lease = tonumber(opts["lockDuration"]) or 30000
-  if claimFetched(P, Q, result[2], result[1], now, lease) ~= "run" then
+  if claimFetched(P, Q, poolOfWorker(P, Q, KEYS[1]), result[2], result[1], now, lease) ~= "run" then
     addBaseMarkerIfNeeded(KEYS[14], false)
     return {0, 0, 0, 0}
   end

@@ -84,16 +84,17 @@ local left = rcall("ZCARD", dk)
 for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
   local held = rcall("LLEN", heldKey(P, T, q))
   left = left + held + rcall("ZCARD", slotsKey(P, T, q))
+  local lane = laneOf(q, cfg.pool)
   if waitingCount(P, T, q) > 0 then
     -- A weight changed while the tenant was busy applies from here on.
-    local was = tonumber(rcall("ZSCORE", busyKey(P, q), T))
+    local was = tonumber(rcall("ZSCORE", busyKey(P, lane), T))
     if was and was ~= cfg.weight then
-      rcall("ZADD", busyKey(P, q), "XX", cfg.weight, T)
-      rcall("HINCRBY", busyWeightKey(P), q, cfg.weight - was)
+      rcall("ZADD", busyKey(P, lane), "XX", cfg.weight, T)
+      rcall("HINCRBY", busyWeightKey(P), lane, cfg.weight - was)
     end
-    markBusy(P, T, q, cfg.weight)
+    markBusy(P, T, lane, cfg.weight)
   else
-    settleBusy(P, T, q)
+    settleBusy(P, T, q, lane)
   end
 end
 if left == 0 then rcall("SREM", activeTenantsKey(P), T) end

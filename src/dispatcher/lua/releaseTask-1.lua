@@ -74,7 +74,7 @@ end
 if cfg and score then
   if score <= 0 then
     fillQueue(P, T, Q, cfg, now)
-    settleBusy(P, T, Q)
+    settleBusy(P, T, Q, laneOf(Q, cfg.pool))
   elseif cfg.maxConcurrent then
     fillTenant(P, T, cfg, now)
   end

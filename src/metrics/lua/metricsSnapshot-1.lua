@@ -18,13 +18,16 @@
                running, deferred, oldest held task's submission time (ms, 0 when none),
                {quota name, limit, ...} for the quotas that are set,
                {queue, dead letters, ...} (0 for the tenant's queues without any),
-               stored results} per tenant
+               stored results, why its held tasks wait (disabled | cap | rate | window; "" when
+               none is held)} per tenant
   Events: none.
 ]]
 local rcall = redis.call
 --- @include "core:keys"
 --- @include "dispatcher:held"
 --- @include "dispatcher:storedResults"
+--- @include "core:tenantConfig"
+--- @include "dispatcher:rate"
 
 local P, lockKey, workerId = ARGV[1], ARGV[2], ARGV[3]
 local dlqReadLimit = tonumber(ARGV[4])
@@ -32,7 +35,7 @@ if rcall("GET", lockKey) ~= workerId then return {0} end
 
 local QUOTA_FIELDS = {"max_tasks_per_hour", "max_tasks_per_day", "max_concurrent_tasks",
   "max_queue_length", "max_task_size_bytes", "max_result_size_bytes", "max_retry_count",
-  "max_stored_results"}
+  "max_stored_results", "max_tasks_per_second", "max_tasks_per_minute", "rate_burst"}
 -- Held tasks are in the tenants' held lists only, in no BullMQ list.
 
 local function counter(T, metric) return tonumber(rcall("GET", usageKey(P, T, metric))) or 0 end
@@ -45,6 +48,17 @@ local function oldestHeld(T, q)
     if ts then return ts end
   end
   return 0
+end
+
+-- Why T's held tasks wait: the first limit that leaves no room (as `turbine task show` says),
+-- read only for tenants with held tasks.
+local function heldReason(T, held, waiting, running)
+  if held == 0 then return "" end
+  local cfg = readTenant(P, T)
+  if not cfg.enabled then return "disabled" end
+  if cfg.maxConcurrent and waiting + running >= cfg.maxConcurrent then return "cap" end
+  if throttles(cfg) and rateAvailable(P, T, cfg, rateNow()) <= waiting then return "rate" end
+  return "window"
 end
 
 local heldByQueue = {}
@@ -103,14 +117,23 @@ for _, T in ipairs(rcall("SMEMBERS", KEYS[1])) do
     tenants[#tenants + 1] = {T, cfg[2] == "false" and 0 or 1, counter(T, "tasks_hour"),
       -- usage:concurrent mirrors the running slots, which are the truth: report those.
       counter(T, "tasks_day"), running, counter(T, "total"), held, waiting,
-      running, rcall("ZCARD", deferredKey(P, T)), oldest, quotas, dlq, storedResultCount(P, T)}
+      running, rcall("ZCARD", deferredKey(P, T)), oldest, quotas, dlq, storedResultCount(P, T),
+      heldReason(T, held, waiting, running)}
   end
+end
+
+-- A queue's waiting tasks are in the wait list of each pool (see keys.lua: poolBullKey).
+local pools = rcall("SMEMBERS", poolsKey(P))
+local function waitingIn(q)
+  local n = rcall("LLEN", bullKey(P, q, "wait"))
+  for _, pool in ipairs(pools) do n = n + rcall("LLEN", poolBullKey(P, q, pool, "wait")) end
+  return n
 end
 
 local queues = {}
 for _, q in ipairs(rcall("SMEMBERS", queuesKey(P))) do
   queues[#queues + 1] = {q,
-    rcall("LLEN", bullKey(P, q, "wait")),
+    waitingIn(q),
     rcall("LLEN", bullKey(P, q, "paused")),
     rcall("ZCARD", bullKey(P, q, "prioritized")),
     rcall("LLEN", bullKey(P, q, "active")),

@@ -14,11 +14,13 @@ local P, T = ARGV[1], ARGV[2]
 local key = tenantKey(P, T)
 if rcall("EXISTS", key) == 1 then return {-8} end
 local flat = {}
-for field, value in pairs(cjson.decode(ARGV[3])) do
+local fields = cjson.decode(ARGV[3])
+for field, value in pairs(fields) do
   flat[#flat + 1] = field
   flat[#flat + 1] = value
 end
 rcall("HSET", key, unpack(flat))
 rcall("SADD", KEYS[1], T)
+if fields.pool and fields.pool ~= SHARED_POOL then rcall("SADD", poolsKey(P), fields.pool) end
 recordChange(P, T, ARGV[4], ARGV[5], "create", ARGV[6])
 return {0}

@@ -48,9 +48,10 @@ for _, q in ipairs(queues) do
   if deadLettered >= batch then return {2, deadLettered} end
 end
 
+local pool = rcall("HGET", key, "pool")
 for _, q in ipairs(queues) do
   rcall("DEL", heldKey(P, T, q), slotsKey(P, T, q), storedKey(P, T, q, "completed"), storedKey(P, T, q, "failed"))
-  settleBusy(P, T, q)
+  settleBusy(P, T, q, laneOf(q, pool))
 end
 rcall("SREM", activeTenantsKey(P), T)
 rcall("DEL", key, usageKey(P, T, "tasks_hour"), usageKey(P, T, "tasks_day"),

@@ -35,7 +35,7 @@ export function tenantPage(ctx: PageContext, detail: TenantDetail): Html {
   const id = tenant.tenantId;
   const body = html`<h1>Tenant ${id} <span class="muted">${tenant.name}</span></h1>
 <p data-live="state">${tenant.enabled ? html`<span class="ok">Enabled</span>` : html`<span class="bad">Disabled</span>: submissions are refused and queued tasks are held.`}
-· ${stats.totalTasks} tasks accepted in all · created ${time(tenant.createdAt)}</p>
+· worker pool ${tenant.pool} · ${stats.totalTasks} tasks accepted in all · created ${time(tenant.createdAt)}</p>
 ${ctx.viewer.canAct ? actions(ctx, tenant) : ''}
 <h2 id="quotas">Quotas</h2>
 <table aria-labelledby="quotas">
@@ -45,7 +45,7 @@ ${ctx.viewer.canAct ? actions(ctx, tenant) : ''}
 </tbody>
 </table>
 <h2 id="held">Held tasks</h2>
-<div data-live="held">${heldSection(detail, tenant, stats)}</div>
+<div data-live="held">${heldSection(ctx, detail, tenant, stats)}</div>
 <h2 id="failures">Recent failures</h2>
 <div data-live="failures">${failuresTable(ctx, detail.failures, 'Newest dead letters of this tenant')}</div>
 <h2 id="usage">Usage by hour</h2>
@@ -69,14 +69,19 @@ function heldReason(tenant: Tenant, stats: TenantStats): string {
   if (!tenant.enabled) return 'the tenant is disabled';
   const cap = tenant.quotas.maxConcurrentTasks;
   if (cap !== null && cap !== undefined && stats.concurrentTasks >= cap) return `the tenant runs ${stats.concurrentTasks} of its cap of ${cap}`;
+  if (stats.rateLimitedUntil) return "the tenant's rate limit allows no start yet (max_tasks_per_second, max_tasks_per_minute)";
   return "the queue's dispatch window is full (fair sharing with other tenants)";
 }
 
-function heldSection(detail: TenantDetail, tenant: Tenant, stats: TenantStats): Html {
+function heldSection(ctx: PageContext, detail: TenantDetail, tenant: Tenant, stats: TenantStats): Html {
   if (stats.heldTasks === 0) return html`<p class="muted">None held.</p>`;
+  const id = tenant.tenantId;
+  // Cancel buttons only for an operator who may act; each names its task for screen readers.
+  const cancel = (task: { queue: string; taskId: string }): Html | string =>
+    ctx.viewer.canAct ? html`<td>${actionForm(ctx, 'cancel', { tenant: id, queue: task.queue, task: task.taskId }, `Cancel ${task.taskId}`)}</td>` : '';
   return html`<p>${stats.heldTasks} held because ${heldReason(tenant, stats)}. Oldest first${detail.held.length < stats.heldTasks ? html`, the first ${detail.held.length} shown` : ''}:</p>
-<table><thead><tr><th scope="col">Queue</th><th scope="col">Task id</th></tr></thead>
-<tbody>${detail.held.map((task) => html`<tr><td>${task.queue}</td><td><code>${task.taskId}</code></td></tr>`)}</tbody></table>`;
+<table><thead><tr><th scope="col">Queue</th><th scope="col">Task id</th>${ctx.viewer.canAct ? html`<th scope="col">Action</th>` : ''}</tr></thead>
+<tbody>${detail.held.map((task) => html`<tr data-held-task="${task.taskId}"><td>${task.queue}</td><td><code>${task.taskId}</code></td>${cancel(task)}</tr>`)}</tbody></table>`;
 }
 
 const USAGE_COLUMNS: readonly [header: string, field: string, value: (row: UsageRow) => number | string][] = [
@@ -111,6 +116,7 @@ function actions(ctx: PageContext, tenant: Tenant): Html {
   const id = tenant.tenantId;
   return html`<section aria-labelledby="actions"><h2 id="actions">Actions</h2>
 ${actionForm(ctx, tenant.enabled ? 'disable' : 'enable', { tenant: id }, tenant.enabled ? 'Disable tenant' : 'Enable tenant', tenant.enabled)}
+${actionForm(ctx, 'drain', { tenant: id }, 'Drain tenant', true)}
 <form class="row" method="post" action="${ctx.base}/actions/quota">
 <input type="hidden" name="tenant" value="${id}"><input type="hidden" name="back" value="${ctx.path}">
 <label>Quota <select name="quota">${NUMERIC_QUOTA_NAMES.map((name) => html`<option value="${name}">${QUOTA_WIRE_NAMES[name]}</option>`)}</select></label>

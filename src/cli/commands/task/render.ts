@@ -4,6 +4,7 @@ import { renderFields, renderTable, type Field } from '../../output.js';
 const HELD_REASONS: Record<NonNullable<TaskDetails['heldReason']>, string> = {
   disabled: 'the tenant is disabled',
   cap: 'the tenant is at max_concurrent_tasks',
+  rate: "the tenant's rate limit (max_tasks_per_second, max_tasks_per_minute) allows no start yet",
   window: "the tenant's dispatch window in this queue is full",
   behind_older_tasks: 'older held tasks go first',
 };
@@ -15,6 +16,7 @@ export function renderTaskList(tasks: readonly TaskSummary[]): string {
     { header: 'Task', value: (t) => t.task },
     { header: 'State', value: (t) => t.state },
     { header: 'Place', value: (t) => (t.position === undefined ? '' : String(t.position)), align: 'right' },
+    { header: 'Held by', value: (t) => t.heldReason ?? '' },
     { header: 'Submitted', value: (t) => t.submittedAt?.toISOString() ?? '' },
   ]);
 }
@@ -44,7 +46,7 @@ export function taskToJson(task: TaskSummary | TaskDetails): Record<string, unkn
     state: task.state,
     submitted_at: task.submittedAt?.toISOString() ?? null,
     ...(task.position !== undefined ? { position: task.position } : {}),
-    ...(details.heldReason ? { held_reason: details.heldReason } : {}),
+    ...(task.heldReason ? { held_reason: task.heldReason } : {}),
     ...(details.attemptsMade !== undefined ? { attempts_made: details.attemptsMade } : {}),
     ...(details.failedReason ? { failed_reason: details.failedReason } : {}),
   };

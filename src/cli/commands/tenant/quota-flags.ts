@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { InvalidArgumentError } from '../../../core/errors.js';
-import { QUOTA_NAMES, QUOTA_WIRE_NAMES, type QuotaName, type TenantQuotas } from '../../../tenancy/quotas.js';
+import { QUOTA_NAMES, QUOTA_WIRE_NAMES, type QuotaName, type QuotaValue, type RateLimitMode, type TenantQuotas } from '../../../tenancy/quotas.js';
 import { once } from '../../options.js';
 
 /** One flag per quota of the Python SDK, its snake_case name in kebab-case: `--max-tasks-per-hour`. */
@@ -19,6 +19,10 @@ const DESCRIPTIONS: Record<QuotaName, string> = {
   maxRetryCount: 'Retries allowed per task',
   maxStoredResults: 'Finished tasks kept with their result; the oldest go first',
   weight: 'Share of a busy queue against other backlogged tenants (default 1; "unlimited" resets it)',
+  maxTasksPerSecond: 'Tasks started per second; more are held back (or refused: --rate-limit-mode)',
+  maxTasksPerMinute: 'Tasks started per minute; more are held back (or refused: --rate-limit-mode)',
+  rateBurst: 'Tasks that may start at once under the rate limits (default one second\'s worth)',
+  rateLimitMode: 'Over the rate: throttle (hold back, the default) or reject ("unlimited" resets it)',
 };
 
 /** Words that remove a limit; in TenantManager terms, a `null` quota. */
@@ -54,16 +58,19 @@ export function quotasFromFlags(argv: Readonly<Record<string, unknown>>): Tenant
     given = true;
     const value = parseQuotaFlag(name, raw);
     if (name === 'allowedQueues') quotas.allowedQueues = value as string[] | null;
+    // The mode's value is judged by parseQuotas, with the others.
+    else if (name === 'rateLimitMode') quotas.rateLimitMode = value as RateLimitMode | null;
     else quotas[name] = value as number | null;
   }
   return given ? quotas : undefined;
 }
 
-function parseQuotaFlag(name: QuotaName, raw: unknown): number | string[] | null {
+function parseQuotaFlag(name: QuotaName, raw: unknown): QuotaValue {
   const flag = `--${quotaFlag(name)}`;
   const text = String(raw).trim();
   if (UNLIMITED.has(text.toLowerCase())) return null;
   if (name === 'allowedQueues') return text === '' ? [] : text.split(',').map((queue) => queue.trim());
+  if (name === 'rateLimitMode') return text;
   const value = Number(text);
   if (text === '' || Number.isNaN(value)) {
     throw new InvalidArgumentError(

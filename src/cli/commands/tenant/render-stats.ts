@@ -1,5 +1,6 @@
 import { formatDuration } from '../../../core/errors.js';
 import type { TenantStats } from '../../../tenancy/stats.js';
+import type { TenantQuotas } from '../../../tenancy/quotas.js';
 import type { Tenant } from '../../../tenancy/tenant.js';
 import { renderTable, type Column } from '../../output.js';
 import { showQuota } from './render-tenant.js';
@@ -26,11 +27,11 @@ function showReset(at: Date | null, now: number): string {
   return `in ${formatDuration(seconds)} (${at.toISOString()})`;
 }
 
-/** The Python SDK's four counters, then the pending tasks broken down, each beside its quota. */
+/** The Python SDK's four counters, then the pending tasks broken down, each beside its quota; then the rate limit, if any. */
 export function renderStats(stats: TenantStats, tenant: Tenant | null, now = Date.now()): string {
   const q = tenant?.quotas;
   const limit = (value: number | null | undefined): string | undefined => (q ? showQuota(value) : undefined);
-  return renderTable<StatRow>(
+  const table = renderTable<StatRow>(
     [
       { metric: 'tasks_hour', value: stats.tasksHour, limit: limit(q?.maxTasksPerHour), resets: showReset(stats.hourResetsAt, now) },
       { metric: 'tasks_day', value: stats.tasksDay, limit: limit(q?.maxTasksPerDay), resets: showReset(stats.dayResetsAt, now) },
@@ -44,4 +45,21 @@ export function renderStats(stats: TenantStats, tenant: Tenant | null, now = Dat
     ],
     COLUMNS,
   );
+  const rate = q ? rateLine(q, stats, now) : null;
+  return rate ? `${table}\n\n${rate}` : table;
+}
+
+/** The tenant's rate limits and whether they hold its tasks back now; null when it has none. */
+function rateLine(q: TenantQuotas, stats: TenantStats, now: number): string | null {
+  const limits = [
+    q.maxTasksPerSecond != null ? `${q.maxTasksPerSecond} per second` : null,
+    q.maxTasksPerMinute != null ? `${q.maxTasksPerMinute} per minute` : null,
+  ].filter((x): x is string => x !== null);
+  if (!limits.length) return null;
+  const burst = q.rateBurst != null ? `burst ${q.rateBurst}` : "burst one second's worth";
+  const mode = q.rateLimitMode ?? 'throttle';
+  const held = stats.rateLimitedUntil
+    ? `held by the rate for ${Math.max(0, stats.rateLimitedUntil.getTime() - now)} ms more`
+    : 'not holding tasks back now';
+  return `Rate limit: ${limits.join(', ')}, ${burst}, ${mode}; ${held}`;
 }

@@ -9,6 +9,13 @@ export function showQuota(value: TenantQuotas[keyof TenantQuotas]): string {
   return String(value);
 }
 
+/** Quotas whose unset value is a default, not a missing limit. */
+const UNSET_DEFAULTS = {
+  weight: '1',
+  rateBurst: "one second's worth",
+  rateLimitMode: 'throttle',
+} as const satisfies Partial<Record<keyof TenantQuotas, string>>;
+
 /** Every field of a tenant, every quota included (`unlimited` when unset). */
 export function renderTenant(tenant: Tenant): string {
   const metadata = Object.entries(tenant.metadata);
@@ -17,6 +24,7 @@ export function renderTenant(tenant: Tenant): string {
       ['Tenant ID', tenant.tenantId],
       ['Name', tenant.name],
       ['Enabled', showBoolean(tenant.enabled)],
+      ['Pool', tenant.pool],
       ['Created', tenant.createdAt.toISOString()],
       ['Updated', tenant.updatedAt.toISOString()],
     ]),
@@ -25,8 +33,7 @@ export function renderTenant(tenant: Tenant): string {
       renderFields(
         QUOTA_NAMES.map((name) => [
           QUOTA_WIRE_NAMES[name],
-          // An unset weight is the default share, not a missing limit.
-          name === 'weight' ? String(tenant.quotas.weight ?? 1) : showQuota(tenant.quotas[name]),
+          tenant.quotas[name] == null && name in UNSET_DEFAULTS ? UNSET_DEFAULTS[name as keyof typeof UNSET_DEFAULTS] : showQuota(tenant.quotas[name]),
         ]),
       ),
     ),
@@ -41,6 +48,7 @@ const LIST_COLUMNS: readonly Column<Tenant>[] = [
   { header: 'Tenant ID', value: (t) => t.tenantId },
   { header: 'Name', value: (t) => t.name },
   { header: 'Enabled', value: (t) => showBoolean(t.enabled) },
+  { header: 'Pool', value: (t) => t.pool },
   { header: 'Max/hour', value: (t) => showQuota(t.quotas.maxTasksPerHour), align: 'right' },
   { header: 'Max/day', value: (t) => showQuota(t.quotas.maxTasksPerDay), align: 'right' },
   { header: 'Max concurrent', value: (t) => showQuota(t.quotas.maxConcurrentTasks), align: 'right' },

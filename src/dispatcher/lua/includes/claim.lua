@@ -11,7 +11,14 @@
   its cap allows; otherwise the fetch is undone, without using an attempt, and the task takes
   the fair path (dispatchOrHold) behind the tenant's other work. A job added around admission
   (plain BullMQ) takes no slot: it is flagged for the worker, which dead-letters it. A job whose
-  hash is gone is dropped.
+  hash is gone is dropped. A throttled tenant's task is charged to its rate limits as it starts
+  (its slot says so: the claim of any other task reads nothing more).
+  Pools: a worker fetches from its pool's wait list only (poolOfWorker), where admission and
+  promotion put only the pool's tenants' tasks with waiting slots, so that path needs no check.
+  A task that reaches a worker without a waiting slot (redelivered after a stall, put back by a
+  stopping worker, retried without backoff, all into the wait list of whichever worker did it)
+  is checked: if its tenant belongs to another pool (now), the fetch is undone and the task
+  takes its own pool's fair path.
 
   Each claim that lets a task run counts a start in the tenant's usage (includes/usage.lua).
 
@@ -27,6 +34,14 @@
 -- Turbine's prefix and the queue name, from BullMQ's key prefix "<P>:q:<Q>:".
 local function splitKeyPrefix(keyPrefix)
   return string.match(keyPrefix, "^(.*):q:([^:]+):$")
+end
+
+-- The pool of the worker whose fetch or finish this is, from the wait list it fetches from
+-- (KEYS[1] of BullMQ's moveToActive and moveToFinished).
+local function poolOfWorker(P, Q, waitKey)
+  local own = bullKey(P, Q, "wait:")
+  if string.sub(waitKey, 1, #own) == own then return string.sub(waitKey, #own + 1) end
+  return SHARED_POOL
 end
 
 -- The fields of a fetched job that the claim reads, in one pass over BullMQ's HGETALL reply.
@@ -50,6 +65,12 @@ local function tenantInOpts(optsJson)
   return optsJson and string.match(optsJson, '"tid":"([^"]+)"')
 end
 
+-- The tenant a job id names ("<tenant>@<task id>", src/core/task-ids.ts); nil for an id
+-- Turbine did not make.
+local function tenantInJobId(jobId)
+  return string.match(jobId, "^([^@]+)@")
+end
+
 -- The tenant in a job's data: where a job added with plain BullMQ has it, if at all.
 local function tenantInData(dataJson)
   if not dataJson then return nil end
@@ -67,12 +88,28 @@ local function unfetch(qc, jobId)
   return jobKey
 end
 
+-- Undoes BullMQ's fetch of a task that is to wait again: fetching counted a start, and
+-- holding back is not one.
+local function unstart(P, Q, jobId)
+  local jobKey = unfetch(queueContext(P, Q), jobId)
+  rcall("HINCRBY", jobKey, "ats", -1)
+  rcall("HDEL", jobKey, "processedOn", "pb")
+end
+
 -- Returns "run" (the worker runs it: a slot is held, or it is not a Turbine task and the
 -- worker dead-letters it) or "skip" (held back or dropped: the caller fetches another).
-local function claimFetched(P, Q, jobId, flat, now, lease)
+local function claimFetched(P, Q, pool, jobId, flat, now, lease)
   local name, opts, data, priority, admitted, deadLetter = jobFields(flat)
   if not name then
+    -- Removed by hand while held or waiting: the fetch made a stub of it. Its waiting slot (if
+    -- it had one) goes to the next of the tenant's held tasks, as a claim's would.
     rcall("DEL", unfetch(queueContext(P, Q), jobId))
+    local T = tenantInJobId(jobId)
+    if T and rcall("ZREM", slotsKey(P, T, Q), jobId) == 1 then
+      local cfg = readTenant(P, T)
+      if cfg then fillQueue(P, T, Q, cfg, now, true) end
+      settleBusy(P, T, Q, laneOf(Q, cfg and cfg.pool or pool))
+    end
     return "skip"
   end
   -- A dead-lettered job fetched again was retried by hand: its entry must not be replayed too.
@@ -86,7 +123,30 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   if not T then return "run" end
   local sk = slotsKey(P, T, Q)
   local score = tonumber(rcall("ZSCORE", sk, jobId))
+  -- A running lease: the task was redelivered (stalled) into this worker's wait list, which
+  -- may not be its pool's. Without a slot, the checks below read the tenant anyway.
+  if score and score > 0 and (rcall("HGET", tenantKey(P, T), "pool") or SHARED_POOL) ~= pool then
+    rcall("ZREM", sk, jobId)
+    score = nil
+  end
   if score then
+    local cfg = nil
+    if score <= 0 and isRated(score) then
+      cfg = readTenant(P, T)
+      if cfg and throttles(cfg) then
+        -- Dispatch kept T's waiting tasks within its limits, so this start conforms unless the
+        -- limits were lowered since: then the task goes back to the head of T's held tasks.
+        if rateAvailable(P, T, cfg, rateNow()) < 1 then
+          unstart(P, Q, jobId)
+          rcall("ZREM", sk, jobId)
+          rcall("LPUSH", heldKey(P, T, Q), heldEntry(jobId, tonumber(priority) or 0))
+          settleBusy(P, T, Q, laneOf(Q, cfg.pool))
+          wakeForRate(P, T, Q, cfg)
+          return "skip"
+        end
+        rateCharge(P, T, cfg, rateNow())
+      end
+    end
     rcall("ZADD", sk, now + lease, jobId)
     meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
     if score <= 0 then
@@ -97,16 +157,16 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
       if rcall("LLEN", heldKey(P, T, Q)) > 0 then
         local refill = isRefillMark(score)
         if not refill then
-          local weight = tonumber(rcall("ZSCORE", busyKey(P, Q), T))
-          refill = weight == nil or waiting * 2 <= tenantWindow(P, T, Q, weight, true)
+          local weight = tonumber(rcall("ZSCORE", busyKey(P, laneOf(Q, pool)), T))
+          refill = weight == nil or waiting * 2 <= tenantWindow(P, T, laneOf(Q, pool), weight, true)
         end
-        local cfg = refill and readTenant(P, T)
+        cfg = refill and (cfg or readTenant(P, T))
         if cfg then
           waiting = waiting + fillQueue(P, T, Q, cfg, now, true)
         end
       end
       -- Its last waiting task started: T is no longer busy in Q.
-      settleBusy(P, T, Q, waiting)
+      settleBusy(P, T, Q, laneOf(Q, pool), waiting)
     end
     return "run"
   end
@@ -116,18 +176,17 @@ local function claimFetched(P, Q, jobId, flat, now, lease)
   rcall("SADD", tenantQueuesKey(P, T), Q)
   rcall("SADD", activeTenantsKey(P), T)
   -- Nothing of T waiting, held or running in Q: the fair path would place it first anyway.
-  if cfg.enabled and rcall("ZCARD", sk) == 0 and rcall("LLEN", heldKey(P, T, Q)) == 0
-      and (not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent) then
+  if cfg.enabled and cfg.pool == pool and rcall("ZCARD", sk) == 0 and rcall("LLEN", heldKey(P, T, Q)) == 0
+      and (not cfg.maxConcurrent or slotsInUse(P, T) < cfg.maxConcurrent)
+      and (not throttles(cfg) or rateRoom(P, T, cfg) > 0) then
+    if throttles(cfg) then rateCharge(P, T, cfg, rateNow()) end
     rcall("ZADD", sk, now + lease, jobId)
     meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
     return "run"
   end
 
-  local jobKey = unfetch(queueContext(P, Q), jobId)
-  -- Fetching counted a start; a hold-back is not one.
-  rcall("HINCRBY", jobKey, "ats", -1)
-  rcall("HDEL", jobKey, "processedOn", "pb")
-  -- Otherwise it takes the fair path, as a new task would: behind T's other work.
+  unstart(P, Q, jobId)
+  -- Otherwise it takes the fair path, as a new task would: behind T's other work, in T's pool.
   dispatchOrHold(P, T, Q, cfg, jobId, tonumber(priority) or 0, now)
   return "skip"
 end

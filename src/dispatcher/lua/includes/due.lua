@@ -7,6 +7,8 @@
   promoteDue takes at most DUE_BATCH per call, to bound the call's time; when more are due,
   BullMQ's step must not take them past the fair path: keysWithoutDue hands it an empty
   delayed set, and the caller has the worker fetch again at once for the next batch.
+  A held task parked here to wake the queue for a throttled tenant (scheduleRateWake) goes
+  back to the head of its held list, and the queue is filled as the tenant's rate now allows.
 ]]
 --- @include "claim"
 
@@ -23,8 +25,9 @@ local function promoteDue(P, Q, now)
   local configs = {}
   -- A tenant held back once in this batch stays held for the rest of it (nothing of its frees
   -- up meanwhile): its later plain tasks join the tail of its held list in one RPUSH, without
-  -- the window and cap reads of dispatchOrHold. A prioritized one is placed as usual, after
-  -- the tail gathered so far.
+  -- the window and cap reads of dispatchOrHold (nor the held mark a trace reads: their
+  -- turbine.held span is not recorded). A prioritized one is placed as usual, after the tail
+  -- gathered so far.
   local heldTail = {}
   local function flushHeld(T)
     local tail = heldTail[T]
@@ -35,28 +38,38 @@ local function promoteDue(P, Q, now)
   end
   for _, jobId in ipairs(due) do
     local jobKey = qc.prefix .. jobId
-    local fields = rcall("HMGET", jobKey, "opts", "priority")
-    rcall("HSET", jobKey, "delay", 0)
-    rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", jobId, "prev", "delayed")
+    local fields = rcall("HMGET", jobKey, "opts", "priority", RATE_WAKE_FIELD)
     local T = tenantInOpts(fields[1])
     local cfg = T and configs[T]
     if T and cfg == nil then
       cfg = readTenant(P, T) or false
       configs[T] = cfg
     end
-    if cfg then
+    local wakeEntry = fields[3]
+    if wakeEntry then rcall("HDEL", jobKey, RATE_WAKE_FIELD) end
+    if cfg and wakeEntry then
+      -- Back where it was held (it never started), then as many as the rate allows.
       rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
-      local priority = tonumber(fields[2]) or 0
-      if heldTail[T] and priority == 0 then
-        table.insert(heldTail[T], jobId)
-      else
-        flushHeld(T)
-        if dispatchOrHold(P, T, Q, cfg, jobId, priority, now) == 2 then heldTail[T] = heldTail[T] or {} end
-      end
+      rcall("HDEL", rateWakeKey(P, T), Q)
+      rcall("LPUSH", heldKey(P, T, Q), wakeEntry)
+      fillQueue(P, T, Q, cfg, now)
     else
-      -- No tenant (or a deleted one): BullMQ's way; the worker dead-letters it when fetched.
-      rcall("LPUSH", qc.wait, jobId)
-      addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
+      rcall("HSET", jobKey, "delay", 0)
+      rcall("XADD", qc.events, "MAXLEN", "~", qc.maxEvents, "*", "event", "waiting", "jobId", jobId, "prev", "delayed")
+      if cfg then
+        rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
+        local priority = tonumber(fields[2]) or 0
+        if heldTail[T] and priority == 0 then
+          table.insert(heldTail[T], jobId)
+        else
+          flushHeld(T)
+          if dispatchOrHold(P, T, Q, cfg, jobId, priority, now) == 2 then heldTail[T] = heldTail[T] or {} end
+        end
+      else
+        -- No tenant (or a deleted one): BullMQ's way; the worker dead-letters it when fetched.
+        rcall("LPUSH", qc.wait, jobId)
+        addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
+      end
     end
   end
   for T in pairs(heldTail) do flushHeld(T) end

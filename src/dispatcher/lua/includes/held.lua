@@ -13,3 +13,28 @@ local function parseHeld(entry)
   if id then return id, tonumber(priority) end
   return entry, 0
 end
+
+--[[
+  The hold record, fields of the job's hash read by the worker for its `turbine.held` span:
+  `thld` "<held at ms>:<reason>" written when the task is held back, `trel` "<released at ms>"
+  when it is promoted to the queue. The worker takes (reads and deletes) both when it runs the
+  task, so a later attempt that was not held shows no hold. Reasons as `turbine task show`:
+  disabled, cap, window, behind_older_tasks.
+]]
+local HELD_FIELD, RELEASED_FIELD = "thld", "trel"
+
+local function recordHold(jobKey, now, reason)
+  rcall("HSET", jobKey, HELD_FIELD, now .. ":" .. reason)
+  rcall("HDEL", jobKey, RELEASED_FIELD)
+end
+
+-- Why a task is held rather than queued: `room` is the tenant's room in the queue (window, cap
+-- and rate), `held` its tasks held there before this one, `inUse` its running slots (nil: no
+-- cap), `windowFull` whether its window alone leaves no room (else the rate is what does).
+local function holdReason(cfg, inUse, room, held, windowFull)
+  if not cfg.enabled then return "disabled" end
+  if room > 0 and held > 0 then return "behind_older_tasks" end
+  if cfg.maxConcurrent and inUse and inUse >= cfg.maxConcurrent then return "cap" end
+  if not windowFull then return "rate" end
+  return "window"
+end

@@ -11,43 +11,53 @@
   max_concurrent_tasks. So the shared wait list holds about one queue window of work that may
   run now, whatever the number of busy tenants, and a tenant with nothing waiting, held or
   running in Q has its task placed where the next fetch takes it.
+  A tenant's tasks wait in its pool's wait list of Q (keys.lua: poolBullKey), and the figures
+  fairness keeps per queue (busy tenants, their weights, the window) are kept per lane, the
+  pool's part of Q (laneOf): within a pool, tenants share its workers as they would a queue's.
   Every task goes to the wait list, prioritized or not: BullMQ fetches its wait list before its
   prioritized set, so a tenant's plain tasks would starve another tenant's prioritized ones.
+  A throttled tenant (a rate limit: includes/rate.lua) also has no more tasks waiting, over all
+  its queues, than its limits let start now; when the rate is what holds its tasks back, one
+  held task is parked in BullMQ's delayed set until the next start is allowed (scheduleRateWake).
 ]]
 --- @include "core:keys"
 --- @include "held"
 --- @include "core:tenantConfig"
+--- @include "rate"
 --- @include "bullmq:addBaseMarkerIfNeeded"
+--- @include "bullmq:addDelayMarkerIfNeeded"
 --- @include "bullmq:getOrSetMaxEvents"
 --- @include "bullmq:isQueuePausedOrMaxed"
 
 -- Window of a queue the reconciler has not set yet (src/dispatcher/window.ts, same value).
 local DEFAULT_WINDOW = 100
 
--- BullMQ keys of a queue, and (queueState) its paused state and event stream length, read
+-- BullMQ keys of a queue (the wait list and marker of `pool`'s workers), and (queueState) its paused state and event stream length, read
 -- once per call. A command loaded as a Redis Function keeps these locals between calls, so it
 -- starts each call with beginCall().
 local queueContexts = {}
 local function beginCall()
   queueContexts = {}
+  beginRateCall()
 end
 
-local function queueContext(P, Q)
-  local qc = queueContexts[Q]
+local function queueContext(P, Q, pool)
+  local lane = laneOf(Q, pool)
+  local qc = queueContexts[lane]
   if qc == nil then
     qc = {
       prefix = bullKey(P, Q, ""),
-      wait = bullKey(P, Q, "wait"),
+      wait = poolBullKey(P, Q, pool, "wait"),
       active = bullKey(P, Q, "active"),
       delayed = bullKey(P, Q, "delayed"),
       prioritized = bullKey(P, Q, "prioritized"),
       meta = bullKey(P, Q, "meta"),
-      marker = bullKey(P, Q, "marker"),
+      marker = poolBullKey(P, Q, pool, "marker"),
       events = bullKey(P, Q, "events"),
       pc = bullKey(P, Q, "pc"),
       stalled = bullKey(P, Q, "stalled"),
     }
-    queueContexts[Q] = qc
+    queueContexts[lane] = qc
   end
   return qc
 end
@@ -60,8 +70,8 @@ local function queueState(qc)
   return qc
 end
 
-local function windowOf(P, Q)
-  return tonumber(rcall("HGET", windowKey(P), Q)) or DEFAULT_WINDOW
+local function windowOf(P, L)
+  return tonumber(rcall("HGET", windowKey(P), L)) or DEFAULT_WINDOW
 end
 
 local function waitingCount(P, T, Q)
@@ -71,29 +81,31 @@ end
 -- Busy tenants of a queue: those with tasks in its wait list, each with the weight it had when
 -- it became busy (subtracted again when it stops being busy, so the sum cannot drift). A tenant
 -- whose tasks are all held (at its cap, or disabled) takes no share: it could not use it.
-local function markBusy(P, T, Q, weight)
-  if rcall("ZADD", busyKey(P, Q), "NX", weight, T) == 1 then
-    rcall("HINCRBY", busyWeightKey(P), Q, weight)
+-- Kept per lane L (laneOf): a pool's tenants share the pool's workers.
+local function markBusy(P, T, L, weight)
+  if rcall("ZADD", busyKey(P, L), "NX", weight, T) == 1 then
+    rcall("HINCRBY", busyWeightKey(P), L, weight)
   end
 end
 
--- T stops being busy in Q once none of its tasks waits there (`waiting`: the count, if known).
-local function settleBusy(P, T, Q, waiting)
+-- T stops being busy in Q (its lane L) once none of its tasks waits there (`waiting`: the
+-- count, if known).
+local function settleBusy(P, T, Q, L, waiting)
   if (waiting or waitingCount(P, T, Q)) > 0 then return end
-  local weight = rcall("ZSCORE", busyKey(P, Q), T)
+  local weight = rcall("ZSCORE", busyKey(P, L), T)
   if weight then
-    rcall("ZREM", busyKey(P, Q), T)
-    rcall("HINCRBY", busyWeightKey(P), Q, -tonumber(weight))
+    rcall("ZREM", busyKey(P, L), T)
+    rcall("HINCRBY", busyWeightKey(P), L, -tonumber(weight))
   end
 end
 
--- T's window in Q: its weight's share of the queue's window among the busy tenants (T counted;
+-- T's window in lane L (its pool's part of a queue): its weight's share of the queue's window among the busy tenants (T counted;
 -- `isBusy` when the caller knows T is in the busy set), at least 1. The windows of the busy tenants add up to about the queue's window, so the wait
 -- list stays about that long (enough to keep the workers fed) however many tenants are busy.
-local function tenantWindow(P, T, Q, weight, isBusy)
-  local base = windowOf(P, Q)
-  local total = tonumber(rcall("HGET", busyWeightKey(P), Q)) or 0
-  if not isBusy and not rcall("ZSCORE", busyKey(P, Q), T) then total = total + weight end
+local function tenantWindow(P, T, L, weight, isBusy)
+  local base = windowOf(P, L)
+  local total = tonumber(rcall("HGET", busyWeightKey(P), L)) or 0
+  if not isBusy and not rcall("ZSCORE", busyKey(P, L), T) then total = total + weight end
   if total <= weight then return base end
   return math.max(1, math.ceil(base * weight / total))
 end
@@ -113,7 +125,12 @@ end
 -- when admission first holds a task back, a waiting task about half way is marked if none is.
 -- So while tasks are held, a marked task is always waiting. Should one be lost (a task
 -- removed by hand), the reconciler's pass refills instead.
-local function isRefillMark(score) return score ~= math.floor(score) end
+-- Waiting slot scores are -(dispatchedAt + f), f in quarters: 0.5 is a refill mark, 0.25 a task
+-- of a throttled tenant, whose claim charges its rate limits (so the claim of any other task
+-- reads nothing more). Quarters next to a ms timestamp are exact in a double.
+local function slotFraction(score) return math.floor(-score * 4 + 0.5) % 4 end
+local function isRefillMark(score) return slotFraction(score) >= 2 end
+local function isRated(score) return slotFraction(score) % 2 == 1 end
 
 local function markHalfway(P, T, Q, waiting, window)
   local sk = slotsKey(P, T, Q)
@@ -156,21 +173,22 @@ local function isSparse(P, T, Q, waiting, held, window)
   return waiting == 0 and held == 0 and rcall("ZCARD", slotsKey(P, T, Q)) < window
 end
 
--- Puts stored jobs into their queue's wait list with waiting slots. `jobs` is a list of
+-- Puts stored jobs into their queue's wait list of T's pool (cfg.pool) with waiting slots. `jobs` is a list of
 -- {id, priority} (priority orders T's held tasks, not the shared list); `waiting` is how many
 -- of T's tasks wait in Q before them. A batch (promotion) marks its first task at or past half
 -- the window; a single admission marks only the task that crosses half. `front` (a single job
 -- of a sparse tenant: isSparse) puts it at the end workers fetch from next.
-local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, weight)
+local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, cfg, rated)
   if #jobs == 0 then return end
-  local qc = queueState(queueContext(P, Q))
-  markBusy(P, T, Q, weight)
+  local base = rated and (-now - 0.25) or -now
+  local qc = queueState(queueContext(P, Q, cfg.pool))
+  markBusy(P, T, laneOf(Q, cfg.pool), cfg.weight)
   local half = math.ceil(window / 2)
   local markAt = (batch and waiting >= half) and (waiting + 1) or half
   local ids, slots = {}, {}
   for i, job in ipairs(jobs) do
     ids[#ids + 1] = job[1]
-    slots[#slots + 1] = (waiting + i == markAt) and (-now - 0.5) or -now
+    slots[#slots + 1] = (waiting + i == markAt) and (base - 0.5) or base
     slots[#slots + 1] = job[1]
   end
   -- BullMQ fetches from the right end (RPOPLPUSH). LPUSH a b c leaves a nearest that end, so a
@@ -185,9 +203,10 @@ local PRIORITY_SCAN = 100
 
 -- Holds back a stored job that is in no BullMQ list yet, behind the tenant's held tasks of the
 -- same or a more urgent priority (none first, as BullMQ takes its wait list before its
--- prioritized set; then 1, 2, …), ahead of less urgent ones. Only the last PRIORITY_SCAN
+-- prioritized set; then 1, 2, …), ahead of less urgent ones; records when and why (recordHold). Only the last PRIORITY_SCAN
 -- entries are looked at: usually the tail already qualifies, and the cost stays bounded.
-local function parkNew(P, T, Q, jobId, priority)
+local function parkNew(P, T, Q, jobId, priority, now, reason)
+  recordHold(queueContext(P, Q).prefix .. jobId, now, reason)
   local hk = heldKey(P, T, Q)
   local entry = heldEntry(jobId, priority)
   local last = rcall("LINDEX", hk, -1)
@@ -205,34 +224,90 @@ local function parkNew(P, T, Q, jobId, priority)
 end
 
 -- Moves up to `count` held tasks of T in Q (oldest first, at most 1000 at a time) to the queue.
--- A held job removed through BullMQ (Job.remove, obliterate) leaves its entry behind: such
--- entries are dropped here, and do not use the room (at most 10 000 looked at per call).
-local function promoteHeld(P, T, Q, count, now, waiting, window, weight)
+-- A held job removed through BullMQ (Job.remove, obliterate) leaves its entry behind. It is
+-- not looked for here (that would cost a read per task): the claim that fetches its id finds
+-- no job, drops it and frees its slot (claimFetched).
+local function promoteHeld(P, T, Q, count, now, waiting, window, cfg, rated)
   if count <= 0 then return 0 end
-  local wanted, budget = math.min(count, 1000), 10000
-  local prefix = queueContext(P, Q).prefix
+  local entries = rcall("LPOP", heldKey(P, T, Q), math.min(count, 1000))
+  if not entries then return 0 end
   local jobs = {}
-  while #jobs < wanted and budget > 0 do
-    local entries = rcall("LPOP", heldKey(P, T, Q), math.min(wanted - #jobs, budget))
-    if not entries then break end
-    budget = budget - #entries
-    for _, entry in ipairs(entries) do
-      local id, priority = parseHeld(entry)
-      if rcall("EXISTS", prefix .. id) == 1 then jobs[#jobs + 1] = { id, priority } end
-    end
+  local prefix = queueContext(P, Q).prefix
+  for i, entry in ipairs(entries) do
+    local id, priority = parseHeld(entry)
+    jobs[i] = { id, priority }
+    rcall("HSET", prefix .. id, RELEASED_FIELD, now)
   end
-  enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, weight)
+  enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, cfg, rated)
   return #jobs
 end
 
--- Free room for T in Q: its window left, bounded by the tenant's cap left.
+-- T's waiting tasks over all its queues: the starts its rate limits have promised.
+local function tenantWaiting(P, T)
+  local n = 0
+  for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do n = n + waitingCount(P, T, q) end
+  return n
+end
+
+-- Starts a throttled tenant's limits allow now beyond its waiting tasks.
+local function rateRoom(P, T, cfg)
+  return rateAvailable(P, T, cfg, rateNow()) - tenantWaiting(P, T)
+end
+
+-- Free room for T in Q: its window left, bounded by the tenant's cap and rate left.
 local function roomIn(P, T, cfg, waiting, window)
   if not cfg.enabled then return 0 end
   local room = window - waiting
   if cfg.maxConcurrent and room > 0 then
     room = math.min(room, cfg.maxConcurrent - slotsInUse(P, T))
   end
+  if room > 0 and throttles(cfg) then room = math.min(room, rateRoom(P, T, cfg)) end
   return room
+end
+
+-- The job field that marks a held task parked in the delayed set to wake its queue (its held
+-- entry: it goes back to the head of the held list when due).
+local RATE_WAKE_FIELD = "trw"
+
+-- Parks T's oldest held task of Q in BullMQ's delayed set until `at`, unless one is parked
+-- already: when it comes due, Turbine's fetch puts it back at the head of the held list and
+-- fills the queue (promoteDue). BullMQ's delay marker wakes a worker at that time, so held
+-- tasks start as the rate allows even when nothing else happens in the queue. The task counts
+-- as deferred meanwhile (pending stays exact).
+local function scheduleRateWake(P, T, Q, at)
+  local qc = queueContext(P, Q)
+  local wk = rateWakeKey(P, T)
+  local parked = rcall("HGET", wk, Q)
+  if parked and rcall("ZSCORE", qc.delayed, parked) then return end
+  local hk = heldKey(P, T, Q)
+  -- Entries of jobs removed behind Turbine's back are dropped, a bounded number per call.
+  for _ = 1, 100 do
+    local entry = rcall("LPOP", hk)
+    if not entry then break end
+    local id = parseHeld(entry)
+    local jobKey = qc.prefix .. id
+    if rcall("EXISTS", jobKey) == 1 then
+      rcall("HSET", jobKey, RATE_WAKE_FIELD, entry)
+      -- BullMQ's delayed score: the due time x 0x1000 (the low bits order jobs due together).
+      rcall("ZADD", qc.delayed, at * 0x1000, id)
+      rcall("ZADD", deferredKey(P, T), at, Q .. ":" .. id)
+      rcall("HSET", wk, Q, id)
+      addDelayMarkerIfNeeded(qc.marker, qc.delayed)
+      return
+    end
+  end
+  rcall("HDEL", wk, Q)
+end
+
+-- After T's tasks of Q were dispatched or held: when T is throttled, has tasks held and none
+-- waiting in Q (a waiting task's claim refills Q), and its rate is what holds them (not its
+-- window or cap, whose own releases refill), wake Q when the next start is allowed.
+local function wakeForRate(P, T, Q, cfg)
+  if not (cfg.enabled and throttles(cfg)) then return end
+  if waitingCount(P, T, Q) > 0 or rcall("LLEN", heldKey(P, T, Q)) == 0 then return end
+  local now, waiting = rateNow(), tenantWaiting(P, T)
+  if rateAvailable(P, T, cfg, now) > waiting then return end
+  scheduleRateWake(P, T, Q, math.max(rateNextStart(P, T, cfg, now, waiting), now + 1))
 end
 
 -- Promotes held tasks of T in Q into the room there is. `remark`: when there is none, make
@@ -240,9 +315,11 @@ end
 local function fillQueue(P, T, Q, cfg, now, remark)
   if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
   local waiting = waitingCount(P, T, Q)
-  local window = tenantWindow(P, T, Q, cfg.weight)
-  local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg.weight)
+  local window = tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
+  local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg,
+    throttles(cfg))
   if promoted == 0 and remark and waiting > 0 then markForRefill(P, T, Q, window) end
+  wakeForRate(P, T, Q, cfg)
   return promoted
 end
 
@@ -252,21 +329,27 @@ end
 local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now)
   local held = rcall("LLEN", heldKey(P, T, Q))
   local waiting = waitingCount(P, T, Q)
-  local window = tenantWindow(P, T, Q, cfg.weight)
-  if held == 0 and roomIn(P, T, cfg, waiting, window) > 0 then
+  local window = tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
+  local room = roomIn(P, T, cfg, waiting, window)
+  if held == 0 and room > 0 then
     local front = isSparse(P, T, Q, waiting, held, window)
-    enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg.weight)
+    enqueueWithSlots(P, T, Q, { { jobId, priority } }, now, waiting, window, false, front, cfg,
+      throttles(cfg))
     return 1
   end
   if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
-  parkNew(P, T, Q, jobId, priority)
+  local inUse = cfg.maxConcurrent and slotsInUse(P, T)
+  parkNew(P, T, Q, jobId, priority, now, holdReason(cfg, inUse, room, held, waiting >= window))
+  wakeForRate(P, T, Q, cfg)
   return 2
 end
 
 -- The tenant's waiting tasks of Q go back to the head of its held list, in submission order (a
--- disabled tenant's queued tasks wait there until it is enabled). A task already fetched stays.
-local function pullBackWaiting(P, T, Q)
-  local qc = queueContext(P, Q)
+-- disabled tenant's queued tasks wait there until it is enabled; a tenant moved to another pool
+-- has them promoted into the new pool's wait list). `pool`: the pool whose wait list they are
+-- in. A task already fetched stays.
+local function pullBackWaiting(P, T, Q, pool)
+  local qc = queueContext(P, Q, pool)
   local sk = slotsKey(P, T, Q)
   local jobs = {}
   for _, id in ipairs(rcall("ZRANGEBYSCORE", sk, "-inf", 0)) do
@@ -294,7 +377,7 @@ local function pullBackWaiting(P, T, Q)
       pulled = pulled + 1
     end
   end
-  settleBusy(P, T, Q)
+  settleBusy(P, T, Q, laneOf(Q, pool))
   return pulled
 end
 
@@ -310,11 +393,12 @@ local function fillTenant(P, T, cfg, now)
   end
   local promoted = 0
   local capRoom = cfg.maxConcurrent - slotsInUse(P, T)
+  if throttles(cfg) then capRoom = math.min(capRoom, rateRoom(P, T, cfg)) end
   while capRoom > 0 do
     local bestQueue, bestTimestamp = nil, nil
     for _, q in ipairs(queues) do
       local head = rcall("LINDEX", heldKey(P, T, q), 0)
-      if head and tenantWindow(P, T, q, cfg.weight) - waitingCount(P, T, q) > 0 then
+      if head and tenantWindow(P, T, laneOf(q, cfg.pool), cfg.weight) - waitingCount(P, T, q) > 0 then
         local id = parseHeld(head)
         local ts = tonumber(rcall("HGET", queueContext(P, q).prefix .. id, "timestamp")) or 0
         if bestTimestamp == nil or ts < bestTimestamp then bestQueue, bestTimestamp = q, ts end
@@ -322,9 +406,10 @@ local function fillTenant(P, T, cfg, now)
     end
     if bestQueue == nil then break end
     local n = promoteHeld(P, T, bestQueue, 1, now, waitingCount(P, T, bestQueue),
-      tenantWindow(P, T, bestQueue, cfg.weight), cfg.weight)
+      tenantWindow(P, T, laneOf(bestQueue, cfg.pool), cfg.weight), cfg, throttles(cfg))
     promoted = promoted + n
     capRoom = capRoom - n
   end
+  for _, q in ipairs(queues) do wakeForRate(P, T, q, cfg) end
   return promoted
 end

@@ -16,7 +16,9 @@ end
 -- Returns the state the task was removed from ("waiting", "held", "delayed"), or nil with the
 -- reason it was not ("unknown": no such task of T; "running"; "finished").
 local function removeQueued(P, T, Q, jobId)
-  local qc = queueContext(P, Q)
+  -- Waiting in its tenant's pool's wait list; put back without a slot, in that one or the shared one.
+  local qc = queueContext(P, Q, rcall("HGET", tenantKey(P, T), "pool"))
+  local shared = queueContext(P, Q)
   local jobKey = qc.prefix .. jobId
   local fields = rcall("HMGET", jobKey, "timestamp", "finishedOn", ADMITTED_FIELD, "priority")
   if not fields[1] or fields[3] ~= T then return nil, "unknown" end
@@ -36,7 +38,7 @@ local function removeQueued(P, T, Q, jobId)
     state = "delayed"
   elseif rcall("LREM", heldKey(P, T, Q), 1, heldEntry(jobId, priority)) == 1 then
     state = "held"
-  elseif rcall("LREM", qc.wait, 1, jobId) + rcall("ZREM", qc.prioritized, jobId) > 0 then
+  elseif rcall("LREM", qc.wait, 1, jobId) + rcall("LREM", shared.wait, 1, jobId) + rcall("ZREM", qc.prioritized, jobId) > 0 then
     -- Put back in the wait list without a slot (by a stopping worker).
     rcall("ZREM", deferredKey(P, T), Q .. ":" .. jobId)
     state = "waiting"
