@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import { shardPrefixes } from '../src/store/shards.js';
 import { RedisCluster } from '../test/helpers/redis-cluster.js';
 import { askServer } from '../test/helpers/redis-server.js';
 import { Progress, collectRounds, waitForCard, type Benchmark, type FigureRow } from './lib/bench.js';
@@ -11,12 +12,24 @@ import { PeerSide, TurbineSide, uniqueName } from './lib/world.js';
  * `redis+cluster://` URL on Turbine's side and an ioredis Cluster on BullMQ's. Beside the rate:
  * the CPU time per task of the busiest primary and of all three. Compare with benchmark 1 (one
  * Redis) for what the cluster client costs; two cores cannot show scaling over primaries.
+ * Then Turbine again with its tenants sharded over 3 shards, one on each primary: the busiest
+ * primary's CPU per task is what bounds throughput when each primary has a core of its own
+ * (BullMQ, which cannot shard one queue, is shown beside it with its one prefix).
  */
 
 interface Figures {
   rate: number;
   busiestCpuUs: number;
   totalCpuUs: number;
+}
+
+const SHARDS = 3;
+
+/** One round of both Turbine configurations (the peer's figures fill both sets of rows). */
+interface RoundFigures extends Figures {
+  shardedRate: number;
+  shardedBusiestCpuUs: number;
+  shardedTotalCpuUs: number;
 }
 
 async function primariesCpu(cluster: RedisCluster): Promise<number[]> {
@@ -41,8 +54,10 @@ function clusterClient(cluster: RedisCluster, maxRetriesPerRequest: number | nul
   return new Cluster(cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port })), { redisOptions: { maxRetriesPerRequest } });
 }
 
-async function turbineRound(cluster: RedisCluster, total: number): Promise<Figures> {
-  const side = new TurbineSide(cluster.url, `{${uniqueName('bench')}}`);
+async function turbineRound(cluster: RedisCluster, total: number, shards: number): Promise<Figures> {
+  const prefix = await cluster.spreadPrefix(shards, () => `{${uniqueName('bench')}}`);
+  const side = new TurbineSide(cluster.url, prefix, shards);
+  const completed = shardPrefixes(prefix, shards).map((p) => `${p}:q:work:completed`);
   const raw = clusterClient(cluster, 1);
   try {
     const submit = await prepareTurbineNoop(side);
@@ -54,7 +69,7 @@ async function turbineRound(cluster: RedisCluster, total: number): Promise<Figur
         worker.on('task:finished', () => progress.finished());
       });
       await progress.wait(300_000, 'turbine cluster throughput');
-      return [progress.firstStart, await waitForCard(raw, `${side.prefix}:q:work:completed`, total)];
+      return [progress.firstStart, await waitForCard(raw, completed, total)];
     });
   } finally {
     raw.disconnect();
@@ -87,16 +102,32 @@ export const cluster: Benchmark = {
   async run(ctx) {
     const total = ctx.quick ? 3000 : 20_000;
     const bench = `8. Throughput on a 3-primary Redis Cluster (${total} no-op tasks, ${TENANTS} tenants, c=${CONCURRENCY})`;
-    const rows: FigureRow<Figures>[] = [
+    const sharded = `${bench}, Turbine's tenants on ${SHARDS} shards`;
+    const rows: FigureRow<RoundFigures>[] = [
       ['rate', { bench, metric: 'tasks/s', turbine: [], peer: [] }],
       ['busiestCpuUs', { bench, metric: 'busiest primary CPU per task (µs)', turbine: [], peer: [] }],
       ['totalCpuUs', { bench, metric: 'all primaries CPU per task (µs)', turbine: [], peer: [] }],
+      ['shardedRate', { bench: sharded, metric: 'tasks/s', turbine: [], peer: [] }],
+      ['shardedBusiestCpuUs', { bench: sharded, metric: 'busiest primary CPU per task (µs)', turbine: [], peer: [] }],
+      ['shardedTotalCpuUs', { bench: sharded, metric: 'all primaries CPU per task (µs)', turbine: [], peer: [] }],
     ];
     const redisCluster = await RedisCluster.start({ primaries: 3 });
     try {
-      const sides = { turbine: () => turbineRound(redisCluster, total), peer: () => peerRound(redisCluster, total) };
+      const sides = {
+        turbine: async (): Promise<RoundFigures> => {
+          const one = await turbineRound(redisCluster, total, 1);
+          const three = await turbineRound(redisCluster, total, SHARDS);
+          return { ...one, shardedRate: three.rate, shardedBusiestCpuUs: three.busiestCpuUs, shardedTotalCpuUs: three.totalCpuUs };
+        },
+        peer: async (): Promise<RoundFigures> => {
+          const peer = await peerRound(redisCluster, total);
+          return { ...peer, shardedRate: peer.rate, shardedBusiestCpuUs: peer.busiestCpuUs, shardedTotalCpuUs: peer.totalCpuUs };
+        },
+      };
       return await collectRounds(ctx, rows, sides, (r, round) =>
-        ctx.log(`cluster round ${round + 1}: turbine ${r.turbine.rate.toFixed(0)}/s, peer ${r.peer.rate.toFixed(0)}/s`),
+        ctx.log(
+          `cluster round ${round + 1}: turbine ${r.turbine.rate.toFixed(0)}/s (1 shard), ${r.turbine.shardedRate.toFixed(0)}/s (${SHARDS} shards), peer ${r.peer.rate.toFixed(0)}/s`,
+        ),
       );
     } finally {
       await redisCluster.close();

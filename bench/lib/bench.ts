@@ -67,15 +67,16 @@ export class Progress {
 }
 
 /**
- * Waits until a BullMQ set holds `count` members. Handlers' events come before BullMQ stores the
+ * Waits until a BullMQ set (or several, summed: one per shard) holds `count` members. Handlers' events come before BullMQ stores the
  * outcome; a run is over when the last job is in the completed set, on both sides alike.
  */
-export async function waitForCard(raw: Redis | Cluster, key: string, count: number, timeoutMs = 60_000): Promise<number> {
+export async function waitForCard(raw: Redis | Cluster, key: string | readonly string[], count: number, timeoutMs = 60_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  const keys = typeof key === 'string' ? [key] : key;
   for (;;) {
-    const card = await raw.zcard(key);
+    const card = (await Promise.all(keys.map((k) => raw.zcard(k)))).reduce((sum, n) => sum + n, 0);
     if (card >= count) return now();
-    if (Date.now() > deadline) throw new Error(`${key} holds ${card} of ${count} after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${keys.join(' + ')} hold ${card} of ${count} after ${timeoutMs} ms`);
     await sleep(2);
   }
 }

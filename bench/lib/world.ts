@@ -33,17 +33,19 @@ export class TurbineSide {
   readonly manager: TenantManager;
   private readonly workers: WorkerRuntime[] = [];
 
-  /** `prefix`: with a hash tag on Redis Cluster. */
+  /** `prefix`: with a hash tag on Redis Cluster; `shards`: how many the tenants are spread over. */
   constructor(
     readonly url: string,
     readonly prefix = uniqueName('bench'),
+    readonly shards = 1,
   ) {
     this.app = new Turbine({
       backendUrl: url,
       prefix: this.prefix,
+      shards,
       results: { keepCompletedCount: BENCH_RETAINED, keepFailedCount: BENCH_RETAINED },
     });
-    this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, actor: 'bench' });
+    this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, shards, actor: 'bench' });
   }
 
   async createTenants(ids: readonly string[], quotas: TenantQuotas = {}): Promise<void> {

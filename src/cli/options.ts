@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 export interface CommonArgs {
   'backend-url': string | undefined;
   prefix: string | undefined;
+  shards: number | undefined;
   actor: string | undefined;
   json: boolean;
 }
@@ -41,6 +42,13 @@ export function withCommonOptions<T>(yargs: Argv<T>): Argv<T & CommonArgs> {
       coerce: once('prefix'),
       describe: 'Prefix of every Turbine key in Redis',
       defaultDescription: '$TURBINE_PREFIX, else turbine',
+      requiresArg: true,
+      group: GROUP,
+    })
+    .option('shards', {
+      type: 'number',
+      describe: 'Shards the tenants are spread over ({prefix-0} … {prefix-N-1}); the same as the workers’',
+      defaultDescription: '$TURBINE_SHARDS, else 1',
       requiresArg: true,
       group: GROUP,
     })

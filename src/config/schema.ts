@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_BACKEND_URL } from '../store/connection.js';
 import { backendUrlProblem } from '../store/endpoint.js';
 import { DEFAULT_PREFIX, SHARED_POOL } from '../core/keys.js';
+import { MAX_SHARDS } from '../store/shards.js';
 import { isValidQueueName } from '../tenancy/validation.js';
 
 /**
@@ -36,6 +37,13 @@ export const configSchema = z.strictObject({
     .regex(/^[A-Za-z0-9{}_.-]{1,64}$/, 'use letters, digits, ".", "_", "-" and a {hash tag} for Redis Cluster')
     .default(DEFAULT_PREFIX)
     .describe('Prefix of every Turbine key; use a hash tag such as {turbine} on Redis Cluster.'),
+  shards: positiveInt
+    .max(MAX_SHARDS)
+    .default(1)
+    .describe(
+      'Shards tenants are spread over ({prefix-0} … {prefix-N-1}, one hash tag each, so that Redis Cluster spreads them over its primaries); ' +
+        '1 keeps every key under the prefix. The same for workers, producers and the CLI.',
+    ),
   app: z
     .string()
     .min(1)
@@ -50,7 +58,7 @@ export const configSchema = z.strictObject({
     .describe(
       `Worker pool: this process runs only the tasks of tenants whose pool it is (tenant --pool); "${SHARED_POOL}" runs the tenants of no dedicated pool.`,
     ),
-  concurrency: positiveInt.max(10_000).default(10).describe('Tasks run at once per queue by this process.'),
+  concurrency: positiveInt.max(10_000).default(10).describe('Tasks run at once per queue (and per shard, with several) by this process.'),
   lockDurationMs: positiveInt
     .min(1000)
     .default(30_000)

@@ -77,11 +77,10 @@ export class TenantHasQueuedTasksError extends TurbineError {
   constructor(
     readonly tenantId: string,
     readonly queuedTasks: number,
+    /** What to do instead (default: how to delete it anyway). */
+    fix = 'pass --force (force: true) to delete it and send them to the dead-letter queue',
   ) {
-    super(
-      'TENANT_HAS_QUEUED_TASKS',
-      `Tenant '${tenantId}' has ${queuedTasks} queued task(s); pass --force (force: true) to delete it and send them to the dead-letter queue`,
-    );
+    super('TENANT_HAS_QUEUED_TASKS', `Tenant '${tenantId}' has ${queuedTasks} queued task(s); ${fix}`);
     this.name = 'TenantHasQueuedTasksError';
   }
 }

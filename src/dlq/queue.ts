@@ -1,10 +1,12 @@
 import type { RedisClient } from '../store/connection.js';
-import { admitTasks, type AdmissionRequest } from '../dispatcher/admission.js';
+import type { AdmissionRequest } from '../dispatcher/admission.js';
+import { admitRouted } from '../dispatcher/routed-admission.js';
+import type { ShardRouter } from '../store/shards.js';
 import { InvalidArgumentError, TurbineError } from '../core/errors.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { assertIntegerInRange } from '../core/integers.js';
 import { purgeDeadLettersScript } from './scripts.js';
-import { KeyLayout, parseTaskRef } from '../core/keys.js';
+import { parseTaskRef, type KeyLayout } from '../core/keys.js';
 import { assertQueueName, assertTenantId, isValidQueueName } from '../tenancy/validation.js';
 import { parseDeadLetterEntry, type DeadLetterEntry } from './entry.js';
 import { DeadLetterNotFoundError, DeadLetterNotReplayableError } from './errors.js';
@@ -51,12 +53,19 @@ const REPLAY_PAGE = 500;
  * state apply as for any submission), or purge them.
  */
 export class DeadLetterQueue {
+  /** The keys of shard 0 (with one shard, the only one). */
   readonly keys: KeyLayout;
+  /**
+   * Every shard has a dead-letter queue of its own, where its tenants' tasks are dead-lettered
+   * (a tenant moved since keeps its earlier entries on its former shard): reads fan out.
+   */
+  private readonly shards: ShardRouter;
   private readonly redis: RedisClientHolder;
 
   constructor(options: DeadLetterQueueOptions = {}) {
     this.redis = new RedisClientHolder(options);
-    this.keys = new KeyLayout(this.redis.prefix);
+    this.shards = this.redis.router();
+    this.keys = this.shards.layout(0);
   }
 
   /** Entries newest first, optionally of one tenant and/or queue. */
@@ -64,18 +73,30 @@ export class DeadLetterQueue {
     const limit = assertIntegerInRange('limit', options.limit ?? DEFAULT_LIMIT, 1, MAX_LIMIT);
     const offset = assertIntegerInRange('offset', options.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
     const client = await this.client();
-    const selection = this.selection(options);
-    const ids = await pageIds(client, selection, offset, limit);
-    return (await this.read(client, ids)).filter((e): e is DeadLetterEntry => e !== null && ownedBy(e, selection.tenantId));
+    // Each shard's newest offset + limit entries hold the page of the merged, newest-first list.
+    const perShard = await Promise.all(
+      this.shards.shards.map(async (keys) => {
+        const selection = this.selection(keys, options);
+        const ids = await pageIds(client, selection, this.shards.count === 1 ? offset : 0, this.shards.count === 1 ? limit : offset + limit);
+        return (await this.read(client, keys, ids)).filter((e): e is DeadLetterEntry => e !== null && ownedBy(e, selection.tenantId));
+      }),
+    );
+    if (this.shards.count === 1) return perShard[0]!;
+    return perShard
+      .flat()
+      .sort((a, b) => b.deadAt.getTime() - a.deadAt.getTime())
+      .slice(offset, offset + limit);
   }
 
   async count(filter: DeadLetterFilter & { olderThanMs?: number } = {}): Promise<number> {
-    return countIds(await this.client(), this.selection(filter, filter.olderThanMs));
+    const client = await this.client();
+    const counts = await Promise.all(this.shards.shards.map((keys) => countIds(client, this.selection(keys, filter, filter.olderThanMs))));
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   /** One entry by its id (`<queue>:<job id>`), or null (also for another tenant's, with `tenantId`). */
   async get(entryId: string, access: EntryAccess = {}): Promise<DeadLetterEntry | null> {
-    return this.readOne(await this.client(), entryId, access);
+    return (await this.readOne(await this.client(), entryId, access))?.entry ?? null;
   }
 
   /**
@@ -86,9 +107,9 @@ export class DeadLetterQueue {
    */
   async replay(entryId: string, access: EntryAccess = {}): Promise<ReplayedTask> {
     const client = await this.client();
-    const entry = await this.readOne(client, entryId, access);
-    if (!entry) throw new DeadLetterNotFoundError(entryId);
-    const [outcome] = await this.resubmit(client, [entry]);
+    const found = await this.readOne(client, entryId, access);
+    if (!found) throw new DeadLetterNotFoundError(entryId);
+    const [outcome] = await this.resubmit(client, found.keys, [found.entry]);
     if (!outcome!.ok) throw outcome!.error;
     return outcome!;
   }
@@ -100,51 +121,57 @@ export class DeadLetterQueue {
    */
   async replayAll(filter: { tenantId: string; queue?: string }): Promise<ReplayOutcome[]> {
     // Without a tenant the selection would be the whole DLQ: refuse rather than replay everything.
-    const selection = this.selection({ tenantId: assertTenantId(filter?.tenantId), queue: filter.queue });
+    const tenantId = assertTenantId(filter?.tenantId);
     const client = await this.client();
     const until = String(Date.now());
     const outcomes: ReplayOutcome[] = [];
-    // Replayed entries leave the index; refused ones stay, so the next page starts after them.
-    for (let offset = 0; ; ) {
-      const ids = await client.zrangebyscore(selection.index, '-inf', until, 'LIMIT', offset, REPLAY_PAGE);
-      if (ids.length === 0) return outcomes;
-      const wanted = filter.queue === undefined ? ids : ids.filter((id) => id.startsWith(`${filter.queue}:`));
-      const entries = (await this.read(client, wanted)).filter(
-        (e): e is DeadLetterEntry => e !== null && ownedBy(e, selection.tenantId),
-      );
-      const page = await this.resubmit(client, entries);
-      outcomes.push(...page);
-      offset += ids.length - page.filter((o) => o.ok).length;
+    for (const keys of this.shards.shards) {
+      const selection = this.selection(keys, { tenantId, queue: filter.queue });
+      // Replayed entries leave the index; refused ones stay, so the next page starts after them.
+      for (let offset = 0; ; ) {
+        const ids = await client.zrangebyscore(selection.index, '-inf', until, 'LIMIT', offset, REPLAY_PAGE);
+        if (ids.length === 0) break;
+        const wanted = filter.queue === undefined ? ids : ids.filter((id) => id.startsWith(`${filter.queue}:`));
+        const entries = (await this.read(client, keys, wanted)).filter(
+          (e): e is DeadLetterEntry => e !== null && ownedBy(e, selection.tenantId),
+        );
+        const page = await this.resubmit(client, keys, entries);
+        outcomes.push(...page);
+        offset += ids.length - page.filter((o) => o.ok).length;
+      }
     }
+    return outcomes;
   }
 
   /** Removes entries (all, or of a tenant / queue / older than a cutoff); returns how many. */
   async purge(options: PurgeDeadLettersOptions = {}): Promise<number> {
-    const selection = this.selection(options, options.olderThanMs);
     const client = await this.client();
     let removed = 0;
-    for (let offset = 0; ; ) {
-      const [unindexed, scanned, deleted] = (await purgeDeadLettersScript.run(client, [this.keys.tenants()], [
-        this.keys.prefix,
-        selection.maxScore,
-        options.tenantId ?? '',
-        options.queue ?? '',
-        PURGE_BATCH,
-        offset,
-      ])) as [number, number, number];
-      if (scanned === 0) return removed;
-      removed += deleted;
-      offset += scanned - unindexed;
+    for (const keys of this.shards.shards) {
+      const selection = this.selection(keys, options, options.olderThanMs);
+      for (let offset = 0; ; ) {
+        const [unindexed, scanned, deleted] = (await purgeDeadLettersScript.run(client, [keys.tenants()], [
+          keys.prefix,
+          selection.maxScore,
+          options.tenantId ?? '',
+          options.queue ?? '',
+          PURGE_BATCH,
+          offset,
+        ])) as [number, number, number];
+        if (scanned === 0) break;
+        removed += deleted;
+        offset += scanned - unindexed;
+      }
     }
+    return removed;
   }
-
 
   /** Removes one entry without replaying it (a poison task); false when there was none (of `tenantId`). */
   async remove(entryId: string, access: EntryAccess = {}): Promise<boolean> {
     const client = await this.client();
-    const entry = await this.readOne(client, entryId, access);
-    if (!entry) return false;
-    await this.removeEntries(client, [entry]);
+    const found = await this.readOne(client, entryId, access);
+    if (!found) return false;
+    await this.removeEntries(client, found.keys, [found.entry]);
     return true;
   }
 
@@ -156,28 +183,37 @@ export class DeadLetterQueue {
     return this.redis.get();
   }
 
-  private async readOne(client: RedisClient, entryId: string, access: EntryAccess): Promise<DeadLetterEntry | null> {
+  /** The entry and the shard it is on (the first shard that has it, in shard order). */
+  private async readOne(
+    client: RedisClient,
+    entryId: string,
+    access: EntryAccess,
+  ): Promise<{ entry: DeadLetterEntry; keys: KeyLayout } | null> {
     const tenantId = access?.tenantId === undefined ? undefined : assertTenantId(access.tenantId);
-    const [entry] = await this.read(client, [assertEntryId(entryId)]);
-    return entry && ownedBy(entry, tenantId) ? entry : null;
+    const id = assertEntryId(entryId);
+    for (const keys of this.shards.shards) {
+      const [entry] = await this.read(client, keys, [id]);
+      if (entry && ownedBy(entry, tenantId)) return { entry, keys };
+    }
+    return null;
   }
 
-  private selection(filter: DeadLetterFilter, olderThanMs?: number): IndexSelection & { tenantId?: string } {
+  private selection(keys: KeyLayout, filter: DeadLetterFilter, olderThanMs?: number): IndexSelection & { tenantId?: string } {
     const tenantId = filter.tenantId === undefined ? undefined : assertTenantId(filter.tenantId);
     const queue = filter.queue === undefined ? undefined : assertQueueName(filter.queue);
     if (olderThanMs !== undefined) assertIntegerInRange('olderThanMs', olderThanMs, 0, Number.MAX_SAFE_INTEGER);
     return {
       tenantId,
-      index: tenantId === undefined ? this.keys.dlq() : this.keys.dlqByTenant(tenantId),
+      index: tenantId === undefined ? keys.dlq() : keys.dlqByTenant(tenantId),
       queue,
       maxScore: olderThanMs === undefined ? '+inf' : String(Date.now() - olderThanMs),
     };
   }
 
-  private async read(client: RedisClient, ids: readonly string[]): Promise<(DeadLetterEntry | null)[]> {
+  private async read(client: RedisClient, keys: KeyLayout, ids: readonly string[]): Promise<(DeadLetterEntry | null)[]> {
     if (ids.length === 0) return [];
     const pipeline = client.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.dlqEntry(id));
+    for (const id of ids) pipeline.hgetall(keys.dlqEntry(id));
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, hash]) => {
       if (error) throw error;
@@ -185,11 +221,14 @@ export class DeadLetterQueue {
     });
   }
 
-  /** Admits the entries' tasks in one round trip; removes the entries that were admitted. */
-  private async resubmit(client: RedisClient, entries: readonly DeadLetterEntry[]): Promise<ReplayOutcome[]> {
+  /**
+   * Admits the entries' tasks (of the shard of `keys`) on their tenants' shards now; removes the
+   * entries that were admitted.
+   */
+  private async resubmit(client: RedisClient, keys: KeyLayout, entries: readonly DeadLetterEntry[]): Promise<ReplayOutcome[]> {
     const outcomes: ReplayOutcome[] = [];
     const requests: { at: number; request: AdmissionRequest }[] = [];
-    const retried = await this.retriedByHand(client, entries);
+    const retried = await this.retriedByHand(client, keys, entries);
     entries.forEach((entry, at) => {
       try {
         if (retried[at]) {
@@ -204,7 +243,7 @@ export class DeadLetterQueue {
         outcomes[at] = { ok: false, entryId: entry.entryId, error };
       }
     });
-    const admitted = await admitTasks(client, this.keys, requests.map((r) => r.request));
+    const admitted = await admitRouted(client, this.shards, requests.map((r) => r.request), undefined);
     admitted.forEach((outcome, i) => {
       const { at, request } = requests[i]!;
       const entryId = entries[at]!.entryId;
@@ -212,7 +251,7 @@ export class DeadLetterQueue {
         ? { ok: true, entryId, tenantId: request.tenantId, queue: request.queue, task: request.taskName, taskId: outcome.taskId, placement: outcome.placement }
         : { ok: false, entryId, error: outcome.error };
     });
-    await this.removeEntries(client, entries.filter((_, at) => outcomes[at]!.ok));
+    await this.removeEntries(client, keys, entries.filter((_, at) => outcomes[at]!.ok));
     return outcomes;
   }
 
@@ -221,11 +260,11 @@ export class DeadLetterQueue {
    * again: replaying one would run its task twice. Such a job exists, is not failed and holds no
    * lock; a job still locked is the run that was just dead-lettered, before BullMQ fails it.
    */
-  private async retriedByHand(client: RedisClient, entries: readonly DeadLetterEntry[]): Promise<boolean[]> {
+  private async retriedByHand(client: RedisClient, keys: KeyLayout, entries: readonly DeadLetterEntry[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const pipeline = client.pipeline();
     for (const entry of entries) {
-      const queue = `${this.keys.bullPrefix()}:${entry.queue}`;
+      const queue = `${keys.bullPrefix()}:${entry.queue}`;
       pipeline
         .hget(`${queue}:${entry.jobId}`, 'timestamp')
         .zscore(`${queue}:failed`, entry.jobId)
@@ -241,12 +280,12 @@ export class DeadLetterQueue {
     });
   }
 
-  private async removeEntries(client: RedisClient, entries: readonly DeadLetterEntry[]): Promise<void> {
+  private async removeEntries(client: RedisClient, keys: KeyLayout, entries: readonly DeadLetterEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const multi = client.multi();
     for (const entry of entries) {
-      multi.del(this.keys.dlqEntry(entry.entryId)).zrem(this.keys.dlq(), entry.entryId);
-      if (entry.tenantId) multi.zrem(this.keys.dlqByTenant(entry.tenantId), entry.entryId);
+      multi.del(keys.dlqEntry(entry.entryId)).zrem(keys.dlq(), entry.entryId);
+      if (entry.tenantId) multi.zrem(keys.dlqByTenant(entry.tenantId), entry.entryId);
     }
     await multi.exec();
   }

@@ -61,17 +61,32 @@ export interface MetricsSnapshot {
  */
 export const DLQ_READ_LIMIT = 1000;
 
-/** Reads a snapshot, or null when this worker is not the elected reconciler replica. */
-export async function readSnapshot(client: RedisClient, keys: KeyLayout, workerId: string): Promise<MetricsSnapshot | null> {
-  const reply = await metricsSnapshotScript.run(client, [keys.tenants()], [
-    keys.prefix,
-    keys.reconcilerLock(),
-    workerId,
-    DLQ_READ_LIMIT,
-  ]);
-  const snapshot = parseSnapshot(reply);
-  if (snapshot) snapshot.memory = await readRedisMemory(client);
+/**
+ * Reads a snapshot of every shard this worker is the elected reconciler replica of (each shard
+ * elects its own, so across replicas every shard is exported exactly once), or null when it is
+ * elected on none. A queue's figures are summed over the shards; each tenant is on one shard.
+ */
+export async function readSnapshot(client: RedisClient, shards: readonly KeyLayout[], workerId: string): Promise<MetricsSnapshot | null> {
+  const replies = await Promise.all(
+    shards.map((keys) =>
+      metricsSnapshotScript.run(client, [keys.tenants()], [keys.prefix, keys.reconcilerLock(), workerId, DLQ_READ_LIMIT]),
+    ),
+  );
+  const parts = replies.map(parseSnapshot).filter((part): part is MetricsSnapshot => part !== null);
+  if (parts.length === 0) return null;
+  const snapshot: MetricsSnapshot = { queues: sumQueues(parts.flatMap((p) => p.queues)), tenants: parts.flatMap((p) => p.tenants) };
+  snapshot.memory = await readRedisMemory(client);
   return snapshot;
+}
+
+function sumQueues(figures: QueueFigures[]): QueueFigures[] {
+  const byQueue = new Map<string, QueueFigures>();
+  for (const { queue, states } of figures) {
+    const total = byQueue.get(queue);
+    if (!total) byQueue.set(queue, { queue, states: { ...states } });
+    else for (const state of QUEUE_STATES) total.states[state] += states[state];
+  }
+  return [...byQueue.values()];
 }
 
 export function parseSnapshot(reply: unknown): MetricsSnapshot | null {

@@ -49,7 +49,7 @@ export function attachWorkerMetrics(runtime: ObservedWorker): Attachment {
     intervalMs: config.refreshIntervalMs,
     timeoutMs: Math.max(config.refreshIntervalMs, 2000),
     canRead: () => redisReady,
-    read: () => readSnapshot(runtime.redis, runtime.keys, runtime.id),
+    read: () => readSnapshot(runtime.redis, runtime.shards, runtime.id),
     apply: (snapshot) => applySnapshot(gauges, labels, snapshot),
     clear: () => clearRedisGauges(gauges),
     report: ({ exported, durationMs, error }) => {

@@ -1,5 +1,6 @@
 import { DEFAULT_PREFIX } from '../core/keys.js';
 import { assertPrefixFits } from './cluster.js';
+import { ShardRouter, resolveShardCount, shardPrefixes } from './shards.js';
 import {
   connectClient,
   createClient,
@@ -23,6 +24,12 @@ export interface RedisClientOptions {
    * it is left open by `close()`. Other connections (subscribers, queue events) are its duplicates.
    */
   connection?: RedisClient;
+  /**
+   * Shards to spread tenants over (`{turbine-0}` … `{turbine-N-1}`), the same for every worker,
+   * producer and CLI of a deployment; 1 keeps every key under the prefix itself.
+   * @defaultValue `TURBINE_SHARDS`, else 1
+   */
+  shards?: number;
 }
 
 /**
@@ -32,6 +39,7 @@ export interface RedisClientOptions {
 export class RedisClientHolder {
   readonly backendUrl: string;
   readonly prefix: string;
+  readonly shardCount: number;
   private pending: Promise<RedisClient> | null = null;
   private readonly shared: RedisClient | undefined;
 
@@ -42,8 +50,14 @@ export class RedisClientHolder {
     this.shared = options.connection;
     this.backendUrl = resolveBackendUrl(options.backendUrl);
     this.prefix = options.prefix ?? process.env.TURBINE_PREFIX ?? DEFAULT_PREFIX;
+    this.shardCount = resolveShardCount(options.shards);
     // A malformed URL or an unfit prefix is refused here, when the object is made, not on its first command.
-    assertPrefixFits(this.source, this.prefix);
+    assertPrefixFits(this.source, shardPrefixes(this.prefix, this.shardCount)[0]!);
+  }
+
+  /** A router of tenants to this configuration's shards. */
+  router(options: { cached?: boolean } = {}): ShardRouter {
+    return new ShardRouter(this.prefix, this.shardCount, options.cached ?? true);
   }
 
   /** The backend for messages: the URL, password redacted, or the connection passed in. */

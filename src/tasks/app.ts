@@ -1,5 +1,5 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import type { AdmissionRequest, Placement } from '../dispatcher/admission.js';
+import type { AdmissionOutcome, AdmissionRequest, Placement } from '../dispatcher/admission.js';
 import {
   RedisMemoryGuard,
   readRedisMemory,
@@ -11,7 +11,9 @@ import { InvalidArgumentError, type TurbineError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
 import { createWorkerClient, type RedisClient } from '../store/connection.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
-import { KeyLayout } from '../core/keys.js';
+import type { KeyLayout } from '../core/keys.js';
+import type { ShardRouter } from '../store/shards.js';
+import { admitRouted } from '../dispatcher/routed-admission.js';
 import { jobIdOf } from '../core/task-ids.js';
 import { assertQueueName, assertTaskLookupId, assertTenantId } from '../tenancy/validation.js';
 import { rejectionReason, type RejectionReason } from '../core/rejection.js';
@@ -54,7 +56,10 @@ export interface ProducerEvents {
  * submissions. Producers use it to define and submit tasks; `turbine-worker` runs its tasks.
  */
 export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
+  /** The keys of shard 0 (with one shard, the only one). */
   readonly keys: KeyLayout;
+  /** Where each tenant's keys are: its shard, remembered per tenant by this app. */
+  readonly shards: ShardRouter;
   readonly tenantId: string | undefined;
   readonly results: ResultRetention;
   readonly replication: ReplicationRequirement | undefined;
@@ -67,7 +72,8 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
   constructor(options: TurbineOptions = {}) {
     super();
     this.redis = new RedisClientHolder(options);
-    this.keys = new KeyLayout(this.redis.prefix);
+    this.shards = this.redis.router();
+    this.keys = this.shards.layout(0);
     this.tenantId = options.tenantId === undefined ? undefined : assertTenantId(options.tenantId);
     this.replication = options.replication;
     this.results = resolveRetention(options.results);
@@ -77,6 +83,21 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
 
   get backendUrl(): string {
     return this.redis.backendUrl;
+  }
+
+  /** The prefix configured, from which each shard's prefix is made. */
+  get prefix(): string {
+    return this.redis.prefix;
+  }
+
+  /** The keys of the shard `tenantId` lives on. */
+  async keysFor(tenantId: string): Promise<KeyLayout> {
+    return this.shards.keysOf(await this.client(), tenantId);
+  }
+
+  /** @internal Admits each request on its tenant's shard. */
+  async admit(requests: readonly AdmissionRequest[]): Promise<AdmissionOutcome[]> {
+    return admitRouted(await this.client(), this.shards, requests, this.replication);
   }
 
   /** The ioredis client this app was given, if any (a worker running the app derives its connections from it). */
@@ -131,31 +152,38 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
    */
   async getJob(queue: string, taskId: string, tenantId: string): Promise<Job | null> {
     assertTaskLookupId(taskId);
-    const job = await this.queue(queue).then((q) => q.getJob(jobIdOf(tenantId, taskId)));
+    const shard = await this.shards.shardOf(await this.client(), tenantId);
+    const job = await this.queue(queue, shard).then((q) => q.getJob(jobIdOf(tenantId, taskId)));
     return job && isOwnedBy(job, tenantId) ? job : null;
   }
 
-  /** A BullMQ Queue on this app's connection, for reading jobs. */
-  async queue(name: string): Promise<Queue> {
-    let queue = this.queues.get(name);
+  /** A BullMQ Queue of `shard` (default 0) on this app's connection, for reading jobs. */
+  async queue(name: string, shard = 0): Promise<Queue> {
+    const id = `${shard}:${name}`;
+    let queue = this.queues.get(id);
     if (!queue) {
-      queue = new Queue(name, { connection: await this.client(), prefix: this.keys.bullPrefix() });
-      this.queues.set(name, queue);
+      queue = new Queue(name, { connection: await this.client(), prefix: this.shards.layout(shard).bullPrefix() });
+      this.queues.set(id, queue);
     }
     return queue;
   }
 
-  /** QueueEvents of a queue, opened once and shared by every waiting `AsyncResult.get()`. */
-  queueEvents(name: string): Promise<QueueEvents> {
-    let events = this.events.get(name);
+  /**
+   * QueueEvents of a queue (on the shard of `tenantId`, default shard 0), opened once and
+   * shared by every waiting `AsyncResult.get()`.
+   */
+  async queueEvents(name: string, tenantId?: string): Promise<QueueEvents> {
+    const keys = tenantId === undefined ? this.keys : await this.keysFor(tenantId);
+    const id = `${keys.prefix}:${name}`;
+    let events = this.events.get(id);
     if (!events) {
       const connection = createWorkerClient(this.redis.source);
       let created: QueueEvents | null = null;
       events = {
-        ready: this.lastEventId(name).then(async (lastEventId) => {
+        ready: this.lastEventId(name, keys).then(async (lastEventId) => {
           // Read from the stream's end as it was before any task is checked: an event written
           // while QueueEvents starts reading is not missed ('$' would skip it).
-          created = new QueueEvents(name, { connection, prefix: this.keys.bullPrefix(), lastEventId });
+          created = new QueueEvents(name, { connection, prefix: keys.bullPrefix(), lastEventId });
           created.on('error', () => undefined);
           await created.waitUntilReady();
           return created;
@@ -165,13 +193,13 @@ export class Turbine extends TypedEmitter<ProducerEvents> implements TaskHost {
           connection.disconnect();
         },
       };
-      this.events.set(name, events);
+      this.events.set(id, events);
     }
     return events.ready;
   }
 
-  private async lastEventId(queue: string): Promise<string> {
-    const [last] = await (await this.client()).xrevrange(`${this.keys.bullPrefix()}:${queue}:events`, '+', '-', 'COUNT', 1);
+  private async lastEventId(queue: string, keys: KeyLayout): Promise<string> {
+    const [last] = await (await this.client()).xrevrange(`${keys.bullPrefix()}:${queue}:events`, '+', '-', 'COUNT', 1);
     return last?.[0] ?? '0-0';
   }
 

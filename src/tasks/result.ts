@@ -22,7 +22,7 @@ export class AsyncResult<R = unknown> {
   async status(): Promise<TaskStatus> {
     const job = await this.app.getJob(this.queue, this.taskId, this.tenantId);
     if (!job?.id) return 'unknown';
-    return readTaskState(await this.app.client(), this.app.keys, { tenantId: this.tenantId, queue: this.queue, jobId: job.id });
+    return readTaskState(await this.app.client(), await this.app.keysFor(this.tenantId), { tenantId: this.tenantId, queue: this.queue, jobId: job.id });
   }
 
   /**
@@ -31,7 +31,7 @@ export class AsyncResult<R = unknown> {
    * finished or unknown.
    */
   async cancel(): Promise<boolean> {
-    const outcome = await cancelTask(await this.app.client(), this.app.keys, this);
+    const outcome = await cancelTask(await this.app.client(), await this.app.keysFor(this.tenantId), this);
     return outcome.cancelled;
   }
 
@@ -44,7 +44,7 @@ export class AsyncResult<R = unknown> {
     const job = await this.app.getJob(this.queue, this.taskId, this.tenantId);
     if (!job) throw new TaskNotFoundError(this.queue, this.taskId);
     if (job.finishedOn) return settled<R>(job);
-    const events = await this.app.queueEvents(this.queue);
+    const events = await this.app.queueEvents(this.queue, this.tenantId);
     try {
       return (await job.waitUntilFinished(events, timeoutMs)) as R;
     } catch (error) {

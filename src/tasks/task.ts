@@ -1,4 +1,4 @@
-import { admitTasks, type AdmissionRequest } from '../dispatcher/admission.js';
+import type { AdmissionRequest } from '../dispatcher/admission.js';
 import { encodeTask } from '../core/envelope.js';
 import { assertIntegerInRange } from '../core/integers.js';
 import { InvalidArgumentError, TenantMismatchError, type TurbineError } from '../core/errors.js';
@@ -66,11 +66,10 @@ export class TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
    */
   async applyBulk(items: readonly ApplyOptions<A>[]): Promise<BulkItemResult<R>[]> {
     const requests = items.map((item) => this.toRequest(item));
-    const client = await this.app.client();
     const pressure = await this.app.memoryPressure();
     const outcomes = pressure
       ? requests.map(() => ({ ok: false as const, error: pressure }))
-      : await traceSubmissions(requests, () => admitTasks(client, this.app.keys, requests, this.app.replication));
+      : await traceSubmissions(requests, () => this.app.admit(requests));
     return outcomes.map((outcome, i): BulkItemResult<R> => {
       const request = requests[i]!;
       if (!outcome.ok) {

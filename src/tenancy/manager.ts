@@ -5,7 +5,9 @@ import { tenancyScripts, type TenancyScriptName } from './scripts.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { resolveActor } from './actor.js';
 import { readAuditLog, type AuditEntry } from './audit.js';
-import { KeyLayout, SHARED_POOL, USAGE_METRICS, type UsageMetric } from '../core/keys.js';
+import type { ShardRouter } from '../store/shards.js';
+import { moveTenant, type MoveResult } from './move.js';
+import { SHARED_POOL, USAGE_METRICS, type KeyLayout, type UsageMetric } from '../core/keys.js';
 import { checkQuotaAgainst, type QuotaCheckResult, type QuotaType } from './quota-check.js';
 import { parseQuotas, type TenantQuotas } from './quotas.js';
 import { parseTenantStats, type TenantStats } from './stats.js';
@@ -66,13 +68,17 @@ const DELETE_BATCH = 1000;
  * announced on the change channel.
  */
 export class TenantManager {
+  /** The keys of shard 0 (with one shard, the only one). */
   readonly keys: KeyLayout;
+  /** Where each tenant lives; read afresh on every call (a move by another process is seen at once). */
+  readonly shards: ShardRouter;
   private readonly redis: RedisClientHolder;
   private readonly actor: string;
 
   constructor(options: TenantManagerOptions = {}) {
     this.redis = new RedisClientHolder(options);
-    this.keys = new KeyLayout(this.redis.prefix);
+    this.shards = this.redis.router({ cached: false });
+    this.keys = this.shards.layout(0);
     this.actor = resolveActor(options.actor);
   }
 
@@ -102,7 +108,8 @@ export class TenantManager {
       updated_at: now.toISOString(),
       ...quotaFields(quotas).set,
     };
-    const reply = await this.run('createTenant', [
+    const shard = await this.shards.assign(await this.client(), tenantId);
+    const reply = await this.runOn(this.shards.layout(shard), 'createTenant', [
       tenantId,
       JSON.stringify(fields),
       now.toISOString(),
@@ -115,7 +122,7 @@ export class TenantManager {
 
   async getTenant(tenantId: string): Promise<Tenant | null> {
     assertTenantId(tenantId);
-    const hash = await (await this.client()).hgetall(this.keys.tenant(tenantId));
+    const hash = await (await this.client()).hgetall((await this.keysOf(tenantId)).tenant(tenantId));
     return hash.tenant_id ? tenantFromHash(hash) : null;
   }
 
@@ -126,18 +133,28 @@ export class TenantManager {
     return tenant;
   }
 
-  /** All tenants, sorted by id. */
+  /** All tenants of every shard, sorted by id. */
   async listTenants(): Promise<Tenant[]> {
     const client = await this.client();
-    const ids = (await client.smembers(this.keys.tenants())).sort();
-    if (ids.length === 0) return [];
-    const pipeline = client.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.tenant(id));
-    const results = (await pipeline.exec()) ?? [];
-    return results
-      .map(([, hash]) => hash as Record<string, string>)
-      .filter((hash) => hash.tenant_id)
-      .map(tenantFromHash);
+    const perShard = await Promise.all(this.shards.shards.map((keys) => listShardTenants(client, keys)));
+    return perShard.flat().sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
+  }
+
+  /** The shard `tenantId` lives on (0 with one shard). */
+  async shardOf(tenantId: string): Promise<number> {
+    assertTenantId(tenantId);
+    return this.shards.shardOf(await this.client(), tenantId);
+  }
+
+  /**
+   * Moves a tenant to shard `shard`: its configuration, usage counters, metered usage and audit
+   * trail go with it. Refused with {@link TenantHasQueuedTasksError} while the tenant has tasks
+   * waiting, held, deferred or running (see docs/deployment.md, "Moving a tenant").
+   */
+  async moveTenant(tenantId: string, shard: number): Promise<MoveResult> {
+    assertTenantId(tenantId);
+    const client = await this.client();
+    return moveTenant(client, this.shards, tenantId, shard, (keys, name, args) => this.runOn(keys, name, [tenantId, ...args]), this.actor);
   }
 
   /**
@@ -161,8 +178,7 @@ export class TenantManager {
       unset.push(...fields.unset);
     }
     const now = new Date();
-    const reply = await this.run('updateTenant', [
-      tenantId,
+    const reply = await this.run(tenantId, 'updateTenant', [
       JSON.stringify(set),
       JSON.stringify(unset),
       now.toISOString(),
@@ -182,8 +198,7 @@ export class TenantManager {
     assertTenantId(tenantId);
     for (;;) {
       const now = new Date();
-      const reply = await this.run('deleteTenant', [
-        tenantId,
+      const reply = await this.run(tenantId, 'deleteTenant', [
         options.force ? '1' : '0',
         now.toISOString(),
         this.actor,
@@ -192,6 +207,7 @@ export class TenantManager {
       ]);
       this.throwIfRefused(reply, tenantId);
       const status = reply[0];
+      if (status === 1) await this.shards.unassign(await this.client(), tenantId);
       if (status !== 2) return status === 1;
     }
   }
@@ -203,7 +219,7 @@ export class TenantManager {
   async drainTenant(tenantId: string, options: { queue?: string } = {}): Promise<DrainResult> {
     assertTenantId(tenantId);
     const queue = options.queue === undefined ? undefined : assertQueueName(options.queue);
-    return drainTenant(await this.client(), this.keys, tenantId, { queue, actor: this.actor });
+    return drainTenant(await this.client(), await this.keysOf(tenantId), tenantId, { queue, actor: this.actor });
   }
 
   /**
@@ -239,10 +255,11 @@ export class TenantManager {
     assertUsageMetric(metric);
     if (metric === 'concurrent') return (await this.getTenantStats(tenantId)).concurrentTasks;
     const client = await this.client();
+    const keys = await this.keysOf(tenantId);
     const [[, exists], [, value]] = (await client
       .pipeline()
-      .exists(this.keys.tenant(tenantId))
-      .get(this.keys.usage(tenantId, metric))
+      .exists(keys.tenant(tenantId))
+      .get(keys.usage(tenantId, metric))
       .exec()) as [[null, number], [null, string | null]];
     if (!exists) throw new TenantNotFoundError(tenantId);
     return Number(value ?? 0);
@@ -250,7 +267,7 @@ export class TenantManager {
 
   async getTenantStats(tenantId: string): Promise<TenantStats> {
     assertTenantId(tenantId);
-    const reply = await this.run('tenantStats', [tenantId]);
+    const reply = await this.run(tenantId, 'tenantStats', []);
     this.throwIfRefused(reply, tenantId);
     return parseTenantStats(reply);
   }
@@ -264,21 +281,22 @@ export class TenantManager {
   async getUsageReport(query: UsageReportQuery): Promise<UsageRow[]> {
     assertTenantId(query.tenantId);
     assertUsagePeriod(query.by);
-    return readUsageReport(await this.client(), this.keys, query);
+    return readUsageReport(await this.client(), await this.keysOf(query.tenantId), query);
   }
 
   /**
    * Every tenant's usage by hour over a range, streamed: rows come hour by hour, tenants in
-   * batches, in constant memory.
+   * batches, in constant memory; with several shards, one shard after the other.
    */
   async *exportUsage(query: UsageExportQuery): AsyncGenerator<UsageRow> {
-    yield* exportUsage(await this.client(), this.keys, query);
+    const client = await this.client();
+    for (const keys of this.shards.shards) yield* exportUsage(client, keys, query);
   }
 
   /** The tenant's audit trail, newest first (kept after the tenant is deleted). */
   async getAuditLog(tenantId: string, options: { limit?: number } = {}): Promise<AuditEntry[]> {
     assertTenantId(tenantId);
-    return readAuditLog(await this.client(), this.keys.audit(tenantId), options.limit ?? 50);
+    return readAuditLog(await this.client(), (await this.keysOf(tenantId)).audit(tenantId), options.limit ?? 50);
   }
 
   /**
@@ -290,11 +308,11 @@ export class TenantManager {
     subscriber.on('error', () => undefined);
     // The duplicate is lazy and has no offline queue: connect before subscribing.
     await subscriber.connect();
-    const channel = this.keys.changesChannel();
+    const channels = this.shards.shards.map((keys) => keys.changesChannel());
     subscriber.on('message', (from: string, tenantId: string) => {
-      if (from === channel) listener(tenantId);
+      if (channels.includes(from)) listener(tenantId);
     });
-    await subscriber.subscribe(channel);
+    await subscriber.subscribe(...channels);
     return async () => {
       await subscriber.quit().catch(() => subscriber.disconnect());
     };
@@ -323,26 +341,41 @@ export class TenantManager {
     if (ttlSeconds !== undefined && (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0)) {
       throw new InvalidArgumentError(`Invalid ttl ${ttlSeconds}: expected a positive number of seconds`);
     }
-    const reply = await this.run('changeUsage', [tenantId, metric, amount, ttlSeconds ?? 0]);
+    const reply = await this.run(tenantId, 'changeUsage', [metric, amount, ttlSeconds ?? 0]);
     this.throwIfRefused(reply, tenantId);
     return Number(reply[1]);
   }
 
-  private async run(
-    name: TenancyScriptName,
-    args: (string | number)[],
-  ): Promise<(string | number)[]> {
+  /** Runs a tenancy script on the shard of `tenantId` (its first argument). */
+  private async run(tenantId: string, name: TenancyScriptName, args: (string | number)[]): Promise<(string | number)[]> {
+    return this.runOn(await this.keysOf(tenantId), name, [tenantId, ...args]);
+  }
+
+  private async runOn(keys: KeyLayout, name: TenancyScriptName, args: (string | number)[]): Promise<(string | number)[]> {
     const client = await this.client();
-    return (await tenancyScripts[name].run(client, [this.keys.tenants()], [this.keys.prefix, ...args])) as (
-      | string
-      | number
-    )[];
+    return (await tenancyScripts[name].run(client, [keys.tenants()], [keys.prefix, ...args])) as (string | number)[];
+  }
+
+  private async keysOf(tenantId: string): Promise<KeyLayout> {
+    return this.shards.keysOf(await this.client(), tenantId);
   }
 
   private throwIfRefused(reply: (string | number)[], tenantId: string): void {
     const code = Number(reply[0]);
     if (code < 0) throw errorFromScript(code, tenantId, reply.slice(1));
   }
+}
+
+async function listShardTenants(client: RedisClient, keys: KeyLayout): Promise<Tenant[]> {
+  const ids = await client.smembers(keys.tenants());
+  if (ids.length === 0) return [];
+  const pipeline = client.pipeline();
+  for (const id of ids) pipeline.hgetall(keys.tenant(id));
+  const results = (await pipeline.exec()) ?? [];
+  return results
+    .map(([, hash]) => hash as Record<string, string>)
+    .filter((hash) => hash.tenant_id)
+    .map(tenantFromHash);
 }
 
 function assertUsageMetric(metric: unknown): asserts metric is UsageMetric {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../store/connection.js';
 import { DeadLetterQueue } from '../dlq/queue.js';
-import { TurbineError, coerceError } from '../core/errors.js';
+import { ConfigError, TurbineError, coerceError } from '../core/errors.js';
 import { TenantManager } from '../tenancy/manager.js';
 import type { RedisClientOptions } from '../store/holder.js';
 import { ACTIONS } from './actions.js';
@@ -60,6 +60,13 @@ class HttpProblem extends Error {
 export function createConsole(options: ConsoleOptions = {}): TurbineConsole {
   const refreshMs = options.refreshMs ?? 2000;
   const manager = new TenantManager({ ...options, actor: 'ui' });
+  if (manager.shards.count > 1) {
+    // Its pages read one keyspace; showing shard 0 alone would hide the other shards' tenants.
+    throw new ConfigError(
+      `The console reads one keyspace and does not fan out over shards yet (${manager.shards.count} configured): ` +
+        'use the turbine CLI (tenant list, dlq list), which reads every shard, or run it with --shards 1 on an unsharded deployment',
+    );
+  }
   const tokens = new TokenCheck(options.token ?? process.env.TURBINE_UI_TOKEN);
   const reads = new SharedReads(refreshMs);
   const history = new AcceptedHistory();

@@ -13,6 +13,8 @@ export interface ObservedWorker {
   readonly id: string;
   readonly config: TurbineConfig;
   readonly keys: KeyLayout;
+  /** Every shard's keys (`keys` is shard 0's). */
+  readonly shards: readonly KeyLayout[];
   /** The worker's command connection (for Redis-derived readings). */
   readonly redis: RedisClient;
   /** Tasks running now in this process. */

@@ -31,6 +31,8 @@ export class RunningTask {
     readonly ref: SlotRef,
     readonly job: Job,
     readonly token: string,
+    /** The slots of the task's shard, to release it on a forced stop. */
+    readonly slots: SlotClient,
   ) {}
 
   /** The signal handed to the handler (`ctx.signal`). */
@@ -140,7 +142,7 @@ export class TaskProcessor {
     maxResultSizeBytes: number | null,
   ): Promise<EndedRun | null> {
     const key = runningKey(ref.queue, ref.jobId);
-    const entry = new RunningTask(ref, job, token);
+    const entry = new RunningTask(ref, job, token, this.deps.slots);
     this.deps.running.set(key, entry);
     const attempt = job.attemptsMade + 1;
     const started = Date.now();

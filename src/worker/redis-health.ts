@@ -25,7 +25,8 @@ export class RedisHealth {
     client: RedisClient,
     /** Where Redis is, for log lines (password redacted). */
     private readonly url: string,
-    probeKey: string,
+    /** The write probe's keys, one per shard. */
+    probeKeys: readonly string[],
     private readonly logger: Logger,
     /** Called when the connection goes down (false) or comes back (true). */
     private readonly onStatus: (ready: boolean) => void,
@@ -33,7 +34,7 @@ export class RedisHealth {
     this.connected = client.status === 'ready';
     // Writes failing while the connection is down say nothing new; while it is up they mean
     // a replica, a cluster node that moved, or a full Redis: one line when that starts and ends.
-    this.probe = new WriteProbe(client, probeKey, (problem) => {
+    this.probe = new WriteProbe(client, probeKeys, (problem) => {
       if (this.stopped) return;
       if (problem && this.connected) {
         this.writesRefused = true;

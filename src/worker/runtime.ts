@@ -10,6 +10,7 @@ import { Reconciler } from '../dispatcher/reconciler.js';
 import { SlotClient } from '../dispatcher/release.js';
 import { writeUsageSettings } from '../dispatcher/usage-settings.js';
 import { assertPrefixFits } from '../store/cluster.js';
+import { shardPrefixes } from '../store/shards.js';
 import { createWorkerClient, describeConnectError, redactUrl, type RedisClient } from '../store/connection.js';
 import type { Turbine } from '../tasks/app.js';
 import type { TaskDefinition } from '../tasks/task.js';
@@ -50,7 +51,10 @@ export type Attach = (worker: ObservedWorker) => Attachment[];
 export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements ObservedWorker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly config: TurbineConfig;
+  /** The keys of shard 0 (with one shard, the only one). */
   readonly keys: KeyLayout;
+  /** Every shard's keys: the worker consumes its queues on each. */
+  readonly shards: readonly KeyLayout[];
   readonly queues: string[];
   readonly logger: Logger;
   readonly health: HealthServer;
@@ -64,10 +68,9 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
   /** The client passed in (by options or the app) that the worker's connections are derived from. */
   private readonly connection: RedisClient | undefined;
   private redisHealth: RedisHealth | null = null;
-  private slots: SlotClient | null = null;
-  private policies: TenantPolicyCache | null = null;
-  private processor: TaskProcessor | null = null;
-  private reconciler: Reconciler | null = null;
+  private readonly policies: TenantPolicyCache[] = [];
+  private readonly processors: TaskProcessor[] = [];
+  private readonly reconcilers: Reconciler[] = [];
   private closing: Promise<void> | null = null;
   private forceNow: (() => void) | null = null;
   private strayConsumerReported = false;
@@ -79,15 +82,17 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
     const parsed = configSchema.safeParse({
       ...rest,
       backendUrl: rest.backendUrl ?? app?.backendUrl,
-      prefix: rest.prefix ?? app?.keys.prefix,
+      prefix: rest.prefix ?? app?.prefix,
+      shards: rest.shards ?? app?.shards.count,
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new ConfigError(`Invalid worker option ${issue.path.join('.')}: ${issue.message}`);
     }
     this.config = parsed.data;
-    assertPrefixFits(this.connection ?? this.config.backendUrl, this.config.prefix);
-    this.keys = new KeyLayout(this.config.prefix);
+    this.shards = shardPrefixes(this.config.prefix, this.config.shards).map((prefix) => new KeyLayout(prefix));
+    this.keys = this.shards[0]!;
+    assertPrefixFits(this.connection ?? this.config.backendUrl, this.keys.prefix);
     this.logger = logger ?? createLogger(this.config.log.level);
     this.tasks = new Map(app?.tasks ?? []);
     for (const definition of tasks ?? []) this.tasks.set(definition.name, definition);
@@ -112,7 +117,15 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
   async start(attach?: Attach): Promise<void> {
     const url = this.backendDescription;
     this.logger.info(
-      { workerId: this.id, queues: this.queues, pool: this.config.pool, concurrency: this.config.concurrency, backend: url, prefix: this.config.prefix },
+      {
+        workerId: this.id,
+        queues: this.queues,
+        pool: this.config.pool,
+        concurrency: this.config.concurrency,
+        backend: url,
+        prefix: this.config.prefix,
+        shards: this.shards.length,
+      },
       'starting turbine-worker',
     );
     if (this.config.health.port >= 0) {
@@ -121,36 +134,41 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
     }
     // Not awaited: with Redis down at start the worker waits and reconnects, commands queue meanwhile.
     const client = (this.client = createWorkerClient(this.connection ?? this.config.backendUrl));
-    this.redisHealth = new RedisHealth(client, url, this.keys.writeProbe(this.id), this.logger, (ready) =>
+    this.redisHealth = new RedisHealth(client, url, this.shards.map((keys) => keys.writeProbe(this.id)), this.logger, (ready) =>
       this.safeEmit('redis:status', { ready }),
     );
     this.redisHealth.start();
-    writeUsageSettings(client, this.keys, this.config.metering).catch((error: unknown) => this.reportError(coerceError(error)));
-    this.slots = new SlotClient(client, this.keys, this.config.lockDurationMs);
-    this.policies = new TenantPolicyCache(client, this.keys);
-    this.policies.listen().catch((error: unknown) => this.reportError(coerceError(error)));
-    this.processor = new TaskProcessor({
-      tasks: this.tasks,
-      slots: this.slots,
-      policies: this.policies,
-      logger: this.logger,
-      emit: (event, payload) => this.safeEmit(event, payload),
-      running: this.running,
-    });
+    for (const keys of this.shards) this.startShard(client, keys, attach && keys === this.keys ? attach : undefined);
+  }
+
+  /**
+   * Consumes every queue of the worker on one shard: its own slot client, tenant policies,
+   * processor, one BullMQ worker per queue and its reconciler, all on the shard's keys.
+   * Observers are attached once, with shard 0's processor in place.
+   */
+  private startShard(client: RedisClient, keys: KeyLayout, attach: Attach | undefined): void {
+    writeUsageSettings(client, keys, this.config.metering).catch((error: unknown) => this.reportError(coerceError(error)));
+    const slots = new SlotClient(client, keys, this.config.lockDurationMs);
+    const policies = new TenantPolicyCache(client, keys);
+    policies.listen().catch((error: unknown) => this.reportError(coerceError(error)));
+    this.policies.push(policies);
+    const emit = <E extends keyof WorkerEvents & string>(event: E, payload: WorkerEvents[E]): void => this.safeEmit(event, payload);
+    const processor = new TaskProcessor({ tasks: this.tasks, slots, policies, logger: this.logger, emit, running: this.running });
+    this.processors.push(processor);
     if (attach) this.attachments.push(...attach(this));
     const deps = {
       source: this.connection ?? this.config.backendUrl,
       config: this.config,
-      keys: this.keys,
-      processor: this.processor,
-      slots: this.slots,
+      keys,
+      processor,
+      slots,
       running: this.running,
       logger: this.logger,
-      emit: <E extends keyof WorkerEvents & string>(event: E, payload: WorkerEvents[E]) => this.safeEmit(event, payload),
+      emit,
       reportError: (error: Error, queue?: string) => this.reportError(error, queue),
     };
     for (const queue of this.queues) this.consumers.push(startConsumer(queue, deps));
-    this.reconciler = this.startReconciler(client);
+    this.reconcilers.push(this.startReconciler(client, keys));
   }
 
   /** Resolves when every queue's worker is consuming. */
@@ -210,22 +228,21 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
   private async shutdown(forced: Promise<'forced'>, force: boolean): Promise<void> {
     const graceMs = force ? 0 : this.config.shutdownGraceMs;
     this.logger.info({ running: this.running.size, graceMs }, 'stopping: no new tasks');
-    const stoppingReconciler = this.reconciler?.stop(STEP_DEADLINE_MS);
+    const stoppingReconcilers = Promise.all(this.reconcilers.map((r) => r.stop(STEP_DEADLINE_MS)));
     await drainConsumers(
       {
         workers: this.consumers.map((c) => c.worker),
         running: this.running,
-        slots: this.slots,
         logger: this.logger,
         graceMs: this.config.shutdownGraceMs,
         reportError: (error, queue) => this.reportError(error, queue),
       },
       forced,
     );
-    await stoppingReconciler;
+    await stoppingReconcilers;
     this.redisHealth?.stop();
-    this.processor?.close();
-    this.policies?.close();
+    for (const processor of this.processors) processor.close();
+    for (const policies of this.policies) policies.close();
     await Promise.all(this.attachments.map((a) => settledWithin(a.close(), STEP_DEADLINE_MS)));
     await this.health.close();
     for (const { connection } of this.consumers) connection.disconnect();
@@ -233,10 +250,10 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
     this.logger.info('stopped');
   }
 
-  private startReconciler(client: RedisClient): Reconciler {
+  private startReconciler(client: RedisClient, keys: KeyLayout): Reconciler {
     const reconciler = new Reconciler(
       client,
-      this.keys,
+      keys,
       {
         workerId: this.id,
         queues: this.queues,

@@ -1,7 +1,6 @@
 import type { Worker } from 'bullmq';
 import { settledWithin } from '../core/deadline.js';
 import { coerceError } from '../core/errors.js';
-import type { SlotClient } from '../dispatcher/release.js';
 import type { Logger } from './logger.js';
 import type { RunningTask } from './processor.js';
 
@@ -11,7 +10,6 @@ export const STEP_DEADLINE_MS = 3000;
 export interface DrainDeps {
   workers: readonly Worker[];
   running: Map<string, RunningTask>;
-  slots: SlotClient | null;
   logger: Logger;
   graceMs: number;
   reportError: (error: Error, queue?: string) => void;
@@ -46,7 +44,7 @@ async function requeueRunning(deps: DrainDeps): Promise<void> {
       task.abort(new Error('worker stopping'));
       try {
         // Release first: once back in the wait list another worker may claim it at once.
-        await deps.slots?.settle(ref, { kind: 'requeued' }, token);
+        await task.slots.settle(ref, { kind: 'requeued' }, token);
         await job.moveToWait(token);
       } catch (error) {
         // Not fatal: the lock expires and BullMQ redelivers the task as stalled.

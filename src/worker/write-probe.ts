@@ -8,8 +8,8 @@ const PROBE_TTL_MS = 10_000;
  * Whether Redis takes Turbine's writes, checked every second with a `SET` of a short-lived key
  * under the prefix: a PING is answered by a replica after a failover, by a cluster node that
  * does not own Turbine's slot, and by a primary that refuses writes, all of which leave a
- * worker that only pings "ready" while every task fails. The key has the prefix's hash tag, so
- * on a cluster the write goes to the shard that holds Turbine's keys.
+ * worker that only pings "ready" while every task fails. Each shard has a key with its hash tag, so
+ * on a cluster a write goes to each primary that holds a shard of Turbine's keys.
  */
 export class WriteProbe {
   /** Why the last write failed; null once a write succeeded. */
@@ -19,7 +19,8 @@ export class WriteProbe {
 
   constructor(
     private readonly client: RedisClient,
-    private readonly key: string,
+    /** One key per shard: on a cluster each shard's slot may be on another primary. */
+    private readonly keys: readonly string[],
     private readonly onChange: (problem: string | null) => void,
   ) {}
 
@@ -48,10 +49,14 @@ export class WriteProbe {
     const timeout = new Promise<string>((resolve) => {
       timer = setTimeout(() => resolve(`Redis did not answer a write within ${PROBE_TIMEOUT_MS} ms`), PROBE_TIMEOUT_MS);
     });
-    const write = this.client.set(this.key, String(Date.now()), 'PX', PROBE_TTL_MS).then(
-      () => null,
-      (error: unknown) => describeWriteError(error),
-    );
+    const write = Promise.all(
+      this.keys.map((key) =>
+        this.client.set(key, String(Date.now()), 'PX', PROBE_TTL_MS).then(
+          () => null,
+          (error: unknown) => describeWriteError(error),
+        ),
+      ),
+    ).then((problems) => problems.find((p) => p !== null) ?? null);
     const problem = await Promise.race([write, timeout]);
     clearTimeout(timer);
     this.inFlight = false;

@@ -10,6 +10,7 @@ import { assertCliBuilt, cleanEnv, runBinary } from '../helpers/cli.js';
 import { pollUntil, uniquePrefix } from '../helpers/context.js';
 import { RedisCluster } from '../helpers/redis-cluster.js';
 import { askServer } from '../helpers/redis-server.js';
+import { hashShard, shardPrefixes } from '../../src/store/shards.js';
 
 /**
  * Turbine on a real Redis Cluster started by the test: three primaries, each with a replica.
@@ -184,5 +185,133 @@ describe('Turbine on Redis Cluster', () => {
       { timeoutMs: 20_000, intervalMs: 200, what: 'a submission to succeed' },
     );
     expect(await after!.get({ timeoutMs: 30_000 })).toBe('after');
+  });
+});
+
+describe('Tenants sharded over a Redis Cluster', () => {
+  const SHARDS = 3;
+
+  /** A prefix whose three shards are served by three different primaries, so that the test shows the spread. */
+  const spreadPrefix = (): Promise<string> => cluster.spreadPrefix(SHARDS, () => `{${uniquePrefix()}}`);
+
+  /** One tenant id per shard, by the hash new tenants are placed with. */
+  function tenantPerShard(): string[] {
+    const ids: string[] = [];
+    for (let i = 0; ids.filter(Boolean).length < SHARDS; i++) ids[hashShard(`tenant-${i}`, SHARDS)] ??= `tenant-${i}`;
+    return ids;
+  }
+
+  function shardedWorld(prefix: string): { app: Turbine; manager: TenantManager; dlq: DeadLetterQueue } {
+    const app = new Turbine({ backendUrl: cluster.url, prefix, shards: SHARDS });
+    const manager = new TenantManager({ backendUrl: cluster.url, prefix, shards: SHARDS, actor: 'shard-test' });
+    const dlq = new DeadLetterQueue({ backendUrl: cluster.url, prefix, shards: SHARDS });
+    closers.push(() => app.close(), () => manager.close(), () => dlq.close());
+    return { app, manager, dlq };
+  }
+
+  function cli(prefix: string, args: string[]): ReturnType<typeof runBinary> {
+    return runBinary([...args, '--backend-url', cluster.url, '--prefix', prefix, '--shards', String(SHARDS)], cleanEnv());
+  }
+
+  it('runs tenants on every shard, each on its own primary: create, submit, run, result, dead letters, list, stats, metrics', async () => {
+    const prefix = await spreadPrefix();
+    const { app, manager, dlq } = shardedWorld(prefix);
+    const tenants = tenantPerShard();
+    const add = app.task({ name: 'add', queue: 'math' }, async (a: number, b: number) => a + b);
+    const boom = app.task({ name: 'boom', queue: 'math', retries: 0 }, async () => {
+      throw new Error('always fails');
+    });
+    for (const tenantId of tenants) await manager.createTenant({ tenantId, name: tenantId, quotas: { maxConcurrentTasks: 2 } });
+    expect(await Promise.all(tenants.map((t) => manager.shardOf(t)))).toEqual([0, 1, 2]);
+    const shardPrefixList = shardPrefixes(prefix, SHARDS);
+    const raw = await app.client();
+    for (const [shard, tenantId] of tenants.entries()) {
+      // Each tenant's configuration is in its shard's keyspace only.
+      expect(await raw.exists(`${shardPrefixList[shard]}:tenant:${tenantId}`)).toBe(1);
+      for (const other of shardPrefixList.filter((_, k) => k !== shard)) expect(await raw.exists(`${other}:tenant:${tenantId}`)).toBe(0);
+    }
+
+    const runtime = await worker({ app, metrics: { enabled: true } });
+    await runtime.ready();
+    expect(runtime.shards.map((k) => k.prefix)).toEqual(shardPrefixList);
+    // Ready means every shard's primary took the worker's write probe.
+    await pollUntil(() => readiness(runtime), (r) => r.status === 200, { what: '/readyz with three shards' });
+    for (const shardPrefix of shardPrefixList) expect(await raw.exists(`${shardPrefix}:probe:${runtime.id}`)).toBe(1);
+
+    const submitted = await add.applyBulk(Array.from({ length: 30 }, (_, i) => ({ args: [i, 1] as [number, number], tenantId: tenants[i % 3]! })));
+    const results = await Promise.all(submitted.map((r) => (r.ok ? r.result.get({ timeoutMs: 30_000 }) : Promise.reject(r.error))));
+    expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(await (submitted[0]! as { ok: true; result: { status(): Promise<string> } }).result.status()).toBe('completed');
+    for (const tenantId of tenants) {
+      await expect((await boom.applyAsync({ args: [], tenantId })).get({ timeoutMs: 30_000 })).rejects.toThrow(/always fails/);
+    }
+
+    const entries = await pollUntil(() => dlq.list(), (e) => e.length === 3, { what: 'a dead letter of each tenant' });
+    expect(entries.map((e) => e.tenantId).sort()).toEqual([...tenants].sort());
+    expect(await dlq.count()).toBe(3);
+    expect((await dlq.list({ tenantId: tenants[2]! }))[0]).toMatchObject({ tenantId: tenants[2], task: 'boom' });
+
+    for (const tenantId of tenants) {
+      expect(await manager.getTenantStats(tenantId)).toMatchObject({ concurrentTasks: 0, pendingTasks: 0, totalTasks: 11 });
+    }
+    expect((await manager.listTenants()).map((t) => t.tenantId)).toEqual([...tenants].sort());
+
+    const list = await cli(prefix, ['tenant', 'list', '--json']);
+    expect(list.stderr).toBe('');
+    expect((JSON.parse(list.stdout) as { tenant_id: string }[]).map((t) => t.tenant_id)).toEqual([...tenants].sort());
+    const stats = await cli(prefix, ['tenant', 'stats', tenants[1]!, '--json']);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ total_tasks: 11 });
+    const dead = await cli(prefix, ['dlq', 'list', '--json']);
+    expect((JSON.parse(dead.stdout) as unknown[]).length).toBe(3);
+
+    // The one worker holds every shard's reconciler lock, so it exports every shard's tenants.
+    const metrics = await pollUntil(
+      () => fetch(`http://127.0.0.1:${runtime.healthPort}/metrics`).then((r) => r.text()),
+      (text) => tenants.every((t) => text.includes(`turbine_tenant_enabled{tenant="${t}"}`)),
+      { timeoutMs: 20_000, what: "every shard's tenants in /metrics" },
+    );
+    expect(metrics).toMatch(/turbine_tasks_finished_total\{[^}]*tenant="tenant-/);
+  });
+
+  it('moves a tenant to another shard with `turbine tenant move`, refused while it has tasks in flight', async () => {
+    const prefix = await spreadPrefix();
+    const { app, manager } = shardedWorld(prefix);
+    const [tenantId] = tenantPerShard();
+    const echo = app.task({ name: 'echo' }, async (text: string) => text);
+    await manager.createTenant({ tenantId: tenantId!, name: 'Moving', quotas: { maxTasksPerHour: 100 } });
+    // Submitted with no worker running: the task waits on shard 0.
+    const queued = await echo.applyAsync({ args: ['queued'], tenantId });
+
+    const refused = await cli(prefix, ['tenant', 'move', '--tenant', tenantId!, '--shard', '2']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/has 1 queued task\(s\); a tenant moves only with nothing waiting.*turbine tenant drain/);
+    expect(await manager.shardOf(tenantId!)).toBe(0);
+    expect((await manager.requireTenant(tenantId!)).enabled).toBe(true);
+
+    await manager.drainTenant(tenantId!);
+    expect(await queued.status()).toBe('unknown');
+    const moved = await cli(prefix, ['tenant', 'move', '--tenant', tenantId!, '--shard', '2', '--json']);
+    expect(moved.stderr).toBe('');
+    expect(JSON.parse(moved.stdout)).toEqual({ tenant_id: tenantId, from_shard: 0, to_shard: 2, moved: true });
+    expect(await manager.shardOf(tenantId!)).toBe(2);
+    const [from, to] = [shardPrefixes(prefix, SHARDS)[0]!, shardPrefixes(prefix, SHARDS)[2]!];
+    const raw = await app.client();
+    expect(await raw.exists(`${from}:tenant:${tenantId}`)).toBe(0);
+    expect(await raw.hget(`${to}:tenant:${tenantId}`, 'max_tasks_per_hour')).toBe('100');
+    // Its counters and audit trail went with it.
+    expect(await manager.getTenantStats(tenantId!)).toMatchObject({ totalTasks: 1, pendingTasks: 0 });
+    expect((await manager.getAuditLog(tenantId!)).map((e) => e.action)).toContain('create');
+    expect((await manager.requireTenant(tenantId!)).enabled).toBe(true);
+
+    // The app still remembers shard 0: it finds the tenant gone there, looks again and submits on shard 2.
+    const runtime = await worker({ app, metrics: { enabled: false } });
+    await runtime.ready();
+    expect(await (await echo.applyAsync({ args: ['after the move'], tenantId })).get({ timeoutMs: 20_000 })).toBe('after the move');
+
+    const again = await cli(prefix, ['tenant', 'move', '--tenant', tenantId!, '--shard', '2']);
+    expect(again.stdout).toMatch(/already on shard 2/);
+    const bad = await cli(prefix, ['tenant', 'move', '--tenant', tenantId!, '--shard', '3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Invalid shard 3: expected 0 to 2/);
   });
 });

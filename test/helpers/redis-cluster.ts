@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { shardPrefixes } from '../../src/store/shards.js';
 import { RedisServer, askServer as ask } from './redis-server.js';
 
 const run = promisify(execFile);
@@ -60,6 +61,20 @@ export class RedisCluster {
     const owner = this.nodes.find((n) => n.port === Number(range?.[2][1]));
     if (!owner) throw new Error(`no primary serves slot ${slot}`);
     return owner;
+  }
+
+  /**
+   * A prefix made by `make` whose `shards` shards are each served by a different primary (as
+   * many shards as primaries at most), so that a run shows the spread rather than the luck of
+   * the slots.
+   */
+  async spreadPrefix(shards: number, make: () => string): Promise<string> {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const prefix = make();
+      const owners = await Promise.all(shardPrefixes(prefix, shards).map((p) => this.ownerOf(`${p}:tenants`)));
+      if (new Set(owners).size === shards) return prefix;
+    }
+    throw new Error(`no prefix found whose ${shards} shards are on ${shards} different primaries`);
   }
 
   /**

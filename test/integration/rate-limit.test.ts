@@ -82,7 +82,7 @@ describe('rate limits: throttle (the default)', () => {
     // The metrics snapshot (read by the elected replica: this test holds the lock) agrees.
     const keys = new KeyLayout(world.prefix);
     await world.raw.set(keys.reconcilerLock(), 'test-replica');
-    const snapshot = await readSnapshot(world.raw, keys, 'test-replica');
+    const snapshot = await readSnapshot(world.raw, [keys], 'test-replica');
     const acme = snapshot?.tenants.find((t) => t.tenantId === 'acme');
     expect([...(acme?.heldByReason ?? [])]).toEqual([['rate', 7]]);
     expect(acme?.quotas.get('max_tasks_per_second')).toBe(5);

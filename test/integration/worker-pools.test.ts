@@ -112,7 +112,7 @@ describe('worker pools', { timeout: 60_000 }, () => {
     for (const tenantId of ['gold', 'gold', 'acme']) await probe.applyAsync({ args: ['x'], tenantId });
     // The snapshot is read by the elected reconciler replica: this reader, here.
     await world.raw.set(world.manager.keys.reconcilerLock(), 'reader');
-    const snapshot = await readSnapshot(world.raw, world.manager.keys, 'reader');
+    const snapshot = await readSnapshot(world.raw, [world.manager.keys], 'reader');
     expect(snapshot?.queues.find((q) => q.queue === 'work')?.states.waiting).toBe(3);
   });
 

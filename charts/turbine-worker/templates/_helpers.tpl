@@ -88,7 +88,7 @@ Secret holding the Redis URL, and its key: an existing one, or the one this rele
 {{- end }}
 
 {{/*
-Environment every Turbine container needs: the Redis URL from the Secret, and the key prefix so
+Environment every Turbine container needs: the Redis URL from the Secret, and the key prefix and shards so
 that `turbine …` commands run in the pod (kubectl exec) see the same tenants as the worker.
 */}}
 {{- define "turbine-worker.turbineEnv" -}}
@@ -99,6 +99,10 @@ that `turbine …` commands run in the pod (kubectl exec) see the same tenants a
       key: {{ include "turbine-worker.redisSecretKey" . }}
 {{- with .Values.config.prefix }}
 - name: TURBINE_PREFIX
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.config.shards }}
+- name: TURBINE_SHARDS
   value: {{ . | quote }}
 {{- end }}
 {{- end }}

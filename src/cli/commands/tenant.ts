@@ -5,13 +5,14 @@ import { deleteCommand } from './tenant/delete.js';
 import { drainCommand } from './tenant/drain.js';
 import { getCommand } from './tenant/get.js';
 import { listCommand } from './tenant/list.js';
+import { moveCommand } from './tenant/move.js';
 import { statsCommand } from './tenant/stats.js';
 import { updateCommand } from './tenant/update.js';
 
 /** `turbine tenant …`: the Python SDK's tenant management commands, plus `audit`. */
 export const tenantCommand: CommandModule = {
   command: 'tenant',
-  describe: 'Manage tenants: create, list, get, update, delete, stats, audit, drain',
+  describe: 'Manage tenants: create, list, get, update, delete, stats, audit, drain, move',
   builder: (yargs) =>
     yargs
       .command(createCommand)
@@ -22,7 +23,8 @@ export const tenantCommand: CommandModule = {
       .command(statsCommand)
       .command(auditCommand)
       .command(drainCommand)
-      .demandCommand(1, 'Choose a tenant command: create, list, get, update, delete, stats, audit or drain'),
+      .command(moveCommand)
+      .demandCommand(1, 'Choose a tenant command: create, list, get, update, delete, stats, audit, drain or move'),
   // Never reached: yargs runs a subcommand or fails.
   handler: () => undefined,
 };

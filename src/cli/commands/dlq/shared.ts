@@ -27,7 +27,7 @@ export async function withDeadLetterQueue<R>(
   argv: ArgumentsCamelCase<CommonArgs>,
   use: (dlq: DeadLetterQueue) => Promise<R>,
 ): Promise<R> {
-  const dlq = new DeadLetterQueue({ backendUrl: argv.backendUrl, prefix: argv.prefix });
+  const dlq = new DeadLetterQueue({ backendUrl: argv.backendUrl, prefix: argv.prefix, shards: argv.shards });
   try {
     return await use(dlq);
   } finally {

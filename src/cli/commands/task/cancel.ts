@@ -28,7 +28,7 @@ export const cancelCommand: CommandModule<object, CancelArgs> = {
   handler: handler(async (argv) => {
     const { tenantId, queue = 'default' } = taskScope(argv);
     const taskId = assertTaskLookupId(argv.taskId);
-    return withTaskStore(argv, async (client, keys) => {
+    return withTaskStore(argv, tenantId, async (client, keys) => {
       const outcome = await cancelTask(client, keys, { tenantId, queue, taskId }, { actor: resolveActor(argv.actor) });
       if (argv.json) {
         printJson({ task_id: taskId, tenant_id: tenantId, queue, cancelled: outcome.cancelled, ...(outcome.cancelled ? { state: outcome.state } : { reason: outcome.reason }) });

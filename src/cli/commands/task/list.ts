@@ -22,7 +22,7 @@ export const listCommand: CommandModule<object, ListArgs> = {
   handler: handler(async (argv) => {
     const { tenantId, queue } = taskScope(argv);
     const limit = parseCountFlag('limit', argv.limit, 1);
-    return withTaskStore(argv, async (client, keys) => {
+    return withTaskStore(argv, tenantId, async (client, keys) => {
       const tasks = await listTasks(client, keys, tenantId, { queue, states: argv.state ? [argv.state] : undefined, limit });
       if (argv.json) printJson(tasks.map(taskToJson));
       else if (tasks.length === 0) print(`No tasks of tenant '${tenantId}'${queue ? ` in queue '${queue}'` : ''}${argv.state ? ` ${argv.state}` : ''}.`);

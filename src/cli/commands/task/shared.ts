@@ -1,6 +1,6 @@
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import type { RedisClient } from '../../../store/connection.js';
-import { KeyLayout } from '../../../core/keys.js';
+import type { KeyLayout } from '../../../core/keys.js';
 import { RedisClientHolder } from '../../../store/holder.js';
 import { assertQueueName, assertTenantId } from '../../../tenancy/validation.js';
 import { once, withCommonOptions, type CommonArgs } from '../../options.js';
@@ -22,14 +22,19 @@ export function taskScope(argv: ArgumentsCamelCase<TaskArgs>): { tenantId: strin
   return { tenantId: assertTenantId(argv.tenant), queue: argv.queue === undefined ? undefined : assertQueueName(argv.queue) };
 }
 
-/** Runs `use` with a Redis client and the key layout from the common options; always closes it. */
+/**
+ * Runs `use` with a Redis client and the keys of `tenantId`'s shard, from the common options;
+ * always closes the client.
+ */
 export async function withTaskStore<R>(
   argv: ArgumentsCamelCase<CommonArgs>,
+  tenantId: string,
   use: (client: RedisClient, keys: KeyLayout) => Promise<R>,
 ): Promise<R> {
-  const holder = new RedisClientHolder({ backendUrl: argv.backendUrl, prefix: argv.prefix });
+  const holder = new RedisClientHolder({ backendUrl: argv.backendUrl, prefix: argv.prefix, shards: argv.shards });
   try {
-    return await use(await holder.get(), new KeyLayout(holder.prefix));
+    const client = await holder.get();
+    return await use(client, await holder.router().keysOf(client, tenantId));
   } finally {
     await holder.close();
   }

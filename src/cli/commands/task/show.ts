@@ -23,7 +23,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
   handler: handler(async (argv) => {
     const { tenantId, queue } = taskScope(argv);
     const taskId = assertTaskLookupId(argv.taskId);
-    return withTaskStore(argv, async (client, keys) => {
+    return withTaskStore(argv, tenantId, async (client, keys) => {
       const task = await showTask(client, keys, tenantId, taskId, { queue });
       if (!task) throw new TaskNotFoundError(queue ?? 'any', taskId);
       if (argv.json) printJson(taskToJson(task));

@@ -10,7 +10,7 @@ export async function withTenantManager<R>(
   argv: ArgumentsCamelCase<CommonArgs>,
   use: (manager: TenantManager) => Promise<R>,
 ): Promise<R> {
-  const manager = new TenantManager({ backendUrl: argv.backendUrl, prefix: argv.prefix, actor: argv.actor });
+  const manager = new TenantManager({ backendUrl: argv.backendUrl, prefix: argv.prefix, shards: argv.shards, actor: argv.actor });
   try {
     return await use(manager);
   } finally {
