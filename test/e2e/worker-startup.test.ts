@@ -103,7 +103,7 @@ describe('turbine-worker start', { timeout: 60_000 }, () => {
     );
     const flat = result.replace(/\s+/g, ' ');
     expect(flat).toContain('--health-port Port of /healthz, /readyz and /metrics; 0 picks a free one. [env TURBINE_HEALTH_PORT] [number] [default: 9464]');
-    expect(flat).toMatch(/--concurrency Tasks run at once per queue by this process\. \[env TURBINE_CONCURRENCY\] ?\[number\] \[default: 10\]/);
+    expect(flat).toMatch(/--concurrency Tasks run at once per queue \(and per shard, with several\) by this process\. \[env TURBINE_CONCURRENCY\] ?\[number\] \[default: 10\]/);
   });
 
   it('moves to a free port when the default health port is taken, and says which', async () => {
