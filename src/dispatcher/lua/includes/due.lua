@@ -12,7 +12,8 @@
 ]]
 --- @include "claim"
 
--- At most this many due jobs per call, as BullMQ's own promotion.
+-- At most this many due jobs per call (BullMQ takes 1 000): a burst due together is promoted
+-- over several fetches, each short enough not to hold up the others' calls.
 local DUE_BATCH = 100
 
 -- Returns true when more jobs may be due than this call promoted.
