@@ -33,17 +33,22 @@ export class TurbineSide {
   readonly manager: TenantManager;
   private readonly workers: WorkerRuntime[] = [];
 
-  /** `prefix`: with a hash tag on Redis Cluster; `shards`: how many the tenants are spread over. */
+  /**
+   * `prefix`: with a hash tag on Redis Cluster; `shards`: how many the tenants are spread over;
+   * `retention`: `default` keeps results as an app does by default (the soak measures it),
+   * `all` keeps every finished job for the benchmarks that wait on the completed set.
+   */
   constructor(
     readonly url: string,
     readonly prefix = uniqueName('bench'),
     readonly shards = 1,
+    retention: 'all' | 'default' = 'all',
   ) {
     this.app = new Turbine({
       backendUrl: url,
       prefix: this.prefix,
       shards,
-      results: { keepCompletedCount: BENCH_RETAINED, keepFailedCount: BENCH_RETAINED },
+      ...(retention === 'all' ? { results: { keepCompletedCount: BENCH_RETAINED, keepFailedCount: BENCH_RETAINED } } : {}),
     });
     this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, shards, actor: 'bench' });
   }
