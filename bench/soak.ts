@@ -134,7 +134,7 @@ async function turbineRound(ctx: BenchContext): Promise<Figures> {
     // window is about 1, so most of a backlog is held).
     const backlog = async (): Promise<number> => {
       const pipeline = raw.pipeline().llen(wait);
-      for (const t of tenants) pipeline.llen(`${side.prefix}:tenant:${t}:held:work`);
+      for (const t of tenants) pipeline.llen(side.app.keys.held(t, 'work'));
       return ((await pipeline.exec()) ?? []).reduce((sum, [, n]) => sum + Number(n), 0);
     };
     return await soakRun(

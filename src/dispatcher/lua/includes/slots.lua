@@ -24,6 +24,7 @@
 --- @include "held"
 --- @include "core:tenantConfig"
 --- @include "rate"
+--- @include "usage"
 --- @include "bullmq:addBaseMarkerIfNeeded"
 --- @include "bullmq:addDelayMarkerIfNeeded"
 --- @include "bullmq:getOrSetMaxEvents"
@@ -39,6 +40,7 @@ local queueContexts = {}
 local function beginCall()
   queueContexts = {}
   beginRateCall()
+  beginUsageCall()
 end
 
 local function queueContext(P, Q, pool)

@@ -7,7 +7,7 @@
   A hash expires `retention_ms` (usage settings, 35 days when unset) after its hour ends, and
   its tenant is listed in the hour's index (usageHourTenantsKey) for exports. Both are set when
   a step creates the hash's first count field of a kind, which is about once per field and
-  hour: a task's step costs its HINCRBYs and one read of the settings (for the stream).
+  hour: a task's step costs its HINCRBYs, and a call one read of the settings (for the stream).
 
   With the stream on (settings field `stream_max_length`), each counted event is also added to
   usageEventsKey, trimmed to about that length.
@@ -21,9 +21,20 @@ local function usageHourOf(now)
   return math.floor(now / 3600000) * 3600
 end
 
--- The stream's maximum length, or nil when the stream is off. Read once per script call.
+-- The stream setting as read in this call (false: off), nil until read. A fetch and a finish
+-- meter two steps in one call; a Redis Function keeps locals between calls, so beginCall
+-- (slots) resets it through beginUsageCall.
+local streamSetting = nil
+local function beginUsageCall()
+  streamSetting = nil
+end
+
+-- The stream's maximum length, or nil when the stream is off: read at most once per call.
 local function usageStreamLength(P)
-  return tonumber(rcall("HGET", usageSettingsKey(P), "stream_max_length"))
+  if streamSetting == nil then
+    streamSetting = tonumber(rcall("HGET", usageSettingsKey(P), "stream_max_length")) or false
+  end
+  return streamSetting or nil
 end
 
 -- Adds `counts` ({field, amount, field, amount, …}) to T's hash of the hour of `now`. Zero
