@@ -82,6 +82,7 @@ function empty(): TenantFigures {
     dlq: new Map(),
     storedResults: 0,
     heldByReason: new Map(),
+    heldByQueue: new Map(),
   };
 }
 
@@ -98,5 +99,6 @@ function merge(into: TenantFigures, from: TenantFigures): TenantFigures {
   }
   for (const [queue, count] of from.dlq) into.dlq.set(queue, (into.dlq.get(queue) ?? 0) + count);
   for (const [reason, count] of from.heldByReason) into.heldByReason.set(reason, (into.heldByReason.get(reason) ?? 0) + count);
+  for (const [queue, count] of from.heldByQueue) into.heldByQueue.set(queue, (into.heldByQueue.get(queue) ?? 0) + count);
   return into;
 }

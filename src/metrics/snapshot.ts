@@ -5,10 +5,7 @@ import type { KeyLayout, UsageMetric } from '../core/keys.js';
 
 const metricsSnapshotScript = new LuaScript('metrics', 'metricsSnapshot', 1);
 
-/**
- * One reading of everything the Redis-derived gauges show, taken by `metricsSnapshot-1.lua`
- * in a single round trip.
- */
+/** One reading of everything the Redis-derived gauges show, taken by `metricsSnapshot-1.lua`. */
 
 export const QUEUE_STATES = [
   'waiting',
@@ -46,6 +43,8 @@ export interface TenantFigures {
   storedResults: number;
   /** Held tasks by why they wait (`disabled`, `cap`, `rate`, `window`). */
   heldByReason: Map<string, number>;
+  /** Held tasks by queue (only queues where some are held). */
+  heldByQueue: Map<string, number>;
 }
 
 export interface MetricsSnapshot {
@@ -61,53 +60,193 @@ export interface MetricsSnapshot {
  */
 export const DLQ_READ_LIMIT = 1000;
 
+/** Tenants read per script call: each call stays a few milliseconds of Redis time. */
+const TENANTS_PER_CALL = 200;
+
 /**
- * Reads a snapshot of every shard this worker is the elected reconciler replica of (each shard
- * elects its own, so across replicas every shard is exported exactly once), or null when it is
- * elected on none. A queue's figures are summed over the shards; each tenant is on one shard.
+ * Idle tenants (nothing waiting, held, deferred or running) re-read per refresh. Their figures
+ * change only by the hour and day counters resetting, dead letters being removed and stored
+ * results expiring, so a refresh reads all active tenants and the next slice of idle ones: its
+ * cost follows the active tenants, and an idle tenant's figures are at most
+ * ⌈tenants / IDLE_TENANTS_PER_REFRESH⌉ refreshes old.
  */
-export async function readSnapshot(client: RedisClient, shards: readonly KeyLayout[], workerId: string): Promise<MetricsSnapshot | null> {
-  const replies = await Promise.all(
-    shards.map((keys) =>
-      metricsSnapshotScript.run(client, [keys.tenants()], [keys.prefix, keys.reconcilerLock(), workerId, DLQ_READ_LIMIT]),
-    ),
-  );
-  const parts = replies.map(parseSnapshot).filter((part): part is MetricsSnapshot => part !== null);
-  if (parts.length === 0) return null;
-  const snapshot: MetricsSnapshot = { queues: sumQueues(parts.flatMap((p) => p.queues)), tenants: parts.flatMap((p) => p.tenants) };
-  snapshot.memory = await readRedisMemory(client);
-  return snapshot;
+export const IDLE_TENANTS_PER_REFRESH = 1000;
+
+/** A tenant's figures as last read, and the shard they were read from. */
+interface CachedTenant {
+  shard: number;
+  figures: TenantFigures;
 }
 
-function sumQueues(figures: QueueFigures[]): QueueFigures[] {
+/**
+ * Reads the snapshot of every shard this worker is the elected reconciler replica of (each
+ * shard elects its own, so across replicas every shard is exported exactly once), in slices
+ * (`metricsSnapshot-1.lua`), keeping the idle tenants' figures between refreshes. A queue's
+ * figures are summed over the shards; each tenant is on one shard.
+ */
+export class SnapshotReader {
+  private readonly tenants = new Map<string, CachedTenant>();
+  /** Per shard: where the walk over all its tenants goes on, and whom this walk has seen. */
+  private readonly walks: { cursor: string; seen: Set<string> }[];
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly shards: readonly KeyLayout[],
+    private readonly workerId: string,
+    private readonly idlePerRefresh = IDLE_TENANTS_PER_REFRESH,
+  ) {
+    this.walks = shards.map(() => ({ cursor: '0', seen: new Set<string>() }));
+  }
+
+  /** One snapshot, or null when this worker is elected on no shard. */
+  async read(): Promise<MetricsSnapshot | null> {
+    const queues: QueueFigures[] = [];
+    let elected = false;
+    for (let shard = 0; shard < this.shards.length; shard++) {
+      const shardQueues = await this.readShard(shard);
+      if (shardQueues === null) {
+        this.forgetShard(shard);
+        continue;
+      }
+      elected = true;
+      queues.push(...shardQueues);
+    }
+    if (!elected) return null;
+    const snapshot = assembleSnapshot(queues, [...this.tenants.values()].map((t) => t.figures));
+    snapshot.memory = await readRedisMemory(this.client);
+    return snapshot;
+  }
+
+  /** A shard's queues, its active tenants and the next slice of all its tenants; null when not elected there. */
+  private async readShard(shard: number): Promise<QueueFigures[] | null> {
+    const queues = parseQueueReply(await this.call(shard, 'queues'));
+    if (queues === null) return null;
+    let cursor = '0';
+    do {
+      const slice = parseTenantSlice(await this.call(shard, 'active', cursor));
+      if (slice === null) return null;
+      this.keep(shard, slice);
+      cursor = slice.cursor;
+    } while (cursor !== '0');
+    const walk = this.walks[shard]!;
+    let budget = this.idlePerRefresh;
+    while (budget > 0) {
+      const slice = parseTenantSlice(await this.call(shard, 'all', walk.cursor));
+      if (slice === null) return null;
+      this.keep(shard, slice);
+      budget -= slice.tenants.length + slice.gone.length;
+      walk.cursor = slice.cursor;
+      if (walk.cursor === '0') {
+        this.endWalk(shard);
+        break;
+      }
+    }
+    return queues;
+  }
+
+  private call(shard: number, what: 'queues' | 'active' | 'all', cursor = '0'): Promise<unknown> {
+    const keys = this.shards[shard]!;
+    return metricsSnapshotScript.run(this.client, [keys.tenants()], [
+      keys.prefix,
+      keys.reconcilerLock(),
+      this.workerId,
+      DLQ_READ_LIMIT,
+      what,
+      cursor,
+      TENANTS_PER_CALL,
+    ]);
+  }
+
+  private keep(shard: number, slice: TenantSlice): void {
+    const { seen } = this.walks[shard]!;
+    for (const figures of slice.tenants) {
+      this.tenants.set(figures.tenantId, { shard, figures });
+      seen.add(figures.tenantId);
+    }
+    for (const tenantId of slice.gone) this.tenants.delete(tenantId);
+  }
+
+  /** A walk over all of a shard's tenants is complete: whoever it did not see was deleted (or moved). */
+  private endWalk(shard: number): void {
+    const { seen } = this.walks[shard]!;
+    for (const [tenantId, cached] of this.tenants) {
+      if (cached.shard === shard && !seen.has(tenantId)) this.tenants.delete(tenantId);
+    }
+    seen.clear();
+  }
+
+  /** Another replica exports this shard now: its figures are not ours to export. */
+  private forgetShard(shard: number): void {
+    for (const [tenantId, cached] of this.tenants) if (cached.shard === shard) this.tenants.delete(tenantId);
+    this.walks[shard] = { cursor: '0', seen: new Set<string>() };
+  }
+}
+
+/** A complete snapshot read afresh (every tenant, nothing kept): for tools and tests. */
+export function readSnapshot(client: RedisClient, shards: readonly KeyLayout[], workerId: string): Promise<MetricsSnapshot | null> {
+  return new SnapshotReader(client, shards, workerId, Number.POSITIVE_INFINITY).read();
+}
+
+/** The queues summed over shards, with each queue's held tasks summed from its tenants'. */
+export function assembleSnapshot(queues: readonly QueueFigures[], tenants: TenantFigures[]): MetricsSnapshot {
   const byQueue = new Map<string, QueueFigures>();
-  for (const { queue, states } of figures) {
+  for (const { queue, states } of queues) {
     const total = byQueue.get(queue);
     if (!total) byQueue.set(queue, { queue, states: { ...states } });
     else for (const state of QUEUE_STATES) total.states[state] += states[state];
   }
-  return [...byQueue.values()];
+  for (const tenant of tenants) {
+    for (const [queue, held] of tenant.heldByQueue) {
+      const figures = byQueue.get(queue);
+      if (figures) figures.states.held += held;
+    }
+  }
+  return { queues: [...byQueue.values()], tenants };
 }
 
-export function parseSnapshot(reply: unknown): MetricsSnapshot | null {
+/** Every queue's figures (held: 0, summed from the tenants later), or null when the caller is not elected. */
+export function parseQueueReply(reply: unknown): QueueFigures[] | null {
   const top = list(reply);
   if (num(top[0]) !== 1) return null;
-  return {
-    queues: list(top[1]).map(parseQueue),
-    tenants: list(top[2]).map(parseTenant),
-  };
+  return list(top[1]).map(parseQueue);
 }
 
+export interface TenantSlice {
+  cursor: string;
+  tenants: TenantFigures[];
+  /** Tenants listed that were deleted meanwhile. */
+  gone: string[];
+}
+
+/** One slice of tenants, or null when the caller is not elected. */
+export function parseTenantSlice(reply: unknown): TenantSlice | null {
+  const top = list(reply);
+  if (num(top[0]) !== 1) return null;
+  return { cursor: String(top[1]), tenants: list(top[2]).map(parseTenant), gone: list(top[3]).map(String) };
+}
+
+/** A queue's row, in the order `metricsSnapshot-1.lua` writes it (see its header). */
 function parseQueue(raw: unknown): QueueFigures {
-  const row = list(raw);
-  const states = {} as Record<QueueState, number>;
-  QUEUE_STATES.forEach((state, i) => (states[state] = num(row[i + 1])));
-  return { queue: String(row[0]), states };
+  const [queue, waiting, paused, prioritized, active, delayed, waitingChildren, completed, failed] = list(raw);
+  return {
+    queue: String(queue),
+    states: {
+      waiting: num(waiting),
+      paused: num(paused),
+      prioritized: num(prioritized),
+      active: num(active),
+      delayed: num(delayed),
+      held: 0,
+      waiting_children: num(waitingChildren),
+      completed: num(completed),
+      failed: num(failed),
+    },
+  };
 }
 
 /** A tenant's row, in the order `metricsSnapshot-1.lua` writes it (see its header). */
 function parseTenant(raw: unknown): TenantFigures {
-  const [tenantId, enabled, tasksHour, tasksDay, concurrent, total, held, waiting, running, deferred, oldestHeld, quotas, dlq, storedResults, heldReason] =
+  const [tenantId, enabled, tasksHour, tasksDay, concurrent, total, held, waiting, running, deferred, oldestHeld, quotas, dlq, storedResults, heldReason, heldByQueue] =
     list(raw);
   const oldest = num(oldestHeld);
   return {
@@ -123,6 +262,7 @@ function parseTenant(raw: unknown): TenantFigures {
     dlq: pairs(dlq),
     storedResults: num(storedResults),
     heldByReason: num(held) > 0 ? new Map([[String(heldReason), num(held)]]) : new Map(),
+    heldByQueue: pairs(heldByQueue),
   };
 }
 

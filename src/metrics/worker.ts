@@ -5,7 +5,7 @@ import { createMetricLabels } from './labels.js';
 import { createWorkerGauges } from './process-gauges.js';
 import { applySnapshot, clearRedisGauges } from './redis-gauges.js';
 import { GaugeRefresher } from './refresher.js';
-import { readSnapshot } from './snapshot.js';
+import { SnapshotReader } from './snapshot.js';
 import { TaskEventRecorder } from './task-events.js';
 import { TURBINE_VERSION } from '../core/version.js';
 
@@ -45,11 +45,12 @@ export function attachWorkerMetrics(runtime: ObservedWorker): Attachment {
   );
 
   const gauges = createRedisGauges(registry);
+  const snapshots = new SnapshotReader(runtime.redis, runtime.shards, runtime.id);
   const refresher = new GaugeRefresher({
     intervalMs: config.refreshIntervalMs,
     timeoutMs: Math.max(config.refreshIntervalMs, 2000),
     canRead: () => redisReady,
-    read: () => readSnapshot(runtime.redis, runtime.shards, runtime.id),
+    read: () => snapshots.read(),
     apply: (snapshot) => applySnapshot(gauges, labels, snapshot),
     clear: () => clearRedisGauges(gauges),
     report: ({ exported, durationMs, error }) => {

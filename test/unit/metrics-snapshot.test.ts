@@ -3,18 +3,23 @@ import { describe, expect, it } from 'vitest';
 import { createRedisGauges } from '../../src/metrics/definitions.js';
 import { OTHER_LABEL, createMetricLabels } from '../../src/metrics/labels.js';
 import { applySnapshot, clearRedisGauges, groupByLabel } from '../../src/metrics/redis-gauges.js';
-import { parseSnapshot, type TenantFigures } from '../../src/metrics/snapshot.js';
+import { assembleSnapshot, parseQueueReply, parseTenantSlice, type MetricsSnapshot, type TenantFigures } from '../../src/metrics/snapshot.js';
 
 /** A reply as metricsSnapshot-1.lua sends it (numbers as integers, quota values as strings). */
 function tenantRow(id: string, o: Partial<{ enabled: number; hour: number; running: number; held: number; waiting: number; deferred: number; oldest: number; quotas: (string | number)[]; dlq: (string | number)[]; reason: string }> = {}): unknown[] {
-  return [id, o.enabled ?? 1, o.hour ?? 0, o.hour ?? 0, o.running ?? 0, o.hour ?? 0, o.held ?? 0, o.waiting ?? 0, o.running ?? 0, o.deferred ?? 0, o.oldest ?? 0, o.quotas ?? [], o.dlq ?? [], 0, o.reason ?? (o.held ? 'window' : '')];
+  return [id, o.enabled ?? 1, o.hour ?? 0, o.hour ?? 0, o.running ?? 0, o.hour ?? 0, o.held ?? 0, o.waiting ?? 0, o.running ?? 0, o.deferred ?? 0, o.oldest ?? 0, o.quotas ?? [], o.dlq ?? [], 0, o.reason ?? (o.held ? 'window' : ''), o.held ? ['emails', o.held] : []];
+}
+
+/** The snapshot of one queues reply and one slice of tenants. */
+function parseSnapshot([, queues, tenants]: unknown[]): MetricsSnapshot {
+  return assembleSnapshot(parseQueueReply([1, queues])!, parseTenantSlice([1, '0', tenants, []])!.tenants);
 }
 
 const NOW = 1_700_000_000_000;
 
 const reply = [
   1,
-  [['emails', 3, 0, 1, 2, 4, 6, 0, 100, 5]],
+  [['emails', 3, 0, 1, 2, 4, 0, 100, 5]],
   [
     tenantRow('acme', { hour: 90, running: 2, held: 6, waiting: 1, deferred: 2, oldest: NOW - 120_000, reason: 'cap', quotas: ['max_tasks_per_hour', '100', 'max_concurrent_tasks', '2'], dlq: ['emails', 3] }),
     tenantRow('quiet', { enabled: 0, quotas: ['max_tasks_per_day', '10'], dlq: ['emails', 0] }),
@@ -30,9 +35,9 @@ async function series(registry: Registry, name: string): Promise<Record<string, 
   return out;
 }
 
-describe('parseSnapshot', () => {
-  it('reads every figure of the reply', () => {
-    const snapshot = parseSnapshot(reply)!;
+describe('the snapshot replies', () => {
+  it('reads every figure, a queue\'s held tasks summed from its tenants\' rows', () => {
+    const snapshot = parseSnapshot(reply);
     expect(snapshot.queues).toEqual([
       { queue: 'emails', states: { waiting: 3, paused: 0, prioritized: 1, active: 2, delayed: 4, held: 6, waiting_children: 0, completed: 100, failed: 5 } },
     ]);
@@ -45,11 +50,12 @@ describe('parseSnapshot', () => {
   });
 
   it('is null when the caller is not the elected replica', () => {
-    expect(parseSnapshot([0])).toBeNull();
+    expect(parseQueueReply([0])).toBeNull();
+    expect(parseTenantSlice([0])).toBeNull();
   });
 
   it('refuses a reply of another shape', () => {
-    expect(() => parseSnapshot('OK')).toThrow(/expected a list/);
+    expect(() => parseTenantSlice('OK')).toThrow(/expected a list/);
   });
 });
 
@@ -57,7 +63,7 @@ describe('applySnapshot', () => {
   it('sets every per-tenant gauge, the quota limits that are set and the queue states', async () => {
     const registry = new Registry();
     const gauges = createRedisGauges(registry);
-    applySnapshot(gauges, createMetricLabels(), parseSnapshot(reply)!, NOW);
+    applySnapshot(gauges, createMetricLabels(), parseSnapshot(reply), NOW);
     expect(await series(registry, 'turbine_tasks_running')).toEqual({ 'tenant=acme': 2, 'tenant=quiet': 0 });
     // By why they wait; a tenant with none held keeps its series at 0, without a reason.
     expect(await series(registry, 'turbine_tasks_held')).toEqual({ 'reason=cap,tenant=acme': 6, 'reason=,tenant=quiet': 0 });
@@ -81,8 +87,8 @@ describe('applySnapshot', () => {
     const registry = new Registry();
     const gauges = createRedisGauges(registry);
     const labels = createMetricLabels();
-    applySnapshot(gauges, labels, parseSnapshot(reply)!, NOW);
-    applySnapshot(gauges, labels, parseSnapshot([1, [], [tenantRow('acme')]])!, NOW);
+    applySnapshot(gauges, labels, parseSnapshot(reply), NOW);
+    applySnapshot(gauges, labels, parseSnapshot([1, [], [tenantRow('acme')]]), NOW);
     expect(await series(registry, 'turbine_tasks_running')).toEqual({ 'tenant=acme': 0 });
   });
 
@@ -94,7 +100,7 @@ describe('applySnapshot', () => {
       tenantRow('idle-1', { held: 1, oldest: NOW - 60_000, quotas: ['max_concurrent_tasks', '1'], dlq: ['emails', 2] }),
       tenantRow('idle-2', { running: 1, held: 2, oldest: NOW - 300_000, dlq: ['emails', 1, 'reports', 4] }),
     ];
-    applySnapshot(gauges, createMetricLabels({ maxTenants: 1 }), parseSnapshot([1, [], rows])!, NOW);
+    applySnapshot(gauges, createMetricLabels({ maxTenants: 1 }), parseSnapshot([1, [], rows]), NOW);
     expect(await series(registry, 'turbine_tasks_running')).toEqual({ 'tenant=busy': 5, [`tenant=${OTHER_LABEL}`]: 1 });
     expect(await series(registry, 'turbine_tasks_held')).toEqual({ 'reason=rate,tenant=busy': 10, [`reason=window,tenant=${OTHER_LABEL}`]: 3 });
     expect((await series(registry, 'turbine_oldest_held_task_age_seconds'))[`tenant=${OTHER_LABEL}`]).toBe(300);
@@ -109,7 +115,7 @@ describe('applySnapshot', () => {
   it('clearRedisGauges drops every series (not the elected replica, or Redis away)', async () => {
     const registry = new Registry();
     const gauges = createRedisGauges(registry);
-    applySnapshot(gauges, createMetricLabels(), parseSnapshot(reply)!, NOW);
+    applySnapshot(gauges, createMetricLabels(), parseSnapshot(reply), NOW);
     clearRedisGauges(gauges);
     expect(await registry.metrics()).not.toMatch(/^turbine_\w+\{/m);
   });
@@ -129,6 +135,7 @@ describe('groupByLabel', () => {
     dlq: new Map(),
     storedResults: 0,
     heldByReason: new Map(),
+    heldByQueue: new Map(),
   });
 
   it('labels the busiest tenants first when there are more tenants than labels', () => {

@@ -1,25 +1,30 @@
 --[[
-  Reads every figure behind the Redis-derived metric gauges, for all tenants and queues, in
-  one step: a refresh costs one round trip however many tenants there are. Only the elected
-  reconciler replica exports these gauges (replicas exporting the same tenants would be
-  counted twice by sum()), so the script first checks that the caller holds the reconciler
-  lock and reads nothing otherwise. Read-only; cost O(tenants x their queues + DLQ entries
-  read), paid by one replica per refresh interval.
+  Reads the figures behind the Redis-derived metric gauges, a bounded slice per call, so that
+  no call blocks Redis for long however many tenants there are (one call over 10 000 tenants
+  took long enough to delay every worker's fetch). Only the elected reconciler replica exports
+  these gauges (replicas exporting the same tenants would be counted twice by sum()), so each
+  call first checks that the caller holds the reconciler lock and reads nothing otherwise.
+  Read-only. src/metrics/snapshot.ts walks the slices: the active tenants in full at each
+  refresh, the idle ones a bounded number at a time.
   Input:
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] reconciler lock key, ARGV[3] caller's worker id,
     ARGV[4] most dead-letter entries read per tenant to split its count by queue (the rest is
-    reported under "__other__")
+      reported under "__other__"),
+    ARGV[5] what to read: "queues" (every queue's figures), "active" (a slice of the active
+      tenants) or "all" (a slice of all tenants),
+    ARGV[6] SSCAN cursor, ARGV[7] SSCAN count (tenants modes only)
   Output: {0} the caller is not the elected replica |
-    {1, queues, tenants} where
-      queues:  one {name, wait, paused, prioritized, active, delayed, held, waiting-children,
-               completed, failed} per queue tasks were submitted to;
+    "queues": {1, queues}, one {name, wait, paused, prioritized, active, delayed,
+      waiting-children, completed, failed} per queue tasks were submitted to |
+    tenants modes: {1, next cursor, tenants, gone}, where
       tenants: one {id, enabled (1|0), tasks_hour, tasks_day, concurrent, total, held, waiting,
                running, deferred, oldest held task's submission time (ms, 0 when none),
                {quota name, limit, ...} for the quotas that are set,
                {queue, dead letters, ...} (0 for the tenant's queues without any),
                stored results, why its held tasks wait (disabled | cap | rate | window; "" when
-               none is held)} per tenant
+               none is held), {queue, held, ...} for the queues where some are held} per tenant;
+      gone: ids listed whose tenant was deleted meanwhile.
   Events: none.
 ]]
 local rcall = redis.call
@@ -36,7 +41,8 @@ if rcall("GET", lockKey) ~= workerId then return {0} end
 local QUOTA_FIELDS = {"max_tasks_per_hour", "max_tasks_per_day", "max_concurrent_tasks",
   "max_queue_length", "max_task_size_bytes", "max_result_size_bytes", "max_retry_count",
   "max_stored_results", "max_tasks_per_second", "max_tasks_per_minute", "rate_burst"}
--- Held tasks are in the tenants' held lists only, in no BullMQ list.
+-- Held tasks are in the tenants' held lists only, in no BullMQ list: a queue's held count is
+-- the sum of its tenants' (src/metrics/snapshot.ts).
 
 local function counter(T, metric) return tonumber(rcall("GET", usageKey(P, T, metric))) or 0 end
 
@@ -61,86 +67,96 @@ local function heldReason(T, held, waiting, running)
   return "window"
 end
 
-local heldByQueue = {}
-local tenants = {}
-for _, T in ipairs(rcall("SMEMBERS", KEYS[1])) do
+-- T's row (see the header), or nil when T was deleted since it was listed.
+local function tenantRow(T)
   local cfg = rcall("HMGET", tenantKey(P, T), "tenant_id", "enabled", unpack(QUOTA_FIELDS))
-  -- Deleted since it was listed: nothing to report.
-  if cfg[1] then
-    local quotas = {}
-    for i, field in ipairs(QUOTA_FIELDS) do
-      if cfg[i + 2] then
-        quotas[#quotas + 1] = field
-        quotas[#quotas + 1] = cfg[i + 2]
-      end
+  if not cfg[1] then return nil end
+  local quotas = {}
+  for i, field in ipairs(QUOTA_FIELDS) do
+    if cfg[i + 2] then
+      quotas[#quotas + 1] = field
+      quotas[#quotas + 1] = cfg[i + 2]
     end
-    local held, waiting, running, oldest = 0, 0, 0, 0
-    local dlqByQueue, dlqQueues = {}, {}
-    for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
-      local sk = slotsKey(P, T, q)
-      local heldHere = rcall("LLEN", heldKey(P, T, q))
-      held = held + heldHere
-      heldByQueue[q] = (heldByQueue[q] or 0) + heldHere
-      waiting = waiting + rcall("ZCOUNT", sk, "-inf", 0)
-      running = running + rcall("ZCOUNT", sk, "(0", "+inf")
-      local ts = oldestHeld(T, q)
-      if ts > 0 and (oldest == 0 or ts < oldest) then oldest = ts end
-      dlqByQueue[q] = 0
-      dlqQueues[#dlqQueues + 1] = q
-    end
-    -- Entry ids are "<queue>:<job id>" and queue names have no ":", so the ids alone give
-    -- the split by queue, without reading the entries.
-    local dk = dlqByTenantKey(P, T)
-    local dlqTotal = rcall("ZCARD", dk)
-    local read = 0
-    if dlqTotal > 0 then
-      for _, entryId in ipairs(rcall("ZREVRANGE", dk, 0, dlqReadLimit - 1)) do
-        local at = string.find(entryId, ":", 1, true)
-        local q = at and string.sub(entryId, 1, at - 1) or "__other__"
-        if dlqByQueue[q] == nil then
-          dlqByQueue[q] = 0
-          dlqQueues[#dlqQueues + 1] = q
-        end
-        dlqByQueue[q] = dlqByQueue[q] + 1
-        read = read + 1
-      end
-    end
-    if dlqTotal > read then
-      if dlqByQueue["__other__"] == nil then dlqQueues[#dlqQueues + 1] = "__other__" end
-      dlqByQueue["__other__"] = (dlqByQueue["__other__"] or 0) + dlqTotal - read
-    end
-    local dlq = {}
-    for _, q in ipairs(dlqQueues) do
-      dlq[#dlq + 1] = q
-      dlq[#dlq + 1] = dlqByQueue[q]
-    end
-    tenants[#tenants + 1] = {T, cfg[2] == "false" and 0 or 1, counter(T, "tasks_hour"),
-      -- usage:concurrent mirrors the running slots, which are the truth: report those.
-      counter(T, "tasks_day"), running, counter(T, "total"), held, waiting,
-      running, rcall("ZCARD", deferredKey(P, T)), oldest, quotas, dlq, storedResultCount(P, T),
-      heldReason(T, held, waiting, running)}
   end
+  local held, waiting, running, oldest = 0, 0, 0, 0
+  local dlqByQueue, dlqQueues, heldByQueue = {}, {}, {}
+  for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
+    local sk = slotsKey(P, T, q)
+    local heldHere = rcall("LLEN", heldKey(P, T, q))
+    held = held + heldHere
+    if heldHere > 0 then
+      heldByQueue[#heldByQueue + 1] = q
+      heldByQueue[#heldByQueue + 1] = heldHere
+    end
+    waiting = waiting + rcall("ZCOUNT", sk, "-inf", 0)
+    running = running + rcall("ZCOUNT", sk, "(0", "+inf")
+    local ts = oldestHeld(T, q)
+    if ts > 0 and (oldest == 0 or ts < oldest) then oldest = ts end
+    dlqByQueue[q] = 0
+    dlqQueues[#dlqQueues + 1] = q
+  end
+  -- Entry ids are "<queue>:<job id>" and queue names have no ":", so the ids alone give
+  -- the split by queue, without reading the entries.
+  local dk = dlqByTenantKey(P, T)
+  local dlqTotal = rcall("ZCARD", dk)
+  local read = 0
+  if dlqTotal > 0 then
+    for _, entryId in ipairs(rcall("ZREVRANGE", dk, 0, dlqReadLimit - 1)) do
+      local at = string.find(entryId, ":", 1, true)
+      local q = at and string.sub(entryId, 1, at - 1) or "__other__"
+      if dlqByQueue[q] == nil then
+        dlqByQueue[q] = 0
+        dlqQueues[#dlqQueues + 1] = q
+      end
+      dlqByQueue[q] = dlqByQueue[q] + 1
+      read = read + 1
+    end
+  end
+  if dlqTotal > read then
+    if dlqByQueue["__other__"] == nil then dlqQueues[#dlqQueues + 1] = "__other__" end
+    dlqByQueue["__other__"] = (dlqByQueue["__other__"] or 0) + dlqTotal - read
+  end
+  local dlq = {}
+  for _, q in ipairs(dlqQueues) do
+    dlq[#dlq + 1] = q
+    dlq[#dlq + 1] = dlqByQueue[q]
+  end
+  return {T, cfg[2] == "false" and 0 or 1, counter(T, "tasks_hour"),
+    -- usage:concurrent mirrors the running slots, which are the truth: report those.
+    counter(T, "tasks_day"), running, counter(T, "total"), held, waiting,
+    running, rcall("ZCARD", deferredKey(P, T)), oldest, quotas, dlq, storedResultCount(P, T),
+    heldReason(T, held, waiting, running), heldByQueue}
 end
 
 -- A queue's waiting tasks are in the wait list of each pool (see keys.lua: poolBullKey).
-local pools = rcall("SMEMBERS", poolsKey(P))
-local function waitingIn(q)
+local function waitingIn(q, pools)
   local n = rcall("LLEN", bullKey(P, q, "wait"))
   for _, pool in ipairs(pools) do n = n + rcall("LLEN", poolBullKey(P, q, pool, "wait")) end
   return n
 end
 
-local queues = {}
-for _, q in ipairs(rcall("SMEMBERS", queuesKey(P))) do
-  queues[#queues + 1] = {q,
-    waitingIn(q),
-    rcall("LLEN", bullKey(P, q, "paused")),
-    rcall("ZCARD", bullKey(P, q, "prioritized")),
-    rcall("LLEN", bullKey(P, q, "active")),
-    rcall("ZCARD", bullKey(P, q, "delayed")),
-    heldByQueue[q] or 0,
-    rcall("ZCARD", bullKey(P, q, "waiting-children")),
-    rcall("ZCARD", bullKey(P, q, "completed")),
-    rcall("ZCARD", bullKey(P, q, "failed"))}
+local mode = ARGV[5]
+if mode == "queues" then
+  local queues = {}
+  local pools = rcall("SMEMBERS", poolsKey(P))
+  for _, q in ipairs(rcall("SMEMBERS", queuesKey(P))) do
+    queues[#queues + 1] = {q,
+      waitingIn(q, pools),
+      rcall("LLEN", bullKey(P, q, "paused")),
+      rcall("ZCARD", bullKey(P, q, "prioritized")),
+      rcall("LLEN", bullKey(P, q, "active")),
+      rcall("ZCARD", bullKey(P, q, "delayed")),
+      rcall("ZCARD", bullKey(P, q, "waiting-children")),
+      rcall("ZCARD", bullKey(P, q, "completed")),
+      rcall("ZCARD", bullKey(P, q, "failed"))}
+  end
+  return {1, queues}
 end
-return {1, queues, tenants}
+
+local listed = rcall("SSCAN", mode == "active" and activeTenantsKey(P) or KEYS[1], ARGV[6], "COUNT", tonumber(ARGV[7]))
+local tenants, gone = {}, {}
+for _, T in ipairs(listed[2]) do
+  local row = tenantRow(T)
+  if row then tenants[#tenants + 1] = row else gone[#gone + 1] = T end
+end
+return {1, listed[1], tenants, gone}
