@@ -53,7 +53,8 @@ export async function admitTasks(
     const args: (string | number)[] = [keys.prefix, Date.now(), chunk.length];
     const taskIds = chunk.map((r) => r.taskId ?? generateTaskId());
     chunk.forEach((r, i) => {
-      args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, jobIdOf(r.tenantId, taskIds[i]!));
+      const generated = r.taskId === undefined ? 1 : 0;
+      args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, jobIdOf(r.tenantId, taskIds[i]!), generated);
     });
     let reply: (string | number)[];
     try {
@@ -70,10 +71,6 @@ export async function admitTasks(
       const a = reply[i * 3 + 1]!;
       const b = reply[i * 3 + 2]!;
       const placement = PLACEMENTS[code];
-      // A generated id is never taken: if it were, answering "duplicate" would hand out another task.
-      if (placement === 'duplicate' && request.taskId === undefined) {
-        throw new Error(`Generated task id '${taskIds[i]}' is already taken; nothing was submitted under it`);
-      }
       outcomes.push(
         code > 0
           ? { ok: true, taskId: taskIds[i]!, jobId: String(a), placement: placement! }

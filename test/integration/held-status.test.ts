@@ -38,3 +38,13 @@ it('answers held for a task deep in a long held list without reading the list', 
   expect(await last.status()).toBe('held');
   expect(await listScans()).toBe(before);
 });
+
+it('writes the hold record a trace reads only for a task that carries a trace context', async () => {
+  const work = world.app.task({ name: 'plain', queue: 'untraced' }, async () => 1);
+  await world.tenant('capped', { maxConcurrentTasks: 1 });
+  const [, held] = await Promise.all([0, 1].map(() => work.applyAsync({ args: [], tenantId: 'capped' })));
+  expect(held!.placement).toBe('held');
+  const jobKey = `${world.prefix}:q:untraced:capped@${held!.taskId}`;
+  expect(await world.raw.exists(jobKey)).toBe(1);
+  expect(await world.raw.hget(jobKey, 'thld')).toBeNull();
+});

@@ -1,6 +1,6 @@
 --[[
   Admits tasks. For each task, in order: the tenant exists and is enabled, the queue is
-  allowed, the job id is not taken (a duplicate is answered with the existing id and not
+  allowed, a job id the caller chose is not taken (a duplicate is answered with the existing id and not
   counted; job ids are made per tenant by src/core/task-ids.ts, so only the same tenant's task
   can be a duplicate), the payload fits, the hourly and daily quotas and the queue length allow one more,
   and, for a tenant whose rate_limit_mode is reject, its rate limits allow a start now (charged here).
@@ -18,8 +18,9 @@
     ARGV[1] prefix
     ARGV[2] now (ms)
     ARGV[3] number of tasks
-    then 7 values per task: tenant id, queue, task name, data (JSON), BullMQ options (JSON),
-      size of the serialized arguments (bytes), job id
+    then 8 values per task: tenant id, queue, task name, data (JSON), BullMQ options (JSON),
+      size of the serialized arguments (bytes), job id, "1" when the id was generated (a ULID,
+      src/core/task-ids.ts: never taken, so not looked up) or "0" when the caller chose it
   Output, 3 values per task:
     1, jobId, 0   dispatched to the wait list
     2, jobId, 0   held back (tenant at its cap or dispatch window)
@@ -59,7 +60,8 @@ local function tenantState(T)
   local st = tenants[T]
   if st then return st end
   local cfg = readTenant(P, T)
-  st = { cfg = cfg, accepted = 0, payload = 0, rejected = {}, waiting = {}, held = {}, queues = {}, window = {}, rateWoken = {} }
+  st = { cfg = cfg, accepted = 0, payload = 0, rejected = {}, waiting = {}, held = {}, queues = {}, window = {}, rateWoken = {},
+    tail = {} }
   if cfg then
     if cfg.maxHour then st.hour = tonumber(rcall("GET", usageKey(P, T, "tasks_hour"))) or 0 end
     if cfg.maxDay then st.day = tonumber(rcall("GET", usageKey(P, T, "tasks_day"))) or 0 end
@@ -108,9 +110,9 @@ local function rateRefusal(st, T, Q, cfg)
 end
 
 for i = 0, count - 1 do
-  local base = 4 + i * 7
+  local base = 4 + i * 8
   local T, Q, name, data, optsJson = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
-  local size, jobId = tonumber(ARGV[base + 5]), ARGV[base + 6]
+  local size, jobId, generated = tonumber(ARGV[base + 5]), ARGV[base + 6], ARGV[base + 7] == "1"
   local st = tenantState(T)
   local cfg = st.cfg
   -- The delayed set is the queue's; the marker that wakes a worker when a task is due is its pool's.
@@ -121,7 +123,7 @@ for i = 0, count - 1 do
     refuse(st, T, Q, "disabled", -2)
   elseif cfg.allowedQueues and not cfg.allowedQueues[Q] then
     refuse(st, T, Q, "queue_not_allowed", -3, Q, cfg.allowedQueuesJson)
-  elseif rcall("EXISTS", qc.prefix .. jobId) == 1 then
+  elseif not generated and rcall("EXISTS", qc.prefix .. jobId) == 1 then
     reply(4, jobId)
   elseif cfg.maxTaskSize and size > cfg.maxTaskSize then
     refuse(st, T, Q, "too_large", -4, size, cfg.maxTaskSize)
@@ -172,7 +174,8 @@ for i = 0, count - 1 do
       else
         -- The first task held back in Q: make sure a claim will trigger the refill.
         if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
-        parkNew(P, T, Q, jobId, priority, now, holdReason(cfg, st.inUse, room, held, waiting >= window))
+        st.tail[Q] = parkNew(P, T, Q, { jobId, priority, opts.telemetry ~= nil, true }, now,
+          holdReason(cfg, st.inUse, room, held, waiting >= window), st.tail[Q])
         held = held + 1
         -- Held by the rate: a parked task wakes Q when the next start is allowed (once per call).
         if st.rateRoom and not st.rateWoken[Q] then

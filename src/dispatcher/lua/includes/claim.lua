@@ -187,7 +187,7 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
 
   unstart(P, Q, jobId)
   -- Otherwise it takes the fair path, as a new task would: behind T's other work, in T's pool.
-  dispatchOrHold(P, T, Q, cfg, jobId, tonumber(priority) or 0, now)
+  dispatchOrHold(P, T, Q, cfg, jobId, tonumber(priority) or 0, now, isTraced(opts))
   return "skip"
 end
 

@@ -64,7 +64,9 @@ local function promoteDue(P, Q, now)
           table.insert(heldTail[T], jobId)
         else
           flushHeld(T)
-          if dispatchOrHold(P, T, Q, cfg, jobId, priority, now) == 2 then heldTail[T] = heldTail[T] or {} end
+          if dispatchOrHold(P, T, Q, cfg, jobId, priority, now, isTraced(fields[1])) == 2 then
+            heldTail[T] = heldTail[T] or {}
+          end
         end
       else
         -- No tenant (or a deleted one): BullMQ's way; the worker dead-letters it when fetched.

@@ -20,12 +20,22 @@ end
   when it is promoted to the queue. The worker takes (reads and deletes) both when it runs the
   task, so a later attempt that was not held shows no hold. Reasons as `turbine task show`:
   disabled, cap, window, behind_older_tasks.
+  Only a task that carries a trace context (its producer traced the submission: BullMQ's
+  `telemetry` option) gets the record: the span is a child of that context, and the writes
+  would be wasted on the others. `trel` is still written at promotion, which reads nothing of
+  the task; without `thld` the worker ignores it.
 ]]
 local HELD_FIELD, RELEASED_FIELD = "thld", "trel"
 
-local function recordHold(jobKey, now, reason)
+-- Whether a job's options (JSON) carry a trace context. A plain find: no decoding.
+local function isTraced(optsJson)
+  return optsJson ~= nil and string.find(optsJson, '"telemetry"', 1, true) ~= nil
+end
+
+-- `fresh`: the task was never held before (a new task), so it has no release time to clear.
+local function recordHold(jobKey, now, reason, fresh)
   rcall("HSET", jobKey, HELD_FIELD, now .. ":" .. reason)
-  rcall("HDEL", jobKey, RELEASED_FIELD)
+  if not fresh then rcall("HDEL", jobKey, RELEASED_FIELD) end
 end
 
 -- Why a task is held rather than queued: `room` is the tenant's room in the queue (window, cap

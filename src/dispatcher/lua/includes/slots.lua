@@ -205,24 +205,35 @@ local PRIORITY_SCAN = 100
 
 -- Holds back a stored job that is in no BullMQ list yet, behind the tenant's held tasks of the
 -- same or a more urgent priority (none first, as BullMQ takes its wait list before its
--- prioritized set; then 1, 2, …), ahead of less urgent ones; records when and why (recordHold). Only the last PRIORITY_SCAN
+-- prioritized set; then 1, 2, …), ahead of less urgent ones; records when and why for a traced
+-- task (`job`: {id, priority, traced, fresh}; recordHold). Only the last PRIORITY_SCAN
 -- entries are looked at: usually the tail already qualifies, and the cost stays bounded.
-local function parkNew(P, T, Q, jobId, priority, now, reason)
-  recordHold(queueContext(P, Q).prefix .. jobId, now, reason)
+-- `tailPriority`: the priority of the held list's last entry when the caller knows it (it
+-- parked that entry itself), saving the read. Returns the last entry's priority afterwards.
+local function parkNew(P, T, Q, job, now, reason, tailPriority)
+  local jobId, priority = job[1], job[2]
+  if job[3] then recordHold(queueContext(P, Q).prefix .. jobId, now, reason, job[4]) end
   local hk = heldKey(P, T, Q)
   local entry = heldEntry(jobId, priority)
-  local last = rcall("LINDEX", hk, -1)
-  if not last or select(2, parseHeld(last)) <= priority then return rcall("RPUSH", hk, entry) end
+  if tailPriority == nil then
+    local last = rcall("LINDEX", hk, -1)
+    tailPriority = last and select(2, parseHeld(last))
+  end
+  if not tailPriority or tailPriority <= priority then
+    rcall("RPUSH", hk, entry)
+    return priority
+  end
   local tail = rcall("LRANGE", hk, -PRIORITY_SCAN, -1)
   for i = #tail, 1, -1 do
     local _, p = parseHeld(tail[i])
     if p <= priority then
-      if i == #tail then return rcall("RPUSH", hk, entry) end
-      return rcall("LINSERT", hk, "AFTER", tail[i], entry)
+      rcall("LINSERT", hk, "AFTER", tail[i], entry)
+      return tailPriority
     end
   end
-  if #tail < PRIORITY_SCAN then return rcall("LPUSH", hk, entry) end
-  return rcall("LINSERT", hk, "BEFORE", tail[1], entry)
+  if #tail < PRIORITY_SCAN then rcall("LPUSH", hk, entry)
+  else rcall("LINSERT", hk, "BEFORE", tail[1], entry) end
+  return tailPriority
 end
 
 -- Moves up to `count` held tasks of T in Q (oldest first, at most 1000 at a time) to the queue.
@@ -327,8 +338,9 @@ end
 
 -- The fair path of a stored job of T that is in no BullMQ list (a new task, a delayed task or
 -- retry come due, a task that skipped it): to the wait list if T has room in its window and
--- cap and nothing held in Q, else held back behind T's held tasks. Returns 1 dispatched, 2 held.
-local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now)
+-- cap and nothing held in Q, else held back behind T's held tasks. `traced`: the job carries a
+-- trace context (isTraced). Returns 1 dispatched, 2 held.
+local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now, traced)
   local held = rcall("LLEN", heldKey(P, T, Q))
   local waiting = waitingCount(P, T, Q)
   local window = tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
@@ -341,7 +353,7 @@ local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now)
   end
   if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
   local inUse = cfg.maxConcurrent and slotsInUse(P, T)
-  parkNew(P, T, Q, jobId, priority, now, holdReason(cfg, inUse, room, held, waiting >= window))
+  parkNew(P, T, Q, { jobId, priority, traced, false }, now, holdReason(cfg, inUse, room, held, waiting >= window))
   wakeForRate(P, T, Q, cfg)
   return 2
 end
