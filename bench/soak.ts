@@ -20,16 +20,18 @@ const BACKLOG = 3000;
 const SAMPLE_MS = 5000;
 /**
  * Bytes per task in docs/deployment.md (rounded up from bench 9): a completed task with its
- * stored result, a waiting task, a running one, an event stream entry (BullMQ keeps about
+ * stored result (the larger index encoding: each tenant's index holds more than 128 entries
+ * here, counting those not pruned yet), a waiting task, a running one, an event stream entry (BullMQ keeps about
  * 10 000 per queue), and the stored-result entry of a task BullMQ's retention removed, which
- * stays until the reconciler's next pass (every 5 s by default).
+ * stays until the reconciler's next pass (every 5 s by default; a sorted-set entry of the
+ * larger encoding).
  */
-const COMPLETED_BYTES = 1450;
-const WAITING_BYTES = 900;
-const RUNNING_BYTES = 1200;
-const EVENT_BYTES = 60;
+const COMPLETED_BYTES = 1560;
+const WAITING_BYTES = 1050;
+const RUNNING_BYTES = 1600;
+const EVENT_BYTES = 95;
 const EVENTS_KEPT = 10_000;
-const STALE_ENTRY_BYTES = 80;
+const STALE_ENTRY_BYTES = 120;
 const RECONCILER_INTERVAL_S = 5;
 /** What this workload may hold above the empty Redis it starts from, at `rate` tasks/s. */
 const boundAboveStart = (rate: number): number =>
