@@ -102,14 +102,16 @@ local function settleBusy(P, T, Q, L, waiting)
 end
 
 -- T's window in lane L (its pool's part of a queue): its weight's share of the queue's window among the busy tenants (T counted;
--- `isBusy` when the caller knows T is in the busy set), at least 1. The windows of the busy tenants add up to about the queue's window, so the wait
+-- `isBusy` when the caller knows T is in the busy set), rounded to the nearest, at least 1. The windows of the busy tenants add up to about the queue's window, so the wait
 -- list stays about that long (enough to keep the workers fed) however many tenants are busy.
+-- Rounding to the nearest keeps the windows' ratios close to the weights' (rounding up gave
+-- the lightest of weights 1 : 2 : 4 a 15 / 102 share against its 14.3 %).
 local function tenantWindow(P, T, L, weight, isBusy)
   local base = windowOf(P, L)
   local total = tonumber(rcall("HGET", busyWeightKey(P), L)) or 0
   if not isBusy and not rcall("ZSCORE", busyKey(P, L), T) then total = total + weight end
   if total <= weight then return base end
-  return math.max(1, math.ceil(base * weight / total))
+  return math.max(1, math.floor(base * weight / total + 0.5))
 end
 
 local function slotsInUse(P, T)
