@@ -32,6 +32,11 @@ export type AdmissionOutcome =
 
 const PLACEMENTS: Record<number, Placement> = { 1: 'queued', 2: 'held', 3: 'deferred', 4: 'duplicate' };
 
+/** A numeric job option (`delay`, `priority`) as the admission script takes it: 0 when unset. */
+function numberOption(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
 /** Tasks per script call: large enough to amortize the round trip, small enough not to stall Redis. */
 export const ADMISSION_CHUNK = 500;
 
@@ -54,7 +59,11 @@ export async function admitTasks(
     const taskIds = chunk.map((r) => r.taskId ?? generateTaskId());
     chunk.forEach((r, i) => {
       const generated = r.taskId === undefined ? 1 : 0;
-      args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, jobIdOf(r.tenantId, taskIds[i]!), generated);
+      // The tenant travels in the options too (`tid`), where the worker's fetch reads it cheaply.
+      const options = JSON.stringify({ ...r.jobOptions, tid: r.tenantId });
+      const delay = numberOption(r.jobOptions.delay);
+      const priority = numberOption(r.jobOptions.priority);
+      args.push(r.tenantId, r.queue, r.taskName, r.data, options, r.argsSize, jobIdOf(r.tenantId, taskIds[i]!), generated, delay, priority);
     });
     let reply: (string | number)[];
     try {

@@ -318,7 +318,8 @@ describe('replay', () => {
     const submitted = await fails.applyAsync({ args: [], tenantId: 'acme' });
     await entriesReach(1);
     const entryId = entryOf('default', 'acme', submitted.taskId);
-    const countsBefore = await jobCounts('default');
+    // The entry is written before BullMQ's finish moves the job to its failed set: wait for that.
+    const countsBefore = await pollUntil(() => jobCounts('default'), (c) => c.failed === 1 && c.active === 0, { what: 'the failed job settled' });
 
     const refused = dlq.replay(entryId);
     await expect(refused).rejects.toThrow(QuotaExceededError);

@@ -18,9 +18,11 @@
     ARGV[1] prefix
     ARGV[2] now (ms)
     ARGV[3] number of tasks
-    then 8 values per task: tenant id, queue, task name, data (JSON), BullMQ options (JSON),
-      size of the serialized arguments (bytes), job id, "1" when the id was generated (a ULID,
-      src/core/task-ids.ts: never taken, so not looked up) or "0" when the caller chose it
+    then 10 values per task: tenant id, queue, task name, data (JSON), BullMQ options (JSON,
+      with the tenant as `tid`, where the worker's fetch reads it cheaply), size of the
+      serialized arguments (bytes), job id, "1" when the id was generated (a ULID,
+      src/core/task-ids.ts: never taken, so not looked up) or "0" when the caller chose it,
+      the options' delay (ms, 0 for none) and priority (0 for none)
   Output, 3 values per task:
     1, jobId, 0   dispatched to the wait list
     2, jobId, 0   held back (tenant at its cap or dispatch window)
@@ -38,7 +40,6 @@ local rcall = redis.call
 --- @include "admitted"
 --- @include "usage"
 --- @include "rate"
---- @include "bullmq:storeJob"
 --- @include "bullmq:addDelayedJob"
 
 local P = ARGV[1]
@@ -110,9 +111,10 @@ local function rateRefusal(st, T, Q, cfg)
 end
 
 for i = 0, count - 1 do
-  local base = 4 + i * 8
+  local base = 4 + i * 10
   local T, Q, name, data, optsJson = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
   local size, jobId, generated = tonumber(ARGV[base + 5]), ARGV[base + 6], ARGV[base + 7] == "1"
+  local delay, priority = tonumber(ARGV[base + 8]), tonumber(ARGV[base + 9])
   local st = tenantState(T)
   local cfg = st.cfg
   -- The delayed set is the queue's; the marker that wakes a worker when a task is due is its pool's.
@@ -144,11 +146,7 @@ for i = 0, count - 1 do
     if st.pending then st.pending = st.pending + 1 end
     st.queues[Q] = true
 
-    local opts = cjson.decode(optsJson)
-    -- The tenant travels in the options too, where the worker's fetch reads it cheaply.
-    opts["tid"] = T
-    local delay, priority = storeJob(qc.events, qc.prefix .. jobId, jobId, name, data, opts, now)
-    markAdmitted(qc.prefix .. jobId, T)
+    storeAdmittedJob(qc.events, qc.prefix .. jobId, jobId, name, data, optsJson, now, delay, priority, T)
 
     if delay > 0 then
       addDelayedJob(jobId, qc.delayed, qc.events, now, queueState(qc).maxEvents, qc.marker, delay)
@@ -174,7 +172,7 @@ for i = 0, count - 1 do
       else
         -- The first task held back in Q: make sure a claim will trigger the refill.
         if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
-        st.tail[Q] = parkNew(P, T, Q, { jobId, priority, opts.telemetry ~= nil, true }, now,
+        st.tail[Q] = parkNew(P, T, Q, { jobId, priority, isTraced(optsJson), true }, now,
           holdReason(cfg, st.inUse, room, held, waiting >= window), st.tail[Q])
         held = held + 1
         -- Held by the rate: a parked task wakes Q when the next start is allowed (once per call).

@@ -5,8 +5,14 @@
 ]]
 local ADMITTED_FIELD = "tadm"
 
-local function markAdmitted(jobKey, T)
-  rcall("HSET", jobKey, ADMITTED_FIELD, T)
+-- Stores an admitted task as BullMQ's storeJob stores a job (the same fields and 'added'
+-- event), with the admission mark in the same write. The options arrive as the JSON to store
+-- (the producer put the tenant in them, `tid`), and their delay and priority beside it, so
+-- that nothing is decoded and encoded again per task.
+local function storeAdmittedJob(eventsKey, jobKey, jobId, name, data, optsJson, now, delay, priority, T)
+  rcall("HMSET", jobKey, "name", name, "data", data, "opts", optsJson, "timestamp", now,
+    "delay", delay, "priority", priority, ADMITTED_FIELD, T)
+  rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
 end
 
 -- Tells the worker that a fetched job never went through admission: `tna` in the options it
