@@ -46,7 +46,7 @@ end
 
 -- The fields of a fetched job that the claim reads, in one pass over BullMQ's HGETALL reply.
 local function jobFields(flat)
-  local name, opts, data, priority, admitted, deadLetter
+  local name, opts, data, priority, admitted, deadLetter, held
   for i = 1, #flat, 2 do
     local field = flat[i]
     if field == "name" then name = flat[i + 1]
@@ -54,9 +54,10 @@ local function jobFields(flat)
     elseif field == "data" then data = flat[i + 1]
     elseif field == "priority" then priority = flat[i + 1]
     elseif field == ADMITTED_FIELD then admitted = true
-    elseif field == DEAD_LETTER_FIELD then deadLetter = flat[i + 1] end
+    elseif field == DEAD_LETTER_FIELD then deadLetter = flat[i + 1]
+    elseif field == HELD_FIELD then held = true end
   end
-  return name, opts, data, priority, admitted, deadLetter
+  return name, opts, data, priority, admitted, deadLetter, held
 end
 
 -- The tenant in a job's options, where admission writes it (`tid`). Tenant ids hold no quote
@@ -99,7 +100,7 @@ end
 -- Returns "run" (the worker runs it: a slot is held, or it is not a Turbine task and the
 -- worker dead-letters it) or "skip" (held back or dropped: the caller fetches another).
 local function claimFetched(P, Q, pool, jobId, flat, now, lease)
-  local name, opts, data, priority, admitted, deadLetter = jobFields(flat)
+  local name, opts, data, priority, admitted, deadLetter, held = jobFields(flat)
   if not name then
     -- Removed by hand while held or waiting: the fetch made a stub of it. Its waiting slot (if
     -- it had one) goes to the next of the tenant's held tasks, as a claim's would.
@@ -150,6 +151,9 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
     rcall("ZADD", sk, now + lease, jobId)
     meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
     if score <= 0 then
+      -- A traced task that was held: its release is when it was put in the wait list, which
+      -- its waiting slot says (-score, with a fraction below 1 ms for flags).
+      if held then rcall("HSET", queueContext(P, Q).prefix .. jobId, RELEASED_FIELD, math.floor(-score)) end
       local waiting = waitingCount(P, T, Q)
       -- A backlogged tenant's window is refilled once half of it has drained: checked on each
       -- claim (windows change as tenants become busy or idle), or at once for a marked task.

@@ -22,8 +22,9 @@ end
   disabled, cap, window, behind_older_tasks.
   Only a task that carries a trace context (its producer traced the submission: BullMQ's
   `telemetry` option) gets the record: the span is a child of that context, and the writes
-  would be wasted on the others. `trel` is still written at promotion, which reads nothing of
-  the task; without `thld` the worker ignores it.
+  would be wasted on the others. `trel` is written by the claim that starts a task with `thld`
+  (it reads the job's fields anyway), from the task's waiting slot, which holds when it was put
+  in the wait list: promotion writes nothing per task.
 ]]
 local HELD_FIELD, RELEASED_FIELD = "thld", "trel"
 

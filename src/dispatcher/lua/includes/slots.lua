@@ -247,11 +247,9 @@ local function promoteHeld(P, T, Q, count, now, waiting, window, cfg, rated)
   local entries = rcall("LPOP", heldKey(P, T, Q), math.min(count, 1000))
   if not entries then return 0 end
   local jobs = {}
-  local prefix = queueContext(P, Q).prefix
   for i, entry in ipairs(entries) do
     local id, priority = parseHeld(entry)
     jobs[i] = { id, priority }
-    rcall("HSET", prefix .. id, RELEASED_FIELD, now)
   end
   enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, cfg, rated)
   return #jobs
