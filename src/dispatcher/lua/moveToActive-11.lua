@@ -13,13 +13,12 @@ local rcall = redis.call
 --- @include "claim"
 --- @include "due"
 
-beginCall()
-
 local MAX_FETCHES = 20
 
+local now = tonumber(ARGV[2])
+beginCall(now)
 local P, Q = splitKeyPrefix(ARGV[1])
 if not P then return bullmqMoveToActive(KEYS, ARGV) end
-local now = tonumber(ARGV[2])
 local lease = tonumber(cmsgpack.unpack(ARGV[3])["lockDuration"]) or 30000
 local pool = poolOfWorker(P, Q, KEYS[1])
 local keys = KEYS

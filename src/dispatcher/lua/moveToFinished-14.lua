@@ -16,12 +16,11 @@ local rcall = redis.call
 --- @include "storedResults"
 --- @include "due"
 
-beginCall()
-
+local now = tonumber(ARGV[2])
+beginCall(now)
 local P, Q = splitKeyPrefix(ARGV[7])
 if not P then return bullmqMoveToFinished(KEYS, ARGV) end
 local jobId = ARGV[1]
-local now = tonumber(ARGV[2])
 -- Read before BullMQ may remove the job (removeOnComplete).
 local job = rcall("HMGET", KEYS[12], "opts", "processedOn")
 local T = tenantInOpts(job[1]) or tenantInData(rcall("HGET", KEYS[12], "data"))

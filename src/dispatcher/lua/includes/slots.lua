@@ -35,12 +35,12 @@ local DEFAULT_WINDOW = 100
 
 -- BullMQ keys of a queue (the wait list and marker of `pool`'s workers), and (queueState) its paused state and event stream length, read
 -- once per call. A command loaded as a Redis Function keeps these locals between calls, so it
--- starts each call with beginCall().
+-- starts each call with beginCall(now).
 local queueContexts = {}
-local function beginCall()
+local function beginCall(now)
   queueContexts = {}
   beginRateCall()
-  beginUsageCall()
+  beginUsageCall(now)
 end
 
 local function queueContext(P, Q, pool)

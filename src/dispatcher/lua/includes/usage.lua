@@ -21,20 +21,27 @@ local function usageHourOf(now)
   return math.floor(now / 3600000) * 3600
 end
 
--- The stream setting as read in this call (false: off), nil until read. A fetch and a finish
--- meter two steps in one call; a Redis Function keeps locals between calls, so beginCall
--- (slots) resets it through beginUsageCall.
-local streamSetting = nil
-local function beginUsageCall()
-  streamSetting = nil
+-- The stream setting of each prefix (false: off) and the time (ms) it was read. A fetch and a
+-- finish meter two steps in one call. A Redis Function (Turbine's fetch and finish) keeps
+-- locals between calls: there a setting read is used for up to STREAM_SETTING_TTL_MS, so that
+-- a task's steps do not each read it (turning the stream on or off takes effect within that
+-- time); beginCall (slots) passes each call's time through beginUsageCall. An EVAL script
+-- starts each call with nothing read. Kept per prefix: one library serves every prefix and
+-- shard on the server.
+local STREAM_SETTING_TTL_MS = 1000
+local streamSettings, callNow = {}, 0
+local function beginUsageCall(now)
+  callNow = now
 end
 
--- The stream's maximum length, or nil when the stream is off: read at most once per call.
+-- The stream's maximum length, or nil when the stream is off.
 local function usageStreamLength(P)
-  if streamSetting == nil then
-    streamSetting = tonumber(rcall("HGET", usageSettingsKey(P), "stream_max_length")) or false
+  local cached = streamSettings[P]
+  if cached == nil or math.abs(callNow - cached.at) > STREAM_SETTING_TTL_MS then
+    cached = { value = tonumber(rcall("HGET", usageSettingsKey(P), "stream_max_length")) or false, at = callNow }
+    streamSettings[P] = cached
   end
-  return streamSetting or nil
+  return cached.value or nil
 end
 
 -- Adds `counts` ({field, amount, field, amount, …}) to T's hash of the hour of `now`. Zero
