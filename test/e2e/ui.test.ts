@@ -10,6 +10,7 @@ import { cleanEnv, runBinary } from '../helpers/cli.js';
 import { pollUntil } from '../helpers/context.js';
 import { WorkerProcess } from '../helpers/processes.js';
 import { ConsoleProcess, launchChromium } from '../helpers/ui.js';
+import { tenantPerShard } from '../helpers/shards.js';
 import { TestWorld } from '../helpers/worker.js';
 
 /**
@@ -266,6 +267,21 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/queues$/);
     await page.close();
+  });
+
+  it('`turbine ui --shards 3` shows the tenants of every shard', async () => {
+    const sharded = new TestWorld(undefined, undefined, { shards: 3 });
+    const tenants = tenantPerShard(3);
+    for (const tenantId of tenants) await sharded.tenant(tenantId);
+    const console3 = await ConsoleProcess.start({ url: sharded.url, prefix: sharded.prefix, shards: 3 });
+    try {
+      const page = await (await fetch(`${console3.url}/`)).text();
+      for (const tenantId of tenants) expect(page).toContain(`data-tenant="${tenantId}"`);
+      expect(await (await fetch(`${console3.url}/tenants/${tenants[2]}`)).text()).toContain('shard 2 (of 3, numbered from 0)');
+    } finally {
+      expect(await console3.stop()).toBe(0);
+      await sharded.close();
+    }
   });
 
   it('refuses a bad port as bad usage (exit 2), and stops on SIGTERM with exit 0', async () => {
