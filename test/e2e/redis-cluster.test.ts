@@ -12,6 +12,7 @@ import { RedisCluster } from '../helpers/redis-cluster.js';
 import { askServer } from '../helpers/redis-server.js';
 import { shardPrefixes } from '../../src/store/shards.js';
 import { tenantPerShard } from '../helpers/shards.js';
+import { serveConsole } from '../helpers/console-server.js';
 
 /**
  * Turbine on a real Redis Cluster started by the test: three primaries, each with a replica.
@@ -207,7 +208,7 @@ describe('Tenants sharded over a Redis Cluster', () => {
     return runBinary([...args, '--backend-url', cluster.url, '--prefix', prefix, '--shards', String(SHARDS)], cleanEnv());
   }
 
-  it('runs tenants on every shard, each on its own primary: create, submit, run, result, dead letters, list, stats, metrics', async () => {
+  it('runs tenants on every shard, each on its own primary: create, submit, run, result, dead letters, list, stats, metrics, web console', async () => {
     const prefix = await spreadPrefix();
     const { app, manager, dlq } = shardedWorld(prefix);
     const tenants = tenantPerShard(SHARDS);
@@ -265,6 +266,17 @@ describe('Tenants sharded over a Redis Cluster', () => {
       { timeoutMs: 20_000, what: "every shard's tenants in /metrics" },
     );
     expect(metrics).toMatch(/turbine_tasks_finished_total\{[^}]*tenant="tenant-/);
+
+    // The web console reads every shard from its primary (each pipeline inside one shard's slot).
+    const ui = await serveConsole({ backendUrl: cluster.url, prefix, shards: SHARDS, refreshMs: 250 });
+    closers.push(() => ui.close());
+    const overview = await ui.page('/');
+    for (const tenantId of tenants) expect(overview).toContain(`data-tenant="${tenantId}"`);
+    expect(await ui.page(`/tenants/${tenants[2]}`)).toContain('shard 2 (of 3, numbered from 0)');
+    const queues = await ui.page('/queues');
+    expect(queues).toContain(`data-count="completed">${3 * 10}<`);
+    expect(queues).toContain(`<code>${runtime.id}</code>`);
+    expect(await ui.page('/dead-letters')).toContain('3 entries match');
   });
 
   it('moves a tenant to another shard with `turbine tenant move`, refused while it has tasks in flight', async () => {

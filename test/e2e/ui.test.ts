@@ -79,9 +79,10 @@ beforeAll(async () => {
   await world.manager.createTenant({ tenantId: 'acme', name: 'ACME Corporation', quotas: { maxConcurrentTasks: 2, maxTasksPerHour: 1000 } });
   await world.manager.createTenant({ tenantId: 'globex', name: 'Globex', quotas: { maxTasksPerHour: 300 } });
   worker = await WorkerProcess.start({ url: world.url, prefix: world.prefix, args: ['--concurrency', '10'] });
-  // The fixture's task sleeps for a minute: acme runs 2 (its cap) and holds 6, steadily.
+  // The fixture's task sleeps for ten minutes, longer than the file takes on a loaded machine (a
+  // minute was not): acme runs 2 (its cap) and holds 6, steadily, until the worker is killed.
   const record = world.app.task({ name: 'record', queue: 'work', retries: 0 }, async (id: string, _ms: number) => id) as TaskDefinition<[string, number], string>;
-  await record.applyBulk(Array.from({ length: 8 }, (_, i) => ({ args: [`a${i}`, 60_000] as [string, number], tenantId: 'acme' })));
+  await record.applyBulk(Array.from({ length: 8 }, (_, i) => ({ args: [`a${i}`, 600_000] as [string, number], tenantId: 'acme' })));
   await record.applyBulk(Array.from({ length: 3 }, (_, i) => ({ args: [`g${i}`, 10] as [string, number], tenantId: 'globex' })));
   // No worker has a task of this name: it is dead-lettered as unknown_task.
   await world.app.task({ name: 'unheard-of', queue: 'work', retries: 0 }, async () => null).applyAsync({ args: [], tenantId: 'globex' });
