@@ -72,7 +72,8 @@ export class ShardRouter {
 
   /** `cached`: remember each tenant's shard in this process (producers); off, read it every time. */
   constructor(
-    prefix: string,
+    /** The configured prefix the shards' prefixes are made from. */
+    readonly prefix: string,
     count: number,
     private readonly cached = true,
   ) {

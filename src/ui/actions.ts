@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
+import type { KeyLayout } from '../core/keys.js';
 import { cancelTask } from '../tasks/cancel.js';
 import { appendAuditEntry } from '../tenancy/audit.js';
 import { TenantManager } from '../tenancy/manager.js';
@@ -27,9 +28,15 @@ function tenantOf(fields: URLSearchParams): string {
   return assertTenantId(required(fields, 'tenant'));
 }
 
-/** A TenantManager that records `actor`, on the console's connection. */
+/** A TenantManager that records `actor`, on the console's connection and shards. */
 function managerFor(sources: ConsoleSources, actor: string): TenantManager {
-  return new TenantManager({ connection: sources.client, prefix: sources.keys.prefix, actor });
+  const { client, shards } = sources;
+  return new TenantManager({ connection: client, prefix: shards.prefix, shards: shards.count, actor });
+}
+
+/** The keys of the shard `tenantId` lives on, where its audit trail and tasks are. */
+function keysOf(sources: ConsoleSources, tenantId: string): Promise<KeyLayout> {
+  return sources.shards.keysOf(sources.client, tenantId);
 }
 
 function setEnabled(enabled: boolean): ConsoleAction {
@@ -75,7 +82,7 @@ const replay: ConsoleAction = {
   describe: (fields) => `Replay dead letter ${fields.get('entry')}: submit its task again (the tenant's quotas apply) and remove the entry.`,
   run: async (sources, actor, fields) => {
     const replayed = await sources.deadLetters.replay(required(fields, 'entry'));
-    await appendAuditEntry(sources.client, sources.keys.audit(replayed.tenantId), {
+    await appendAuditEntry(sources.client, (await keysOf(sources, replayed.tenantId)).audit(replayed.tenantId), {
       actor,
       action: 'dlq_replay',
       changes: { entry_id: replayed.entryId, task_id: replayed.taskId, placement: replayed.placement },
@@ -91,7 +98,7 @@ const purge: ConsoleAction = {
     const tenantId = tenantOf(fields);
     const queue = fields.get('queue') || undefined;
     const removed = await sources.deadLetters.purge({ tenantId, queue });
-    await appendAuditEntry(sources.client, sources.keys.audit(tenantId), {
+    await appendAuditEntry(sources.client, (await keysOf(sources, tenantId)).audit(tenantId), {
       actor,
       action: 'dlq_purge',
       changes: { queue: queue ?? null, removed },
@@ -115,7 +122,7 @@ const cancel: ConsoleAction = {
     const queue = assertQueueName(required(fields, 'queue'));
     const taskId = assertTaskId(required(fields, 'task'));
     // The same call as `turbine task cancel`: removed and audited with the actor in one script.
-    const outcome = await cancelTask(sources.client, sources.keys, { tenantId, queue, taskId }, { actor });
+    const outcome = await cancelTask(sources.client, await keysOf(sources, tenantId), { tenantId, queue, taskId }, { actor });
     if (!outcome.cancelled) return `Task ${taskId} was not cancelled: ${NOT_CANCELLED[outcome.reason]}.`;
     return `Cancelled task ${taskId} of ${tenantId} (it was ${outcome.state}).`;
   },

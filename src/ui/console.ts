@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../store/connection.js';
 import { DeadLetterQueue } from '../dlq/queue.js';
-import { ConfigError, TurbineError, coerceError } from '../core/errors.js';
+import { TurbineError, coerceError } from '../core/errors.js';
 import { TenantManager } from '../tenancy/manager.js';
 import type { RedisClientOptions } from '../store/holder.js';
 import { ACTIONS } from './actions.js';
@@ -24,7 +24,7 @@ import { readOverview, readQueues, readTenantDetail, type ConsoleSources, type O
 export interface ConsoleOptions extends RedisClientOptions {
   /** Actions need this token; without one the console is read-only. @defaultValue `TURBINE_UI_TOKEN` */
   token?: string;
-  /** How often pages refresh, and how long a Redis reading is shared by all browsers. @defaultValue 2000 */
+  /** How often pages refresh, and how long a Redis reading (of every shard) is shared by all browsers. @defaultValue 2000 */
   refreshMs?: number;
   /**
    * The path the console is mounted under when the request's URL still carries it (Fastify,
@@ -60,16 +60,11 @@ class HttpProblem extends Error {
 export function createConsole(options: ConsoleOptions = {}): TurbineConsole {
   const refreshMs = options.refreshMs ?? 2000;
   const manager = new TenantManager({ ...options, actor: 'ui' });
-  if (manager.shards.count > 1) {
-    // Its pages read one keyspace; showing shard 0 alone would hide the other shards' tenants.
-    throw new ConfigError(
-      `The console reads one keyspace and does not fan out over shards yet (${manager.shards.count} configured): ` +
-        'use the turbine CLI (tenant list, dlq list), which reads every shard, or run it with --shards 1 on an unsharded deployment',
-    );
-  }
+  const shards = manager.shards;
   const tokens = new TokenCheck(options.token ?? process.env.TURBINE_UI_TOKEN);
   const reads = new SharedReads(refreshMs);
   const history = new AcceptedHistory();
+  /** BullMQ's Queue objects, by shard and queue name. */
   const queues = new Map<string, Queue>();
   let sources: Promise<ConsoleSources> | null = null;
 
@@ -77,12 +72,13 @@ export function createConsole(options: ConsoleOptions = {}): TurbineConsole {
     (sources ??= manager.client().then(
       (client: RedisClient): ConsoleSources => ({
         client,
-        keys: manager.keys,
+        shards,
         manager,
-        deadLetters: new DeadLetterQueue({ connection: client, prefix: manager.keys.prefix }),
-        queue: (name) => {
-          let queue = queues.get(name);
-          if (!queue) queues.set(name, (queue = new Queue(name, { connection: client, prefix: manager.keys.bullPrefix() })));
+        deadLetters: new DeadLetterQueue({ connection: client, prefix: shards.prefix, shards: shards.count }),
+        queue: (name, shard) => {
+          const key = `${shard}\n${name}`;
+          let queue = queues.get(key);
+          if (!queue) queues.set(key, (queue = new Queue(name, { connection: client, prefix: shards.layout(shard).bullPrefix() })));
           return queue;
         },
       }),

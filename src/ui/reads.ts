@@ -10,15 +10,20 @@ import { laneOf, SHARED_POOL, type KeyLayout } from '../core/keys.js';
 import type { TenantManager } from '../tenancy/manager.js';
 import type { TenantStats } from '../tenancy/stats.js';
 import type { Tenant } from '../tenancy/tenant.js';
+import type { ShardRouter } from '../store/shards.js';
 
 /**
  * What the console shows, read through the library's own classes (TenantManager, the
  * dead-letter queue, BullMQ's Queue): the figures are the ones `turbine tenant stats` and
- * `turbine dlq list` print, by construction.
+ * `turbine dlq list` print, by construction. With several shards every reading covers all of
+ * them: the tenant list and dead letters fan out in those classes, a tenant's own keys are read
+ * on its shard, and a queue's figures are summed over the shards.
  */
 
 export interface TenantRow {
   tenant: Tenant;
+  /** The shard it lives on (0 on an unsharded deployment). */
+  shard: number;
   stats: TenantStats;
   deadLetters: number;
 }
@@ -35,6 +40,8 @@ export interface HeldTask {
 
 export interface TenantDetail {
   row: TenantRow;
+  /** Shards configured: a sharded deployment's tenant page names the tenant's shard. */
+  shards: number;
   held: HeldTask[];
   failures: DeadLetterEntry[];
   audit: AuditEntry[];
@@ -54,11 +61,15 @@ export interface QueueView {
   counts: Record<string, number>;
   byTenant: TenantDepth[];
   workers: WorkerLease[];
-  /** Redis connections BullMQ registered for the queue (Queue.getWorkers), or null when CLIENT LIST is not allowed. */
+  /** Redis connections BullMQ registered for the queue on every shard (Queue.getWorkers), or null when CLIENT LIST is not allowed. */
   connections: number | null;
 }
 
-/** A worker's announcement of its capacity on a queue (it renews it every reconciler pass). */
+/**
+ * A worker's announcement of its capacity on a queue (it renews it every reconciler pass). A
+ * worker announces itself on every shard it consumes: the console adds those up into one lease,
+ * its concurrency summed (the tasks of the queue it runs at once) and the earliest expiry.
+ */
 export interface WorkerLease {
   workerId: string;
   host: string;
@@ -70,11 +81,13 @@ export interface WorkerLease {
 
 export interface ConsoleSources {
   client: RedisClient;
-  keys: KeyLayout;
+  /** Every shard's keys, and where each tenant lives (read afresh: a move is seen at once). */
+  shards: ShardRouter;
   manager: TenantManager;
+  /** Reads and changes the dead letters of every shard. */
   deadLetters: DeadLetterQueue;
-  /** BullMQ's Queue of a name, opened once on the console's connection. */
-  queue: (name: string) => Queue;
+  /** BullMQ's Queue of a name on a shard, opened once on the console's connection. */
+  queue: (name: string, shard: number) => Queue;
 }
 
 /** Held entries shown per queue on a tenant's page. */
@@ -85,11 +98,12 @@ export async function readOverview({ manager, deadLetters }: ConsoleSources): Pr
   const rows = await Promise.all(
     tenants.map(async (tenant): Promise<TenantRow | null> => {
       try {
-        const [stats, count] = await Promise.all([
+        const [shard, stats, count] = await Promise.all([
+          manager.shardOf(tenant.tenantId),
           manager.getTenantStats(tenant.tenantId),
           deadLetters.count({ tenantId: tenant.tenantId }),
         ]);
-        return { tenant, stats, deadLetters: count };
+        return { tenant, shard, stats, deadLetters: count };
       } catch (error) {
         // Deleted between the listing and its stats: it is simply gone from this reading.
         if (error instanceof TenantNotFoundError) return null;
@@ -101,8 +115,9 @@ export async function readOverview({ manager, deadLetters }: ConsoleSources): Pr
 }
 
 export async function readTenantDetail(sources: ConsoleSources, row: TenantRow): Promise<TenantDetail> {
-  const { client, keys, manager, deadLetters } = sources;
+  const { client, manager, deadLetters } = sources;
   const tenantId = row.tenant.tenantId;
+  const keys = sources.shards.layout(row.shard);
   const queues = (await client.smembers(keys.tenantQueues(tenantId))).sort();
   const [heldLists, failures, audit, usage] = await Promise.all([
     Promise.all(queues.map((queue) => client.lrange(keys.held(tenantId, queue), 0, HELD_SHOWN - 1))),
@@ -114,42 +129,88 @@ export async function readTenantDetail(sources: ConsoleSources, row: TenantRow):
     // A held entry is the job id, or `<jobId>:<priority>` for a prioritized task.
     heldLists[i]!.map((entry) => ({ queue, taskId: taskIdOf(entry.replace(/:\d+$/, '')) })),
   );
-  return { row, held, failures, audit, usage };
+  return { row, shards: sources.shards.count, held, failures, audit, usage };
 }
 
 export async function readQueues(sources: ConsoleSources, overview: Overview): Promise<QueueView[]> {
-  const { client, keys } = sources;
-  const names = (await client.smembers(keys.queues())).sort();
-  const pools = await client.smembers(keys.pools());
-  return Promise.all(
-    names.map(async (name): Promise<QueueView> => {
-      const queue = sources.queue(name);
-      const depth = client.pipeline();
-      for (const { tenant } of overview.tenants) {
-        depth
-          .llen(keys.held(tenant.tenantId, name))
-          .zcount(keys.slots(tenant.tenantId, name), '-inf', 0)
-          .zcount(keys.slots(tenant.tenantId, name), '(0', '+inf');
-      }
-      const [counts, replies, leases, connections, pooledWaiting] = await Promise.all([
-        queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed', 'completed'),
-        depth.exec(),
-        Promise.all([SHARED_POOL, ...pools].map((pool) => readLeases(client, keys, laneOf(name, pool)))).then((l) => l.flat()),
-        queue.getWorkers().then(
-          (workers) => workers.length,
-          () => null,
-        ),
-        // BullMQ counts the shared pool's wait list only; each dedicated pool has its own.
-        Promise.all(pools.map((pool) => client.llen(keys.poolBullKey(name, pool, 'wait')))),
-      ]);
-      counts.wait = (counts.wait ?? 0) + pooledWaiting.reduce((a, b) => a + b, 0);
-      const n = (i: number): number => Number(replies?.[i]?.[1] ?? 0);
-      const byTenant = overview.tenants
-        .map(({ tenant }, t) => ({ tenantId: tenant.tenantId, held: n(t * 3), waiting: n(t * 3 + 1), running: n(t * 3 + 2) }))
-        .filter((d) => d.held + d.waiting + d.running > 0);
-      return { queue: name, counts, byTenant, workers: leases, connections };
+  const { client, shards } = sources;
+  const perShard = await Promise.all(
+    shards.shards.map(async (keys) => {
+      const [names, pools] = await Promise.all([client.smembers(keys.queues()), client.smembers(keys.pools())]);
+      return { names, pools };
     }),
   );
+  const names = [...new Set(perShard.flatMap((s) => s.names))].sort();
+  return Promise.all(
+    names.map(async (name): Promise<QueueView> => {
+      const parts = await Promise.all(
+        shards.shards.map((keys, shard) => {
+          const tenants = overview.tenants.filter((row) => row.shard === shard);
+          return readQueueOnShard(sources, keys, shard, name, perShard[shard]!.pools, tenants);
+        }),
+      );
+      const counts: Record<string, number> = {};
+      for (const part of parts) for (const [state, n] of Object.entries(part.counts)) counts[state] = (counts[state] ?? 0) + n;
+      const connections = parts.some((p) => p.connections === null) ? null : parts.reduce((sum, p) => sum + p.connections!, 0);
+      // Each tenant is on one shard: its depth is its shard's, listed in the overview's order.
+      const depths = new Map(parts.flatMap((p) => p.byTenant).map((d) => [d.tenantId, d]));
+      const byTenant = overview.tenants.flatMap(({ tenant }) => depths.get(tenant.tenantId) ?? []);
+      return { queue: name, counts, byTenant, workers: mergeLeases(parts.flatMap((p) => p.workers)), connections };
+    }),
+  );
+}
+
+/** One shard's part of a queue's figures: its BullMQ lists, its tenants' depth, its workers. */
+async function readQueueOnShard(
+  sources: ConsoleSources,
+  keys: KeyLayout,
+  shard: number,
+  name: string,
+  pools: string[],
+  tenants: TenantRow[],
+): Promise<QueueView> {
+  const { client } = sources;
+  const queue = sources.queue(name, shard);
+  // One pipeline per shard: on Redis Cluster a pipeline's keys must be in one slot.
+  const depth = client.pipeline();
+  for (const { tenant } of tenants) {
+    depth
+      .llen(keys.held(tenant.tenantId, name))
+      .zcount(keys.slots(tenant.tenantId, name), '-inf', 0)
+      .zcount(keys.slots(tenant.tenantId, name), '(0', '+inf');
+  }
+  const [counts, replies, leases, connections, pooledWaiting] = await Promise.all([
+    queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed', 'completed'),
+    depth.exec(),
+    Promise.all([SHARED_POOL, ...pools].map((pool) => readLeases(client, keys, laneOf(name, pool)))).then((l) => l.flat()),
+    queue.getWorkers().then(
+      (workers) => workers.length,
+      () => null,
+    ),
+    // BullMQ counts the shared pool's wait list only; each dedicated pool has its own.
+    Promise.all(pools.map((pool) => client.llen(keys.poolBullKey(name, pool, 'wait')))),
+  ]);
+  counts.wait = (counts.wait ?? 0) + pooledWaiting.reduce((a, b) => a + b, 0);
+  const n = (i: number): number => Number(replies?.[i]?.[1] ?? 0);
+  const byTenant = tenants
+    .map(({ tenant }, t) => ({ tenantId: tenant.tenantId, held: n(t * 3), waiting: n(t * 3 + 1), running: n(t * 3 + 2) }))
+    .filter((d) => d.held + d.waiting + d.running > 0);
+  return { queue: name, counts, byTenant, workers: leases, connections };
+}
+
+/** One lease per worker and lane out of its leases on every shard (see {@link WorkerLease}). */
+function mergeLeases(leases: WorkerLease[]): WorkerLease[] {
+  const merged = new Map<string, WorkerLease>();
+  for (const lease of leases) {
+    const key = `${lease.workerId}\n${lease.queue}`;
+    const seen = merged.get(key);
+    if (!seen) merged.set(key, { ...lease });
+    else {
+      seen.concurrency += lease.concurrency;
+      if (lease.expiresAt < seen.expiresAt) seen.expiresAt = lease.expiresAt;
+    }
+  }
+  return [...merged.values()].sort((a, b) => a.workerId.localeCompare(b.workerId) || a.queue.localeCompare(b.queue));
 }
 
 /** The workers of one lane (a queue as one pool sees it; a dedicated pool's show as `<queue>@<pool>`). */

@@ -10,7 +10,9 @@ import { assertCliBuilt, cleanEnv, runBinary } from '../helpers/cli.js';
 import { pollUntil, uniquePrefix } from '../helpers/context.js';
 import { RedisCluster } from '../helpers/redis-cluster.js';
 import { askServer } from '../helpers/redis-server.js';
-import { hashShard, shardPrefixes } from '../../src/store/shards.js';
+import { shardPrefixes } from '../../src/store/shards.js';
+import { tenantPerShard } from '../helpers/shards.js';
+import { serveConsole } from '../helpers/console-server.js';
 
 /**
  * Turbine on a real Redis Cluster started by the test: three primaries, each with a replica.
@@ -194,13 +196,6 @@ describe('Tenants sharded over a Redis Cluster', () => {
   /** A prefix whose three shards are served by three different primaries, so that the test shows the spread. */
   const spreadPrefix = (): Promise<string> => cluster.spreadPrefix(SHARDS, () => `{${uniquePrefix()}}`);
 
-  /** One tenant id per shard, by the hash new tenants are placed with. */
-  function tenantPerShard(): string[] {
-    const ids: string[] = [];
-    for (let i = 0; ids.filter(Boolean).length < SHARDS; i++) ids[hashShard(`tenant-${i}`, SHARDS)] ??= `tenant-${i}`;
-    return ids;
-  }
-
   function shardedWorld(prefix: string): { app: Turbine; manager: TenantManager; dlq: DeadLetterQueue } {
     const app = new Turbine({ backendUrl: cluster.url, prefix, shards: SHARDS });
     const manager = new TenantManager({ backendUrl: cluster.url, prefix, shards: SHARDS, actor: 'shard-test' });
@@ -213,10 +208,10 @@ describe('Tenants sharded over a Redis Cluster', () => {
     return runBinary([...args, '--backend-url', cluster.url, '--prefix', prefix, '--shards', String(SHARDS)], cleanEnv());
   }
 
-  it('runs tenants on every shard, each on its own primary: create, submit, run, result, dead letters, list, stats, metrics', async () => {
+  it('runs tenants on every shard, each on its own primary: create, submit, run, result, dead letters, list, stats, metrics, web console', async () => {
     const prefix = await spreadPrefix();
     const { app, manager, dlq } = shardedWorld(prefix);
-    const tenants = tenantPerShard();
+    const tenants = tenantPerShard(SHARDS);
     const add = app.task({ name: 'add', queue: 'math' }, async (a: number, b: number) => a + b);
     const boom = app.task({ name: 'boom', queue: 'math', retries: 0 }, async () => {
       throw new Error('always fails');
@@ -271,12 +266,23 @@ describe('Tenants sharded over a Redis Cluster', () => {
       { timeoutMs: 20_000, what: "every shard's tenants in /metrics" },
     );
     expect(metrics).toMatch(/turbine_tasks_finished_total\{[^}]*tenant="tenant-/);
+
+    // The web console reads every shard from its primary (each pipeline inside one shard's slot).
+    const ui = await serveConsole({ backendUrl: cluster.url, prefix, shards: SHARDS, refreshMs: 250 });
+    closers.push(() => ui.close());
+    const overview = await ui.page('/');
+    for (const tenantId of tenants) expect(overview).toContain(`data-tenant="${tenantId}"`);
+    expect(await ui.page(`/tenants/${tenants[2]}`)).toContain('shard 2 (of 3, numbered from 0)');
+    const queues = await ui.page('/queues');
+    expect(queues).toContain(`data-count="completed">${3 * 10}<`);
+    expect(queues).toContain(`<code>${runtime.id}</code>`);
+    expect(await ui.page('/dead-letters')).toContain('3 entries match');
   });
 
   it('moves a tenant to another shard with `turbine tenant move`, refused while it has tasks in flight', async () => {
     const prefix = await spreadPrefix();
     const { app, manager } = shardedWorld(prefix);
-    const [tenantId] = tenantPerShard();
+    const [tenantId] = tenantPerShard(SHARDS);
     const echo = app.task({ name: 'echo' }, async (text: string) => text);
     await manager.createTenant({ tenantId: tenantId!, name: 'Moving', quotas: { maxTasksPerHour: 100 } });
     // Submitted with no worker running: the task waits on shard 0.

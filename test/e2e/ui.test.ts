@@ -10,6 +10,7 @@ import { cleanEnv, runBinary } from '../helpers/cli.js';
 import { pollUntil } from '../helpers/context.js';
 import { WorkerProcess } from '../helpers/processes.js';
 import { ConsoleProcess, launchChromium } from '../helpers/ui.js';
+import { tenantPerShard } from '../helpers/shards.js';
 import { TestWorld } from '../helpers/worker.js';
 
 /**
@@ -78,9 +79,10 @@ beforeAll(async () => {
   await world.manager.createTenant({ tenantId: 'acme', name: 'ACME Corporation', quotas: { maxConcurrentTasks: 2, maxTasksPerHour: 1000 } });
   await world.manager.createTenant({ tenantId: 'globex', name: 'Globex', quotas: { maxTasksPerHour: 300 } });
   worker = await WorkerProcess.start({ url: world.url, prefix: world.prefix, args: ['--concurrency', '10'] });
-  // The fixture's task sleeps for a minute: acme runs 2 (its cap) and holds 6, steadily.
+  // The fixture's task sleeps for ten minutes, longer than the file takes on a loaded machine (a
+  // minute was not): acme runs 2 (its cap) and holds 6, steadily, until the worker is killed.
   const record = world.app.task({ name: 'record', queue: 'work', retries: 0 }, async (id: string, _ms: number) => id) as TaskDefinition<[string, number], string>;
-  await record.applyBulk(Array.from({ length: 8 }, (_, i) => ({ args: [`a${i}`, 60_000] as [string, number], tenantId: 'acme' })));
+  await record.applyBulk(Array.from({ length: 8 }, (_, i) => ({ args: [`a${i}`, 600_000] as [string, number], tenantId: 'acme' })));
   await record.applyBulk(Array.from({ length: 3 }, (_, i) => ({ args: [`g${i}`, 10] as [string, number], tenantId: 'globex' })));
   // No worker has a task of this name: it is dead-lettered as unknown_task.
   await world.app.task({ name: 'unheard-of', queue: 'work', retries: 0 }, async () => null).applyAsync({ args: [], tenantId: 'globex' });
@@ -266,6 +268,21 @@ describe('turbine ui in Chromium', { timeout: 60_000 }, () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/queues$/);
     await page.close();
+  });
+
+  it('`turbine ui --shards 3` shows the tenants of every shard', async () => {
+    const sharded = new TestWorld(undefined, undefined, { shards: 3 });
+    const tenants = tenantPerShard(3);
+    for (const tenantId of tenants) await sharded.tenant(tenantId);
+    const console3 = await ConsoleProcess.start({ url: sharded.url, prefix: sharded.prefix, shards: 3 });
+    try {
+      const page = await (await fetch(`${console3.url}/`)).text();
+      for (const tenantId of tenants) expect(page).toContain(`data-tenant="${tenantId}"`);
+      expect(await (await fetch(`${console3.url}/tenants/${tenants[2]}`)).text()).toContain('shard 2 (of 3, numbered from 0)');
+    } finally {
+      expect(await console3.stop()).toBe(0);
+      await sharded.close();
+    }
   });
 
   it('refuses a bad port as bad usage (exit 2), and stops on SIGTERM with exit 0', async () => {

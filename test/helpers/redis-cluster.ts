@@ -13,11 +13,12 @@ const run = promisify(execFile);
 export class RedisCluster {
   private constructor(readonly nodes: RedisServer[]) {}
 
-  static async start({ primaries = 3, replicasPerPrimary = 0 } = {}): Promise<RedisCluster> {
+  /** `serverArgs`: more redis-server options for every node (such as `REPLICATED_WRITES`). */
+  static async start({ primaries = 3, replicasPerPrimary = 0, serverArgs = [] as string[] } = {}): Promise<RedisCluster> {
     const count = primaries * (1 + replicasPerPrimary);
     const nodes = await Promise.all(
       Array.from({ length: count }, () =>
-        RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000']),
+        RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', ...serverArgs]),
       ),
     );
     const cluster = new RedisCluster(nodes);
@@ -75,6 +76,43 @@ export class RedisCluster {
       if (new Set(owners).size === shards) return prefix;
     }
     throw new Error(`no prefix found whose ${shards} shards are on ${shards} different primaries`);
+  }
+
+  /**
+   * Kills `primary` (SIGKILL, a crash) and polls until one of its replicas has been promoted in
+   * its place; returns that replica, now the primary of its slots.
+   */
+  async killPrimary(primary: RedisServer, timeoutMs = 30_000): Promise<RedisServer> {
+    const roles = await Promise.all(this.nodes.map((node) => (node.running ? ask(node, (c) => c.role()).catch(() => null) : null)));
+    // A replica's ROLE is ['slave', host, port, …].
+    const replicas = this.nodes.filter((_, i) => {
+      const role = roles[i] as unknown[] | null;
+      return role?.[0] === 'slave' && Number(role[2]) === primary.port;
+    });
+    if (replicas.length === 0) throw new Error(`the primary on port ${primary.port} has no replica to promote`);
+    await primary.stop('SIGKILL');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const promoted = (await this.primaries()).find((node) => replicas.includes(node));
+      if (promoted) return promoted;
+      if (Date.now() > deadline) throw new Error(`no replica of ${primary.port} was promoted within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * Starts a killed node again on its port and data folder: it finds its slots taken over and
+   * rejoins as a replica of the node that took them. Returns once the cluster is healthy again.
+   */
+  async rejoin(node: RedisServer, timeoutMs = 30_000): Promise<void> {
+    await node.launch();
+    const deadline = Date.now() + timeoutMs;
+    // Until it has learnt from the others that its slots moved, it still calls itself a primary.
+    while (((await ask(node, (c) => c.role()).catch(() => null)) as unknown[] | null)?.[0] !== 'slave') {
+      if (Date.now() > deadline) throw new Error(`the node on port ${node.port} did not rejoin as a replica within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await this.waitUntilHealthy(Math.max(deadline - Date.now(), 1000));
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisServer, askServer as ask } from './redis-server.js';
+import { REPLICATED_WRITES, RedisServer, askServer as ask } from './redis-server.js';
 
 export const MASTER_NAME = 'turbine-primary';
 
@@ -15,12 +15,10 @@ export class RedisSentinelSet {
   ) {}
 
   static async start(): Promise<RedisSentinelSet> {
-    const durable = ['--min-replicas-to-write', '1', '--min-replicas-max-lag', '10', '--repl-diskless-sync', 'yes',
-      '--repl-diskless-sync-delay', '0'];
-    const primary = await RedisServer.start(durable);
+    const primary = await RedisServer.start(REPLICATED_WRITES);
     const started: RedisServer[] = [primary];
     try {
-      started.push(await RedisServer.start([...durable, '--replicaof', '127.0.0.1', String(primary.port)]));
+      started.push(await RedisServer.start([...REPLICATED_WRITES, '--replicaof', '127.0.0.1', String(primary.port)]));
       for (let i = 0; i < 3; i++) {
         started.push(
           await RedisServer.startSentinel([

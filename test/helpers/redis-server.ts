@@ -5,6 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 
+/**
+ * redis-server options under which a primary takes writes only while a replica is connected
+ * (`min-replicas-to-write 1`), so that a write a client saw acknowledged (after `WAIT`) is on a
+ * replica whichever one a failover promotes; replicas sync at once (diskless, no delay).
+ */
+export const REPLICATED_WRITES = ['--min-replicas-to-write', '1', '--min-replicas-max-lag', '10', '--repl-diskless-sync', 'yes',
+  '--repl-diskless-sync-delay', '0'];
+
 /** A `redis-server` process of a test's own, on a free port, stopped when the test is done. */
 export class RedisServer {
   private process: ChildProcess | null = null;

@@ -22,10 +22,11 @@ export class ConsoleProcess {
     readonly url: string,
   ) {}
 
-  static start(options: { url: string; prefix: string; token?: string; refreshMs?: number }): Promise<ConsoleProcess> {
+  static start(options: { url: string; prefix: string; token?: string; refreshMs?: number; shards?: number }): Promise<ConsoleProcess> {
     const env = cleanEnv(options.token ? { TURBINE_UI_TOKEN: options.token } : {});
     const args = [CLI_BIN, 'ui', '--port', '0', '--backend-url', options.url, '--prefix', options.prefix];
     if (options.refreshMs) args.push('--refresh-ms', String(options.refreshMs));
+    if (options.shards) args.push('--shards', String(options.shards));
     const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     return new Promise((resolve, reject) => {

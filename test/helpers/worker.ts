@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { shardPrefixes } from '../../src/store/shards.js';
 import { Turbine, type TurbineOptions } from '../../src/tasks/app.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
 import type { TenantQuotas } from '../../src/tenancy/quotas.js';
@@ -9,7 +10,8 @@ import { deletePrefix, redisUrl, uniquePrefix } from './context.js';
 
 /**
  * One test's Turbine world: a unique prefix, an app, a tenant manager and the workers it
- * starts, all closed and deleted by `close()`.
+ * starts, all closed and deleted by `close()`. With `appOptions.shards`, the manager and the
+ * workers use as many shards as the app.
  */
 export class TestWorld {
   readonly app: Turbine;
@@ -25,7 +27,7 @@ export class TestWorld {
     appOptions: Omit<TurbineOptions, 'backendUrl' | 'prefix'> = {},
   ) {
     this.app = new Turbine({ ...appOptions, backendUrl: url, prefix: this.prefix });
-    this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, actor: 'test' });
+    this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, shards: appOptions.shards, actor: 'test' });
     this.raw = new Redis(url, { maxRetriesPerRequest: 1 });
     this.raw.on('error', () => undefined);
   }
@@ -61,7 +63,7 @@ export class TestWorld {
     await Promise.all(this.workers.map((w) => w.close({ force: true })));
     await this.app.close();
     await this.manager.close();
-    await deletePrefix(this.raw, this.prefix);
+    for (const prefix of shardPrefixes(this.prefix, this.app.shards.count)) await deletePrefix(this.raw, prefix);
     await this.raw.quit();
   }
 }

@@ -4,7 +4,6 @@ import { TenantHasQueuedTasksError } from '../../src/core/errors.js';
 import { ShardRouter, hashShard, shardPrefixes } from '../../src/store/shards.js';
 import { Turbine } from '../../src/tasks/app.js';
 import { TenantManager } from '../../src/tenancy/manager.js';
-import { createConsole } from '../../src/ui/console.js';
 import { deletePrefix, rawClient, redisUrl, uniquePrefix } from '../helpers/context.js';
 
 /** The tenant → shard mapping on one real Redis (shards need no cluster: each is a prefix). */
@@ -102,13 +101,5 @@ describe('moving a tenant', () => {
     expect(moved.placement).toBe('queued');
     expect(await raw.exists(`{${prefix}-${to}}:q:default:${tenantId}@${moved.taskId}`)).toBe(1);
     expect(await manager.getTenantStats(tenantId)).toMatchObject({ pendingTasks: 1, totalTasks: 2 });
-  });
-});
-
-describe('what does not fan out yet', () => {
-  it('the web console refuses a sharded deployment instead of showing shard 0 alone', () => {
-    expect(() => createConsole({ backendUrl: redisUrl(), prefix: uniquePrefix(), shards: 2 })).toThrow(
-      /does not fan out over shards yet \(2 configured\)/,
-    );
   });
 });

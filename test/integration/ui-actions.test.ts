@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeadLetterQueue } from '../../src/dlq/queue.js';
-import { createConsole, type TurbineConsole } from '../../src/ui/index.js';
+import { serveConsole, noticeOf, type ConsoleServer } from '../helpers/console-server.js';
 import { pollUntil } from '../helpers/context.js';
 import { TestWorld } from '../helpers/worker.js';
 
@@ -9,26 +8,15 @@ import { TestWorld } from '../helpers/worker.js';
 
 const TOKEN = 'actions-token';
 let world: TestWorld;
-let web: TurbineConsole;
-let server: Server;
-let origin: string;
+let web: ConsoleServer;
 let dlq: DeadLetterQueue;
 
 async function serve(token: string | undefined): Promise<void> {
-  web = createConsole({ backendUrl: world.url, prefix: world.prefix, token });
-  server = createServer(web);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  web = await serveConsole({ backendUrl: world.url, prefix: world.prefix, token });
 }
 
 function act(action: string, fields: Record<string, string>, token = TOKEN): Promise<Response> {
-  return fetch(`${origin}/actions/${action}`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...fields, confirmed: 'yes' }),
-  });
+  return web.act(action, fields, token);
 }
 
 beforeEach(async () => {
@@ -38,7 +26,6 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await new Promise((resolve) => server.close(resolve));
   await web.close();
   await dlq.close();
   await world.close();
@@ -78,7 +65,7 @@ describe('console actions', () => {
     expect(await dlq.get(first!)).toBeNull();
     const purged = await act('purge', { tenant: 'acme' });
     expect(purged.status).toBe(303);
-    expect(new URL(purged.headers.get('location')!, origin).searchParams.get('notice')).toBe(`Purged ${rest.length} dead letters of acme.`);
+    expect(noticeOf(purged)).toBe(`Purged ${rest.length} dead letters of acme.`);
     expect(await dlq.count({ tenantId: 'acme' })).toBe(0);
     const [purge, replay] = await world.manager.getAuditLog('acme', { limit: 2 });
     expect(purge).toMatchObject({ action: 'dlq_purge', actor: 'ui:operator', changes: { queue: null, removed: 2 } });
@@ -90,7 +77,7 @@ describe('console actions', () => {
     const refused = await act('disable', { tenant: 'acme' }, 'anything');
     expect(refused.status).toBe(403);
     expect(await refused.text()).toContain('start it with TURBINE_UI_TOKEN');
-    const page = await (await fetch(`${origin}/tenants/acme`)).text();
+    const page = await web.page('/tenants/acme');
     expect(page).toContain('Read-only (no TURBINE_UI_TOKEN set)');
     expect(page).not.toContain('/actions/');
     expect((await world.manager.requireTenant('acme')).enabled).toBe(true);

@@ -64,7 +64,7 @@ describe('TokenCheck', () => {
 describe('AcceptedHistory', () => {
   const reading = (at: string, total: number): Overview => ({
     readAt: new Date(at),
-    tenants: [{ tenant: { tenantId: 'acme' } as Tenant, stats: { totalTasks: total } as TenantStats, deadLetters: 0 }],
+    tenants: [{ tenant: { tenantId: 'acme' } as Tenant, shard: 0, stats: { totalTasks: total } as TenantStats, deadLetters: 0 }],
   });
 
   it('gives tasks accepted per minute from the total counter, carrying minutes without a reading', () => {

@@ -12,6 +12,7 @@ interface UiArgs {
   host: string;
   'backend-url': string | undefined;
   prefix: string | undefined;
+  shards: number | undefined;
   'refresh-ms': number;
 }
 
@@ -30,7 +31,7 @@ export const uiCommand: CommandModule<object, UiArgs> = {
         type: 'string',
         coerce: once('backend-url'),
         requiresArg: true,
-        describe: 'Redis URL: redis://[:password@]host[:port][/db] or rediss://…',
+        describe: 'Redis URL: redis://[:password@]host[:port][/db], redis+sentinel://host:port,…/<master-name>, redis+cluster://host:port,… (rediss… for TLS)',
         defaultDescription: '$TURBINE_BACKEND_URL, else redis://localhost:6379',
       })
       .option('prefix', {
@@ -39,6 +40,12 @@ export const uiCommand: CommandModule<object, UiArgs> = {
         requiresArg: true,
         describe: 'Prefix of every Turbine key in Redis',
         defaultDescription: '$TURBINE_PREFIX, else turbine',
+      })
+      .option('shards', {
+        type: 'number',
+        requiresArg: true,
+        describe: 'Shards the tenants are spread over ({prefix-0} … {prefix-N-1}); the same as the workers’',
+        defaultDescription: '$TURBINE_SHARDS, else 1',
       })
       .option('refresh-ms', { type: 'number', default: 2000, describe: 'How often pages refresh (one Redis reading per interval)' }),
   handler: handler(async (argv) => {
@@ -50,7 +57,7 @@ export const uiCommand: CommandModule<object, UiArgs> = {
     }
     // Loaded here, not with the CLI: other commands do not pay for the console's modules.
     const { createConsole } = await import('../../ui/console.js');
-    const web = createConsole({ backendUrl: argv.backendUrl, prefix: argv.prefix, refreshMs: argv.refreshMs });
+    const web = createConsole({ backendUrl: argv.backendUrl, prefix: argv.prefix, shards: argv.shards, refreshMs: argv.refreshMs });
     const server = createServer(web);
     server.listen(argv.port, argv.host);
     await eventOnce(server, 'listening');

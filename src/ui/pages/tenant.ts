@@ -35,7 +35,7 @@ export function tenantPage(ctx: PageContext, detail: TenantDetail): Html {
   const id = tenant.tenantId;
   const body = html`<h1>Tenant ${id} <span class="muted">${tenant.name}</span></h1>
 <p data-live="state">${tenant.enabled ? html`<span class="ok">Enabled</span>` : html`<span class="bad">Disabled</span>: submissions are refused and queued tasks are held.`}
-· worker pool ${tenant.pool} · ${stats.totalTasks} tasks accepted in all · created ${time(tenant.createdAt)}</p>
+· worker pool ${tenant.pool}${detail.shards > 1 ? ` · shard ${detail.row.shard} (of ${detail.shards}, numbered from 0)` : ''} · ${stats.totalTasks} tasks accepted in all · created ${time(tenant.createdAt)}</p>
 ${ctx.viewer.canAct ? actions(ctx, tenant) : ''}
 <h2 id="quotas">Quotas</h2>
 <table aria-labelledby="quotas">
