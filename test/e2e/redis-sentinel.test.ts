@@ -92,7 +92,7 @@ describe('Turbine on Redis Sentinel', () => {
           `${lost.length} lost, ${refused} submissions refused or unconfirmed during the failover`,
       );
       expect(lost).toEqual([]);
-      // Ids come from a counter on the primary: a rolled-back counter would hand them out twice.
+      // No id is handed out twice across the failover (ids are ULIDs made by the producer, never a counter that a rollback could rewind).
       expect(new Set(ids).size).toBe(ids.length);
       expect(await sentinel.primary()).toBe(to);
     } finally {
