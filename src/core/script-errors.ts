@@ -31,7 +31,7 @@ export const ScriptErrorCode = {
 } as const;
 
 /** Builds the error for a script refusal; `details` are the reply values after the code. */
-export function errorFromScript(code: number, tenantId: string, details: readonly (string | number)[]): TurbineError {
+export function errorFromScript(code: number, tenantId: string, details: readonly unknown[]): TurbineError {
   const num = (i: number): number => Number(details[i] ?? 0);
   switch (code) {
     case ScriptErrorCode.TenantNotFound:

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../store/connection.js';
-import { NotReplicatedError, type TurbineError } from '../core/errors.js';
+import { InternalError, NotReplicatedError, type TurbineError } from '../core/errors.js';
 import { errorFromScript } from '../core/script-errors.js';
+import { replyInteger, replyList, replyString, unexpectedReply } from '../core/script-reply.js';
 import { isOutOfMemoryReply, RedisMemoryPressureError } from './memory-pressure.js';
 import { DEFAULT_REPLICATION_TIMEOUT_MS, waitForReplicas, type ReplicationRequirement } from './replication.js';
 import { dispatcherScripts } from './scripts.js';
@@ -30,7 +31,21 @@ export type AdmissionOutcome =
   | { ok: true; taskId: string; jobId: string; placement: Placement }
   | { ok: false; error: TurbineError };
 
-const PLACEMENTS: Record<number, Placement> = { 1: 'queued', 2: 'held', 3: 'deferred', 4: 'duplicate' };
+/** The placement codes of `admitTasks-1.lua`'s reply (its table `Placed`). */
+export const PlacementCode = { Queued: 1, Held: 2, Deferred: 3, Duplicate: 4 } as const;
+
+const PLACEMENTS: Record<number, Placement> = {
+  [PlacementCode.Queued]: 'queued',
+  [PlacementCode.Held]: 'held',
+  [PlacementCode.Deferred]: 'deferred',
+  [PlacementCode.Duplicate]: 'duplicate',
+};
+
+/** One task's part of `admitTasks-1.lua`'s reply: where it went, or why it was refused. */
+export type AdmitReply = { placement: Placement; jobId: string } | { refusal: TurbineError };
+
+/** Values per task in `admitTasks-1.lua`'s reply: a code, then two values. */
+const REPLY_WIDTH = 3;
 
 /** Tasks per script call: large enough to amortize the round trip, small enough not to stall Redis. */
 export const ADMISSION_CHUNK = 500;
@@ -55,9 +70,9 @@ export async function admitTasks(
     chunk.forEach((r, i) => {
       args.push(r.tenantId, r.queue, r.taskName, r.data, JSON.stringify(r.jobOptions), r.argsSize, jobIdOf(r.tenantId, taskIds[i]!));
     });
-    let reply: (string | number)[];
+    let reply: unknown;
     try {
-      reply = (await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args)) as (string | number)[];
+      reply = await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args);
     } catch (error) {
       // Redis refused the whole script before its first write: nothing of this chunk was stored.
       if (!isOutOfMemoryReply(error)) throw error;
@@ -65,24 +80,36 @@ export async function admitTasks(
       for (let i = 0; i < chunk.length; i++) outcomes.push({ ok: false, error: refusal });
       continue;
     }
-    chunk.forEach((request, i) => {
-      const code = Number(reply[i * 3]);
-      const a = reply[i * 3 + 1]!;
-      const b = reply[i * 3 + 2]!;
-      const placement = PLACEMENTS[code];
-      // A generated id is never taken: if it were, answering "duplicate" would hand out another task.
-      if (placement === 'duplicate' && request.taskId === undefined) {
-        throw new Error(`Generated task id '${taskIds[i]}' is already taken; nothing was submitted under it`);
+    decodeAdmitTasks(reply, chunk.map((r) => r.tenantId)).forEach((admitted, i) => {
+      if ('refusal' in admitted) {
+        outcomes.push({ ok: false, error: admitted.refusal });
+        return;
       }
-      outcomes.push(
-        code > 0
-          ? { ok: true, taskId: taskIds[i]!, jobId: String(a), placement: placement! }
-          : { ok: false, error: errorFromScript(code, request.tenantId, [a, b]) },
-      );
+      // A generated id is never taken: if it were, answering "duplicate" would hand out another task.
+      if (admitted.placement === 'duplicate' && chunk[i]!.taskId === undefined) {
+        throw new InternalError(`Generated task id '${taskIds[i]}' is already taken; nothing was submitted under it`);
+      }
+      outcomes.push({ ok: true, taskId: taskIds[i]!, jobId: admitted.jobId, placement: admitted.placement });
     });
   }
   if (replication && replication.replicas > 0) await confirmReplicated(client, keys, outcomes, replication);
   return outcomes;
+}
+
+/**
+ * Decodes `admitTasks-1.lua`'s reply for tasks of `tenantIds` (in the order sent): three values
+ * per task, a placement code and the job id, or a refusal code (`ScriptErrorCode`) and its details.
+ */
+export function decodeAdmitTasks(reply: unknown, tenantIds: readonly string[]): AdmitReply[] {
+  const list = replyList('admitTasks', reply, tenantIds.length * REPLY_WIDTH, `${REPLY_WIDTH} values per task`);
+  return tenantIds.map((tenantId, i) => {
+    const [code, a, b] = list.slice(i * REPLY_WIDTH, (i + 1) * REPLY_WIDTH);
+    const number = replyInteger('admitTasks', code, 'a placement or refusal code');
+    if (number < 0) return { refusal: errorFromScript(number, tenantId, [a, b]) };
+    const placement = PLACEMENTS[number];
+    if (!placement) throw unexpectedReply('admitTasks', code, 'a placement code 1-4 or a refusal code');
+    return { placement, jobId: replyString('admitTasks', a, 'a job id') };
+  });
 }
 
 /** Raises {@link NotReplicatedError} unless enough replicas hold the tasks just stored. */

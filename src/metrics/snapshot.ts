@@ -2,6 +2,7 @@ import type { RedisClient } from '../store/connection.js';
 import { readRedisMemory, type RedisMemory } from '../dispatcher/memory-pressure.js';
 import { LuaScript } from '../store/scripts.js';
 import type { KeyLayout, UsageMetric } from '../core/keys.js';
+import { replyChoice, replyInteger, replyList, replyString, unexpectedReply } from '../core/script-reply.js';
 
 const metricsSnapshotScript = new LuaScript('metrics', 'metricsSnapshot', 1);
 
@@ -72,7 +73,7 @@ export async function readSnapshot(client: RedisClient, shards: readonly KeyLayo
       metricsSnapshotScript.run(client, [keys.tenants()], [keys.prefix, keys.reconcilerLock(), workerId, DLQ_READ_LIMIT]),
     ),
   );
-  const parts = replies.map(parseSnapshot).filter((part): part is MetricsSnapshot => part !== null);
+  const parts = replies.map(decodeSnapshot).filter((part): part is MetricsSnapshot => part !== null);
   if (parts.length === 0) return null;
   const snapshot: MetricsSnapshot = { queues: sumQueues(parts.flatMap((p) => p.queues)), tenants: parts.flatMap((p) => p.tenants) };
   snapshot.memory = await readRedisMemory(client);
@@ -89,56 +90,111 @@ function sumQueues(figures: QueueFigures[]): QueueFigures[] {
   return [...byQueue.values()];
 }
 
-export function parseSnapshot(reply: unknown): MetricsSnapshot | null {
-  const top = list(reply);
-  if (num(top[0]) !== 1) return null;
+/** The statuses of `metricsSnapshot-1.lua`'s reply (its locals NOT_ELECTED, ELECTED). */
+export const SnapshotStatus = { NotElected: 0, Elected: 1 } as const;
+
+const SCRIPT = 'metricsSnapshot';
+
+/** The positions of a queue's row (see the script's header). */
+const QUEUE_ROW = ['queue', ...QUEUE_STATES] as const;
+
+/** The positions of a tenant's row (see the script's header). */
+const TENANT_ROW = [
+  'tenantId',
+  'enabled',
+  'tasksHour',
+  'tasksDay',
+  'concurrent',
+  'total',
+  'held',
+  'waiting',
+  'running',
+  'deferred',
+  'oldestHeldAt',
+  'quotas',
+  'dlq',
+  'storedResults',
+  'heldReason',
+] as const;
+
+/**
+ * Decodes `metricsSnapshot-1.lua`'s reply: null when the caller is not the elected replica;
+ * a reply of any other shape is an `InternalError`.
+ */
+export function decodeSnapshot(reply: unknown): MetricsSnapshot | null {
+  if (Array.isArray(reply) && reply.length === 1 && reply[0] === SnapshotStatus.NotElected) return null;
+  const [status, queues, tenants] = replyList(SCRIPT, reply, 3, '{0} or {1, queues, tenants}');
+  if (status !== SnapshotStatus.Elected) throw unexpectedReply(SCRIPT, reply, '{0} or {1, queues, tenants}');
   return {
-    queues: list(top[1]).map(parseQueue),
-    tenants: list(top[2]).map(parseTenant),
+    queues: rows(queues, 'queues').map(decodeQueue),
+    tenants: rows(tenants, 'tenants').map(decodeTenant),
   };
 }
 
-function parseQueue(raw: unknown): QueueFigures {
-  const row = list(raw);
+function decodeQueue(raw: unknown): QueueFigures {
+  const row = named(raw, QUEUE_ROW);
   const states = {} as Record<QueueState, number>;
-  QUEUE_STATES.forEach((state, i) => (states[state] = num(row[i + 1])));
-  return { queue: String(row[0]), states };
+  for (const state of QUEUE_STATES) states[state] = integer(row[state]);
+  return { queue: replyString(SCRIPT, row.queue, 'a queue name'), states };
 }
 
-/** A tenant's row, in the order `metricsSnapshot-1.lua` writes it (see its header). */
-function parseTenant(raw: unknown): TenantFigures {
-  const [tenantId, enabled, tasksHour, tasksDay, concurrent, total, held, waiting, running, deferred, oldestHeld, quotas, dlq, storedResults, heldReason] =
-    list(raw);
-  const oldest = num(oldestHeld);
+function decodeTenant(raw: unknown): TenantFigures {
+  const row = named(raw, TENANT_ROW);
+  const held = integer(row.held);
+  const oldest = integer(row.oldestHeldAt);
   return {
-    tenantId: String(tenantId),
-    enabled: num(enabled) === 1,
-    usage: { tasks_hour: num(tasksHour), tasks_day: num(tasksDay), concurrent: num(concurrent), total: num(total) },
-    held: num(held),
-    waiting: num(waiting),
-    running: num(running),
-    deferred: num(deferred),
+    tenantId: replyString(SCRIPT, row.tenantId, 'a tenant id'),
+    enabled: replyChoice(SCRIPT, row.enabled, [0, 1], 'enabled 1 or 0') === 1,
+    usage: { tasks_hour: integer(row.tasksHour), tasks_day: integer(row.tasksDay), concurrent: integer(row.concurrent), total: integer(row.total) },
+    held,
+    waiting: integer(row.waiting),
+    running: integer(row.running),
+    deferred: integer(row.deferred),
     oldestHeldAt: oldest > 0 ? oldest : null,
-    quotas: pairs(quotas),
-    dlq: pairs(dlq),
-    storedResults: num(storedResults),
-    heldByReason: num(held) > 0 ? new Map([[String(heldReason), num(held)]]) : new Map(),
+    quotas: quotaLimits(row.quotas),
+    dlq: dlqCounts(row.dlq),
+    storedResults: integer(row.storedResults),
+    heldByReason: held > 0 ? new Map([[replyString(SCRIPT, row.heldReason, 'why held tasks wait'), held]]) : new Map(),
   };
 }
 
-function pairs(raw: unknown): Map<string, number> {
-  const flat = list(raw);
-  const out = new Map<string, number>();
-  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), num(flat[i + 1]));
-  return out;
+/** A row of the reply, by the names of its positions. */
+function named<const F extends readonly string[]>(raw: unknown, fields: F): Record<F[number], unknown> {
+  const row = replyList(SCRIPT, raw, fields.length, `a row {${fields.join(', ')}}`);
+  return Object.fromEntries(fields.map((field, i) => [field, row[i]])) as Record<F[number], unknown>;
 }
 
-function list(value: unknown): unknown[] {
-  if (!Array.isArray(value)) throw new TypeError(`metricsSnapshot: expected a list in the reply, got ${JSON.stringify(value)}`);
+function rows(value: unknown, what: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw unexpectedReply(SCRIPT, value, `a list of ${what}`);
   return value;
 }
 
-function num(value: unknown): number {
-  const n = Number(value);
-  return Number.isFinite(n) ? n : 0;
+/** `{name, value, ...}` pairs, as a flat list. */
+function pairs(raw: unknown, what: string): [unknown, unknown][] {
+  const flat = rows(raw, what);
+  if (flat.length % 2 !== 0) throw unexpectedReply(SCRIPT, raw, what);
+  return Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
+}
+
+/** `{queue, dead letters, ...}`: counts the script made. */
+function dlqCounts(raw: unknown): Map<string, number> {
+  return new Map(pairs(raw, '{queue, dead letters, ...}').map(([queue, n]) => [replyString(SCRIPT, queue, 'a queue name'), integer(n)]));
+}
+
+/**
+ * `{quota name, limit, ...}`: the stored strings of the tenant's hash. Turbine writes only
+ * validated integers there; a hand-edited value that is no number is left out, so that one bad
+ * field cannot stop every gauge.
+ */
+function quotaLimits(raw: unknown): Map<string, number> {
+  const limits = new Map<string, number>();
+  for (const [name, value] of pairs(raw, '{quota name, limit, ...}')) {
+    const limit = Number(value);
+    if (Number.isFinite(limit)) limits.set(replyString(SCRIPT, name, 'a quota name'), limit);
+  }
+  return limits;
+}
+
+function integer(value: unknown): number {
+  return replyInteger(SCRIPT, value, 'an integer');
 }

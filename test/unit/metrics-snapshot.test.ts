@@ -1,9 +1,10 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { InternalError } from '../../src/core/errors.js';
 import { createRedisGauges } from '../../src/metrics/definitions.js';
 import { OTHER_LABEL, createMetricLabels } from '../../src/metrics/labels.js';
 import { applySnapshot, clearRedisGauges, groupByLabel } from '../../src/metrics/redis-gauges.js';
-import { parseSnapshot, type TenantFigures } from '../../src/metrics/snapshot.js';
+import { decodeSnapshot, type TenantFigures } from '../../src/metrics/snapshot.js';
 
 /** A reply as metricsSnapshot-1.lua sends it (numbers as integers, quota values as strings). */
 function tenantRow(id: string, o: Partial<{ enabled: number; hour: number; running: number; held: number; waiting: number; deferred: number; oldest: number; quotas: (string | number)[]; dlq: (string | number)[]; reason: string }> = {}): unknown[] {
@@ -30,9 +31,9 @@ async function series(registry: Registry, name: string): Promise<Record<string, 
   return out;
 }
 
-describe('parseSnapshot', () => {
+describe('decodeSnapshot', () => {
   it('reads every figure of the reply', () => {
-    const snapshot = parseSnapshot(reply)!;
+    const snapshot = decodeSnapshot(reply)!;
     expect(snapshot.queues).toEqual([
       { queue: 'emails', states: { waiting: 3, paused: 0, prioritized: 1, active: 2, delayed: 4, held: 6, waiting_children: 0, completed: 100, failed: 5 } },
     ]);
@@ -45,11 +46,11 @@ describe('parseSnapshot', () => {
   });
 
   it('is null when the caller is not the elected replica', () => {
-    expect(parseSnapshot([0])).toBeNull();
+    expect(decodeSnapshot([0])).toBeNull();
   });
 
-  it('refuses a reply of another shape', () => {
-    expect(() => parseSnapshot('OK')).toThrow(/expected a list/);
+  it('refuses a reply of another shape as an internal error', () => {
+    expect(() => decodeSnapshot('OK')).toThrow(InternalError);
   });
 });
 
@@ -57,7 +58,7 @@ describe('applySnapshot', () => {
   it('sets every per-tenant gauge, the quota limits that are set and the queue states', async () => {
     const registry = new Registry();
     const gauges = createRedisGauges(registry);
-    applySnapshot(gauges, createMetricLabels(), parseSnapshot(reply)!, NOW);
+    applySnapshot(gauges, createMetricLabels(), decodeSnapshot(reply)!, NOW);
     expect(await series(registry, 'turbine_tasks_running')).toEqual({ 'tenant=acme': 2, 'tenant=quiet': 0 });
     // By why they wait; a tenant with none held keeps its series at 0, without a reason.
     expect(await series(registry, 'turbine_tasks_held')).toEqual({ 'reason=cap,tenant=acme': 6, 'reason=,tenant=quiet': 0 });
@@ -81,8 +82,8 @@ describe('applySnapshot', () => {
     const registry = new Registry();
     const gauges = createRedisGauges(registry);
     const labels = createMetricLabels();
-    applySnapshot(gauges, labels, parseSnapshot(reply)!, NOW);
-    applySnapshot(gauges, labels, parseSnapshot([1, [], [tenantRow('acme')]])!, NOW);
+    applySnapshot(gauges, labels, decodeSnapshot(reply)!, NOW);
+    applySnapshot(gauges, labels, decodeSnapshot([1, [], [tenantRow('acme')]])!, NOW);
     expect(await series(registry, 'turbine_tasks_running')).toEqual({ 'tenant=acme': 0 });
   });
 
@@ -94,7 +95,7 @@ describe('applySnapshot', () => {
       tenantRow('idle-1', { held: 1, oldest: NOW - 60_000, quotas: ['max_concurrent_tasks', '1'], dlq: ['emails', 2] }),
       tenantRow('idle-2', { running: 1, held: 2, oldest: NOW - 300_000, dlq: ['emails', 1, 'reports', 4] }),
     ];
-    applySnapshot(gauges, createMetricLabels({ maxTenants: 1 }), parseSnapshot([1, [], rows])!, NOW);
+    applySnapshot(gauges, createMetricLabels({ maxTenants: 1 }), decodeSnapshot([1, [], rows])!, NOW);
     expect(await series(registry, 'turbine_tasks_running')).toEqual({ 'tenant=busy': 5, [`tenant=${OTHER_LABEL}`]: 1 });
     expect(await series(registry, 'turbine_tasks_held')).toEqual({ 'reason=rate,tenant=busy': 10, [`reason=window,tenant=${OTHER_LABEL}`]: 3 });
     expect((await series(registry, 'turbine_oldest_held_task_age_seconds'))[`tenant=${OTHER_LABEL}`]).toBe(300);
@@ -109,7 +110,7 @@ describe('applySnapshot', () => {
   it('clearRedisGauges drops every series (not the elected replica, or Redis away)', async () => {
     const registry = new Registry();
     const gauges = createRedisGauges(registry);
-    applySnapshot(gauges, createMetricLabels(), parseSnapshot(reply)!, NOW);
+    applySnapshot(gauges, createMetricLabels(), decodeSnapshot(reply)!, NOW);
     clearRedisGauges(gauges);
     expect(await registry.metrics()).not.toMatch(/^turbine_\w+\{/m);
   });

@@ -10,8 +10,8 @@
     ARGV[1] prefix, ARGV[2] reconciler lock key, ARGV[3] caller's worker id,
     ARGV[4] most dead-letter entries read per tenant to split its count by queue (the rest is
     reported under "__other__")
-  Output: {0} the caller is not the elected replica |
-    {1, queues, tenants} where
+  Output: {NOT_ELECTED} the caller is not the elected replica |
+    {ELECTED, queues, tenants} (SnapshotStatus in src/metrics/snapshot.ts names the statuses) where
       queues:  one {name, wait, paused, prioritized, active, delayed, held, waiting-children,
                completed, failed} per queue tasks were submitted to;
       tenants: one {id, enabled (1|0), tasks_hour, tasks_day, concurrent, total, held, waiting,
@@ -29,9 +29,10 @@ local rcall = redis.call
 --- @include "core:tenantConfig"
 --- @include "dispatcher:rate"
 
+local NOT_ELECTED, ELECTED = 0, 1
 local P, lockKey, workerId = ARGV[1], ARGV[2], ARGV[3]
 local dlqReadLimit = tonumber(ARGV[4])
-if rcall("GET", lockKey) ~= workerId then return {0} end
+if rcall("GET", lockKey) ~= workerId then return {NOT_ELECTED} end
 
 local QUOTA_FIELDS = {"max_tasks_per_hour", "max_tasks_per_day", "max_concurrent_tasks",
   "max_queue_length", "max_task_size_bytes", "max_result_size_bytes", "max_retry_count",
@@ -143,4 +144,4 @@ for _, q in ipairs(rcall("SMEMBERS", queuesKey(P))) do
     rcall("ZCARD", bullKey(P, q, "completed")),
     rcall("ZCARD", bullKey(P, q, "failed"))}
 end
-return {1, queues, tenants}
+return {ELECTED, queues, tenants}
