@@ -20,6 +20,11 @@ export function replyList(script: string, reply: unknown, length: number, expect
   return reply;
 }
 
+/** True for the reply `{code}` and nothing else (a status that carries no values). */
+export function isCodeAlone(reply: unknown, code: number): boolean {
+  return Array.isArray(reply) && reply.length === 1 && reply[0] === code;
+}
+
 /** An integer Lua returned (ioredis gives numbers; a count stored as a string comes as one). */
 export function replyInteger(script: string, value: unknown, expected: string): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;

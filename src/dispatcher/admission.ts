@@ -103,12 +103,12 @@ export async function admitTasks(
 export function decodeAdmitTasks(reply: unknown, tenantIds: readonly string[]): AdmitReply[] {
   const list = replyList('admitTasks', reply, tenantIds.length * REPLY_WIDTH, `${REPLY_WIDTH} values per task`);
   return tenantIds.map((tenantId, i) => {
-    const [code, a, b] = list.slice(i * REPLY_WIDTH, (i + 1) * REPLY_WIDTH);
-    const number = replyInteger('admitTasks', code, 'a placement or refusal code');
-    if (number < 0) return { refusal: errorFromScript(number, tenantId, [a, b]) };
-    const placement = PLACEMENTS[number];
-    if (!placement) throw unexpectedReply('admitTasks', code, 'a placement code 1-4 or a refusal code');
-    return { placement, jobId: replyString('admitTasks', a, 'a job id') };
+    const at = i * REPLY_WIDTH;
+    const code = replyInteger('admitTasks', list[at], 'a placement or refusal code');
+    if (code < 0) return { refusal: errorFromScript(code, tenantId, [list[at + 1], list[at + 2]]) };
+    const placement = PLACEMENTS[code];
+    if (!placement) throw unexpectedReply('admitTasks', list[at], 'a placement code 1-4 or a refusal code');
+    return { placement, jobId: replyString('admitTasks', list[at + 1], 'a job id') };
   });
 }
 

@@ -3,7 +3,7 @@ import { dispatcherScripts } from './scripts.js';
 import { settledWithin } from '../core/deadline.js';
 import { laneOf, SHARED_POOL, type KeyLayout } from '../core/keys.js';
 import { windowForCapacity } from './window.js';
-import { replyChoice, replyIntegers } from '../core/script-reply.js';
+import { isCodeAlone, replyChoice, replyIntegers } from '../core/script-reply.js';
 import { ScriptErrorCode } from '../core/script-errors.js';
 
 export interface ReconcilerOptions {
@@ -206,7 +206,7 @@ export function decodeAcquireLock(reply: unknown): boolean {
  * `{ScriptError.TenantNotFound}` (the tenant was deleted meanwhile).
  */
 export function decodeReconcileTenant(reply: unknown): TenantRepairs | null {
-  if (Array.isArray(reply) && reply.length === 1 && reply[0] === ScriptErrorCode.TenantNotFound) return null;
+  if (isCodeAlone(reply, ScriptErrorCode.TenantNotFound)) return null;
   const { promoted, leasesDropped, slotsDropped, deferredDropped, strayFetches } = replyIntegers('reconcileTenant', reply, [
     'promoted',
     'leasesDropped',

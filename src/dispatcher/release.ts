@@ -1,6 +1,6 @@
 import type { RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
-import { replyInteger, replyIntegers, unexpectedReply } from '../core/script-reply.js';
+import { isCodeAlone, replyInteger, replyIntegers, unexpectedReply } from '../core/script-reply.js';
 import { dispatcherScripts } from './scripts.js';
 
 /** Why a task went to the dead-letter queue. */
@@ -133,7 +133,7 @@ export class SlotClient {
 
 /** Decodes `releaseTask-1.lua`'s reply: `{REQUEUED}`, `{RETRY, allowed}` or `{DEAD_LETTERED, allowed}`. */
 export function decodeReleaseTask(reply: unknown): ReleaseDecision {
-  if (Array.isArray(reply) && reply.length === 1 && reply[0] === ReleaseCode.Requeued) return { kind: 'requeued' };
+  if (isCodeAlone(reply, ReleaseCode.Requeued)) return { kind: 'requeued' };
   const { code, allowedRetries } = replyIntegers('releaseTask', reply, ['code', 'allowedRetries']);
   switch (code) {
     case ReleaseCode.Retry:

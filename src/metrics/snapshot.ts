@@ -2,7 +2,7 @@ import type { RedisClient } from '../store/connection.js';
 import { readRedisMemory, type RedisMemory } from '../dispatcher/memory-pressure.js';
 import { LuaScript } from '../store/scripts.js';
 import type { KeyLayout, UsageMetric } from '../core/keys.js';
-import { replyChoice, replyInteger, replyList, replyString, unexpectedReply } from '../core/script-reply.js';
+import { isCodeAlone, replyChoice, replyInteger, replyList, replyString, unexpectedReply } from '../core/script-reply.js';
 
 const metricsSnapshotScript = new LuaScript('metrics', 'metricsSnapshot', 1);
 
@@ -122,7 +122,7 @@ const TENANT_ROW = [
  * a reply of any other shape is an `InternalError`.
  */
 export function decodeSnapshot(reply: unknown): MetricsSnapshot | null {
-  if (Array.isArray(reply) && reply.length === 1 && reply[0] === SnapshotStatus.NotElected) return null;
+  if (isCodeAlone(reply, SnapshotStatus.NotElected)) return null;
   const [status, queues, tenants] = replyList(SCRIPT, reply, 3, '{0} or {1, queues, tenants}');
   if (status !== SnapshotStatus.Elected) throw unexpectedReply(SCRIPT, reply, '{0} or {1, queues, tenants}');
   return {
