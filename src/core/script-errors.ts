@@ -15,7 +15,8 @@ import {
 
 /**
  * Negative codes returned by Turbine's Lua scripts, with the values that follow them in the
- * reply. One table, so that each refusal is reported the same way by every script.
+ * reply. One table, so that each refusal is reported the same way by every script; the scripts
+ * name them with the same names (`ScriptError` in `core/lua/includes/scriptErrors.lua`).
  */
 export const ScriptErrorCode = {
   TenantNotFound: -1,
