@@ -15,7 +15,8 @@ import {
 
 /**
  * Negative codes returned by Turbine's Lua scripts, with the values that follow them in the
- * reply. One table, so that each refusal is reported the same way by every script.
+ * reply. One table, so that each refusal is reported the same way by every script; the scripts
+ * name them with the same names (`ScriptError` in `core/lua/includes/scriptErrors.lua`).
  */
 export const ScriptErrorCode = {
   TenantNotFound: -1,
@@ -31,7 +32,7 @@ export const ScriptErrorCode = {
 } as const;
 
 /** Builds the error for a script refusal; `details` are the reply values after the code. */
-export function errorFromScript(code: number, tenantId: string, details: readonly (string | number)[]): TurbineError {
+export function errorFromScript(code: number, tenantId: string, details: readonly unknown[]): TurbineError {
   const num = (i: number): number => Number(details[i] ?? 0);
   switch (code) {
     case ScriptErrorCode.TenantNotFound:

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../store/connection.js';
 import { NotReplicatedError, type TurbineError } from '../core/errors.js';
 import { errorFromScript } from '../core/script-errors.js';
+import { replyInteger, replyList, replyString, unexpectedReply } from '../core/script-reply.js';
 import { isOutOfMemoryReply, RedisMemoryPressureError } from './memory-pressure.js';
 import { DEFAULT_REPLICATION_TIMEOUT_MS, waitForReplicas, type ReplicationRequirement } from './replication.js';
 import { dispatcherScripts } from './scripts.js';
@@ -30,7 +31,21 @@ export type AdmissionOutcome =
   | { ok: true; taskId: string; jobId: string; placement: Placement }
   | { ok: false; error: TurbineError };
 
-const PLACEMENTS: Record<number, Placement> = { 1: 'queued', 2: 'held', 3: 'deferred', 4: 'duplicate' };
+/** The placement codes of `admitTasks-1.lua`'s reply (its table `Placed`). */
+export const PlacementCode = { Queued: 1, Held: 2, Deferred: 3, Duplicate: 4 } as const;
+
+const PLACEMENTS: Record<number, Placement> = {
+  [PlacementCode.Queued]: 'queued',
+  [PlacementCode.Held]: 'held',
+  [PlacementCode.Deferred]: 'deferred',
+  [PlacementCode.Duplicate]: 'duplicate',
+};
+
+/** One task's part of `admitTasks-1.lua`'s reply: where it went, or why it was refused. */
+export type AdmitReply = { placement: Placement; jobId: string } | { refusal: TurbineError };
+
+/** Values per task in `admitTasks-1.lua`'s reply: a code, then two values. */
+const REPLY_WIDTH = 3;
 
 /** A numeric job option (`delay`, `priority`) as the admission script takes it: 0 when unset. */
 function numberOption(value: unknown): number {
@@ -65,9 +80,9 @@ export async function admitTasks(
       const priority = numberOption(r.jobOptions.priority);
       args.push(r.tenantId, r.queue, r.taskName, r.data, options, r.argsSize, jobIdOf(r.tenantId, taskIds[i]!), generated, delay, priority);
     });
-    let reply: (string | number)[];
+    let reply: unknown;
     try {
-      reply = (await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args)) as (string | number)[];
+      reply = await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args);
     } catch (error) {
       // Redis refused the whole script before its first write: nothing of this chunk was stored.
       if (!isOutOfMemoryReply(error)) throw error;
@@ -75,20 +90,32 @@ export async function admitTasks(
       for (let i = 0; i < chunk.length; i++) outcomes.push({ ok: false, error: refusal });
       continue;
     }
-    chunk.forEach((request, i) => {
-      const code = Number(reply[i * 3]);
-      const a = reply[i * 3 + 1]!;
-      const b = reply[i * 3 + 2]!;
-      const placement = PLACEMENTS[code];
-      outcomes.push(
-        code > 0
-          ? { ok: true, taskId: taskIds[i]!, jobId: String(a), placement: placement! }
-          : { ok: false, error: errorFromScript(code, request.tenantId, [a, b]) },
-      );
+    decodeAdmitTasks(reply, chunk.map((r) => r.tenantId)).forEach((admitted, i) => {
+      if ('refusal' in admitted) {
+        outcomes.push({ ok: false, error: admitted.refusal });
+        return;
+      }
+      outcomes.push({ ok: true, taskId: taskIds[i]!, jobId: admitted.jobId, placement: admitted.placement });
     });
   }
   if (replication && replication.replicas > 0) await confirmReplicated(client, keys, outcomes, replication);
   return outcomes;
+}
+
+/**
+ * Decodes `admitTasks-1.lua`'s reply for tasks of `tenantIds` (in the order sent): three values
+ * per task, a placement code and the job id, or a refusal code (`ScriptErrorCode`) and its details.
+ */
+export function decodeAdmitTasks(reply: unknown, tenantIds: readonly string[]): AdmitReply[] {
+  const list = replyList('admitTasks', reply, tenantIds.length * REPLY_WIDTH, `${REPLY_WIDTH} values per task`);
+  return tenantIds.map((tenantId, i) => {
+    const at = i * REPLY_WIDTH;
+    const code = replyInteger('admitTasks', list[at], 'a placement or refusal code');
+    if (code < 0) return { refusal: errorFromScript(code, tenantId, [list[at + 1], list[at + 2]]) };
+    const placement = PLACEMENTS[code];
+    if (!placement) throw unexpectedReply('admitTasks', list[at], 'a placement code 1-4 or a refusal code');
+    return { placement, jobId: replyString('admitTasks', list[at + 1], 'a job id') };
+  });
 }
 
 /** Raises {@link NotReplicatedError} unless enough replicas hold the tasks just stored. */

@@ -3,6 +3,8 @@ import { dispatcherScripts } from './scripts.js';
 import { settledWithin } from '../core/deadline.js';
 import { laneOf, SHARED_POOL, type KeyLayout } from '../core/keys.js';
 import { windowForCapacity } from './window.js';
+import { isCodeAlone, replyChoice, replyIntegers } from '../core/script-reply.js';
+import { ScriptErrorCode } from '../core/script-errors.js';
 
 export interface ReconcilerOptions {
   workerId: string;
@@ -20,7 +22,7 @@ export interface ReconcilerOptions {
 }
 
 /** What a pass repaired in one tenant: the reply of `reconcileTenant-1.lua`, by name. */
-interface TenantRepairs {
+export interface TenantRepairs {
   promoted: number;
   leasesDropped: number;
   slotsDropped: number;
@@ -117,8 +119,7 @@ export class Reconciler {
 
   private async acquireLock(): Promise<boolean> {
     const ttl = this.options.intervalMs * 3;
-    const held = await dispatcherScripts.acquireLock.run(this.client, [this.keys.reconcilerLock()], [this.options.workerId, ttl]);
-    return held === 1;
+    return decodeAcquireLock(await dispatcherScripts.acquireLock.run(this.client, [this.keys.reconcilerLock()], [this.options.workerId, ttl]));
   }
 
   private async updateWindows(): Promise<void> {
@@ -144,15 +145,14 @@ export class Reconciler {
 
   /** One tenant's repairs (`reconcileTenant-1.lua`), or null when it was deleted meanwhile. */
   private async reconcileTenant(tenantId: string, now: number): Promise<TenantRepairs | null> {
-    const reply = (await dispatcherScripts.reconcileTenant.run(this.client, [this.keys.tenants()], [
+    const reply = await dispatcherScripts.reconcileTenant.run(this.client, [this.keys.tenants()], [
       this.keys.prefix,
       tenantId,
       now,
       this.options.staleAfterMs,
       CHECK_LIMIT,
-    ])) as number[];
-    const [promoted = 0, leasesDropped = 0, slotsDropped = 0, deferredDropped = 0, , strayFetches = 0] = reply.map(Number);
-    return promoted < 0 ? null : { promoted, leasesDropped, slotsDropped, deferredDropped, strayFetches };
+    ]);
+    return decodeReconcileTenant(reply);
   }
 
   /**
@@ -198,4 +198,26 @@ export class Reconciler {
     }
     return result;
   }
+}
+
+/** Decodes `acquireLock-1.lua`'s reply: 1 held (by the caller now), 0 held by another. */
+export function decodeAcquireLock(reply: unknown): boolean {
+  return replyChoice('acquireLock', reply, [0, 1], '1 (held) or 0 (held by another)') === 1;
+}
+
+/**
+ * Decodes `reconcileTenant-1.lua`'s reply: the tenant's repairs, or null for
+ * `{ScriptError.TenantNotFound}` (the tenant was deleted meanwhile).
+ */
+export function decodeReconcileTenant(reply: unknown): TenantRepairs | null {
+  if (isCodeAlone(reply, ScriptErrorCode.TenantNotFound)) return null;
+  const { promoted, leasesDropped, slotsDropped, deferredDropped, strayFetches } = replyIntegers('reconcileTenant', reply, [
+    'promoted',
+    'leasesDropped',
+    'slotsDropped',
+    'deferredDropped',
+    'running',
+    'strayFetches',
+  ]);
+  return { promoted, leasesDropped, slotsDropped, deferredDropped, strayFetches };
 }

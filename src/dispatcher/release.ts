@@ -1,6 +1,6 @@
 import type { RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
-import { InternalError } from '../core/errors.js';
+import { isCodeAlone, replyInteger, replyIntegers, unexpectedReply } from '../core/script-reply.js';
 import { dispatcherScripts } from './scripts.js';
 
 /** Why a task went to the dead-letter queue. */
@@ -56,8 +56,8 @@ export interface SlotRef {
 /** Shared by every successful run: nothing to allocate on the path every task takes. */
 const COMPLETE: ReleaseDecision = Object.freeze({ kind: 'complete' });
 
-/** The decision codes of `releaseTask-1.lua` (see its header). */
-const DecisionCode = { Requeued: 1, Retry: 3, DeadLettered: 4 } as const;
+/** The decision codes of `releaseTask-1.lua` (its locals REQUEUED, RETRY, DEAD_LETTERED). */
+export const ReleaseCode = { Requeued: 1, Retry: 3, DeadLettered: 4 } as const;
 
 /**
  * The worker's side of slot accounting. A task's slot is claimed when BullMQ fetches it
@@ -91,7 +91,7 @@ export class SlotClient {
   async settle(ref: SlotRef, outcome: RunOutcome, token = ''): Promise<ReleaseDecision> {
     if (outcome.kind === 'succeeded') return COMPLETE;
     const failure = outcome.kind === 'requeued' ? null : outcome;
-    const reply = (await dispatcherScripts.releaseTask.run(this.client, [this.keys.tenants()], [
+    const reply = await dispatcherScripts.releaseTask.run(this.client, [this.keys.tenants()], [
       this.keys.prefix,
       ref.tenantId,
       ref.queue,
@@ -104,8 +104,8 @@ export class SlotClient {
       failure?.error.message ?? '',
       failure?.error.stack ?? '',
       token,
-    ])) as number[];
-    return decodeDecision(reply);
+    ]);
+    return decodeReleaseTask(reply);
   }
 
   /**
@@ -127,20 +127,20 @@ export class SlotClient {
     if (refs.length === 0) return 0;
     const args: (string | number)[] = [this.keys.prefix, Date.now() + this.leaseMs];
     for (const ref of refs) args.push(ref.tenantId, ref.queue, ref.jobId);
-    return Number(await dispatcherScripts.renewLeases.run(this.client, [this.keys.tenants()], args));
+    return replyInteger('renewLeases', await dispatcherScripts.renewLeases.run(this.client, [this.keys.tenants()], args), 'a count of leases');
   }
 }
 
-function decodeDecision(reply: readonly number[]): ReleaseDecision {
-  const [code, allowed] = reply.map(Number);
+/** Decodes `releaseTask-1.lua`'s reply: `{REQUEUED}`, `{RETRY, allowed}` or `{DEAD_LETTERED, allowed}`. */
+export function decodeReleaseTask(reply: unknown): ReleaseDecision {
+  if (isCodeAlone(reply, ReleaseCode.Requeued)) return { kind: 'requeued' };
+  const { code, allowedRetries } = replyIntegers('releaseTask', reply, ['code', 'allowedRetries']);
   switch (code) {
-    case DecisionCode.Requeued:
-      return { kind: 'requeued' };
-    case DecisionCode.Retry:
-      return { kind: 'retry', allowedRetries: allowed ?? 0 };
-    case DecisionCode.DeadLettered:
-      return { kind: 'dead-lettered', allowedRetries: allowed ?? 0 };
+    case ReleaseCode.Retry:
+      return { kind: 'retry', allowedRetries };
+    case ReleaseCode.DeadLettered:
+      return { kind: 'dead-lettered', allowedRetries };
     default:
-      throw new InternalError(`releaseTask: unexpected reply ${JSON.stringify(reply)}`);
+      throw unexpectedReply('releaseTask', reply, '{1}, {3, allowed} or {4, allowed}');
   }
 }

@@ -2,9 +2,9 @@ import { LuaScript } from '../store/scripts.js';
 
 /**
  * The dispatcher's Lua scripts (`src/dispatcher/lua/`). Each is called from one typed method
- * that packs its KEYS/ARGV and decodes its reply: admission in `admission.ts`, fetch and
- * finish in `bullmq-backend.ts`, release and lease renewal in `slots.ts`, reconciliation and
- * its lock in `reconciler.ts`.
+ * that packs its KEYS/ARGV and decodes its reply with a decoder beside it: admission in
+ * `admission.ts`, release and lease renewal in `release.ts`, reconciliation and its lock in
+ * `reconciler.ts`. Fetch and finish (`bullmq-backend.ts`) reply as BullMQ's own scripts do, to BullMQ.
  */
 export const dispatcherScripts = {
   admitTasks: new LuaScript('dispatcher', 'admitTasks', 1),

@@ -5,7 +5,7 @@ import type { ShardRouter } from '../store/shards.js';
 import { InvalidArgumentError, TurbineError } from '../core/errors.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { assertIntegerInRange } from '../core/integers.js';
-import { purgeDeadLettersScript } from './scripts.js';
+import { decodePurgeDeadLetters, purgeDeadLettersScript } from './scripts.js';
 import { parseTaskRef, type KeyLayout } from '../core/keys.js';
 import { assertQueueName, assertTenantId, isValidQueueName } from '../tenancy/validation.js';
 import { parseDeadLetterEntry, type DeadLetterEntry } from './entry.js';
@@ -150,14 +150,15 @@ export class DeadLetterQueue {
     for (const keys of this.shards.shards) {
       const selection = this.selection(keys, options, options.olderThanMs);
       for (let offset = 0; ; ) {
-        const [unindexed, scanned, deleted] = (await purgeDeadLettersScript.run(client, [keys.tenants()], [
+        const reply = await purgeDeadLettersScript.run(client, [keys.tenants()], [
           keys.prefix,
           selection.maxScore,
           options.tenantId ?? '',
           options.queue ?? '',
           PURGE_BATCH,
           offset,
-        ])) as [number, number, number];
+        ]);
+        const { unindexed, scanned, deleted } = decodePurgeDeadLetters(reply);
         if (scanned === 0) break;
         removed += deleted;
         offset += scanned - unindexed;

@@ -2,6 +2,7 @@ import type { RedisClient } from '../store/connection.js';
 import { readRedisMemory, type RedisMemory } from '../dispatcher/memory-pressure.js';
 import { LuaScript } from '../store/scripts.js';
 import type { KeyLayout, UsageMetric } from '../core/keys.js';
+import { isCodeAlone, replyChoice, replyInteger, replyList, replyString, unexpectedReply } from '../core/script-reply.js';
 
 const metricsSnapshotScript = new LuaScript('metrics', 'metricsSnapshot', 1);
 
@@ -119,11 +120,11 @@ export class SnapshotReader {
 
   /** A shard's queues, its active tenants and the next slice of all its tenants; null when not elected there. */
   private async readShard(shard: number): Promise<QueueFigures[] | null> {
-    const queues = parseQueueReply(await this.call(shard, 'queues'));
+    const queues = decodeQueueReply(await this.call(shard, 'queues'));
     if (queues === null) return null;
     let cursor = '0';
     do {
-      const slice = parseTenantSlice(await this.call(shard, 'active', cursor));
+      const slice = decodeTenantSlice(await this.call(shard, 'active', cursor));
       if (slice === null) return null;
       this.keep(shard, slice);
       cursor = slice.cursor;
@@ -131,7 +132,7 @@ export class SnapshotReader {
     const walk = this.walks[shard]!;
     let budget = this.idlePerRefresh;
     while (budget > 0) {
-      const slice = parseTenantSlice(await this.call(shard, 'all', walk.cursor));
+      const slice = decodeTenantSlice(await this.call(shard, 'all', walk.cursor));
       if (slice === null) return null;
       this.keep(shard, slice);
       budget -= slice.tenants.length + slice.gone.length;
@@ -204,11 +205,17 @@ export function assembleSnapshot(queues: readonly QueueFigures[], tenants: Tenan
   return { queues: [...byQueue.values()], tenants };
 }
 
+/** The statuses of `metricsSnapshot-1.lua`'s reply (its locals NOT_ELECTED, ELECTED). */
+export const SnapshotStatus = { NotElected: 0, Elected: 1 } as const;
+
+const SCRIPT = 'metricsSnapshot';
+
 /** Every queue's figures (held: 0, summed from the tenants later), or null when the caller is not elected. */
-export function parseQueueReply(reply: unknown): QueueFigures[] | null {
-  const top = list(reply);
-  if (num(top[0]) !== 1) return null;
-  return list(top[1]).map(parseQueue);
+export function decodeQueueReply(reply: unknown): QueueFigures[] | null {
+  if (isCodeAlone(reply, SnapshotStatus.NotElected)) return null;
+  const [status, queues] = replyList(SCRIPT, reply, 2, '{0} or {1, queues}');
+  if (status !== SnapshotStatus.Elected) throw unexpectedReply(SCRIPT, reply, '{0} or {1, queues}');
+  return rows(queues, 'queues').map(decodeQueue);
 }
 
 export interface TenantSlice {
@@ -219,66 +226,117 @@ export interface TenantSlice {
 }
 
 /** One slice of tenants, or null when the caller is not elected. */
-export function parseTenantSlice(reply: unknown): TenantSlice | null {
-  const top = list(reply);
-  if (num(top[0]) !== 1) return null;
-  return { cursor: String(top[1]), tenants: list(top[2]).map(parseTenant), gone: list(top[3]).map(String) };
+export function decodeTenantSlice(reply: unknown): TenantSlice | null {
+  if (isCodeAlone(reply, SnapshotStatus.NotElected)) return null;
+  const expected = '{0} or {1, cursor, tenants, gone}';
+  const [status, cursor, tenants, gone] = replyList(SCRIPT, reply, 4, expected);
+  if (status !== SnapshotStatus.Elected) throw unexpectedReply(SCRIPT, reply, expected);
+  return {
+    cursor: replyString(SCRIPT, cursor, 'an SSCAN cursor'),
+    tenants: rows(tenants, 'tenants').map(decodeTenant),
+    gone: rows(gone, 'deleted tenants').map((id) => replyString(SCRIPT, id, 'a tenant id')),
+  };
 }
 
-/** A queue's row, in the order `metricsSnapshot-1.lua` writes it (see its header). */
-function parseQueue(raw: unknown): QueueFigures {
-  const [queue, waiting, paused, prioritized, active, delayed, waitingChildren, completed, failed] = list(raw);
+/** The positions of a queue's row (see the script's header): its states but `held`. */
+const QUEUE_ROW = ['queue', 'waiting', 'paused', 'prioritized', 'active', 'delayed', 'waiting_children', 'completed', 'failed'] as const;
+
+/** The positions of a tenant's row (see the script's header). */
+const TENANT_ROW = [
+  'tenantId',
+  'enabled',
+  'tasksHour',
+  'tasksDay',
+  'concurrent',
+  'total',
+  'held',
+  'waiting',
+  'running',
+  'deferred',
+  'oldestHeldAt',
+  'quotas',
+  'dlq',
+  'storedResults',
+  'heldReason',
+  'heldByQueue',
+] as const;
+
+function decodeQueue(raw: unknown): QueueFigures {
+  const row = named(raw, QUEUE_ROW);
   return {
-    queue: String(queue),
+    queue: replyString(SCRIPT, row.queue, 'a queue name'),
     states: {
-      waiting: num(waiting),
-      paused: num(paused),
-      prioritized: num(prioritized),
-      active: num(active),
-      delayed: num(delayed),
+      waiting: integer(row.waiting),
+      paused: integer(row.paused),
+      prioritized: integer(row.prioritized),
+      active: integer(row.active),
+      delayed: integer(row.delayed),
       held: 0,
-      waiting_children: num(waitingChildren),
-      completed: num(completed),
-      failed: num(failed),
+      waiting_children: integer(row.waiting_children),
+      completed: integer(row.completed),
+      failed: integer(row.failed),
     },
   };
 }
 
-/** A tenant's row, in the order `metricsSnapshot-1.lua` writes it (see its header). */
-function parseTenant(raw: unknown): TenantFigures {
-  const [tenantId, enabled, tasksHour, tasksDay, concurrent, total, held, waiting, running, deferred, oldestHeld, quotas, dlq, storedResults, heldReason, heldByQueue] =
-    list(raw);
-  const oldest = num(oldestHeld);
+function decodeTenant(raw: unknown): TenantFigures {
+  const row = named(raw, TENANT_ROW);
+  const held = integer(row.held);
+  const oldest = integer(row.oldestHeldAt);
   return {
-    tenantId: String(tenantId),
-    enabled: num(enabled) === 1,
-    usage: { tasks_hour: num(tasksHour), tasks_day: num(tasksDay), concurrent: num(concurrent), total: num(total) },
-    held: num(held),
-    waiting: num(waiting),
-    running: num(running),
-    deferred: num(deferred),
+    tenantId: replyString(SCRIPT, row.tenantId, 'a tenant id'),
+    enabled: replyChoice(SCRIPT, row.enabled, [0, 1], 'enabled 1 or 0') === 1,
+    usage: { tasks_hour: integer(row.tasksHour), tasks_day: integer(row.tasksDay), concurrent: integer(row.concurrent), total: integer(row.total) },
+    held,
+    waiting: integer(row.waiting),
+    running: integer(row.running),
+    deferred: integer(row.deferred),
     oldestHeldAt: oldest > 0 ? oldest : null,
-    quotas: pairs(quotas),
-    dlq: pairs(dlq),
-    storedResults: num(storedResults),
-    heldByReason: num(held) > 0 ? new Map([[String(heldReason), num(held)]]) : new Map(),
-    heldByQueue: pairs(heldByQueue),
+    quotas: quotaLimits(row.quotas),
+    dlq: countsByName(row.dlq, '{queue, dead letters, ...}'),
+    storedResults: integer(row.storedResults),
+    heldByReason: held > 0 ? new Map([[replyString(SCRIPT, row.heldReason, 'why held tasks wait'), held]]) : new Map(),
+    heldByQueue: countsByName(row.heldByQueue, '{queue, held, ...}'),
   };
 }
 
-function pairs(raw: unknown): Map<string, number> {
-  const flat = list(raw);
-  const out = new Map<string, number>();
-  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), num(flat[i + 1]));
-  return out;
+/** A row of the reply, by the names of its positions. */
+function named<const F extends readonly string[]>(raw: unknown, fields: F): Record<F[number], unknown> {
+  const row = replyList(SCRIPT, raw, fields.length, `a row {${fields.join(', ')}}`);
+  return Object.fromEntries(fields.map((field, i) => [field, row[i]])) as Record<F[number], unknown>;
 }
 
-function list(value: unknown): unknown[] {
-  if (!Array.isArray(value)) throw new TypeError(`metricsSnapshot: expected a list in the reply, got ${JSON.stringify(value)}`);
+function rows(value: unknown, what: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw unexpectedReply(SCRIPT, value, `a list of ${what}`);
   return value;
 }
 
-function num(value: unknown): number {
-  const n = Number(value);
-  return Number.isFinite(n) ? n : 0;
+/** `{name, value, ...}` pairs, as a flat list. */
+function pairs(raw: unknown, what: string): [unknown, unknown][] {
+  const flat = rows(raw, what);
+  if (flat.length % 2 !== 0) throw unexpectedReply(SCRIPT, raw, what);
+  return Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
+}
+
+/** `{queue, count, ...}`: counts the script made. */
+function countsByName(raw: unknown, what: string): Map<string, number> {
+  return new Map(pairs(raw, what).map(([queue, n]) => [replyString(SCRIPT, queue, 'a queue name'), integer(n)]));
+}
+
+/**
+ * `{quota name, limit, ...}`: the stored strings of the tenant's hash. Turbine writes only
+ * validated integers there; a hand-edited value that is no number is left out, so that one bad
+ * field cannot stop every gauge.
+ */
+function quotaLimits(raw: unknown): Map<string, number> {
+  const limits = new Map<string, number>();
+  for (const [name, value] of pairs(raw, '{quota name, limit, ...}')) {
+    const limit = Number(value);
+    if (Number.isFinite(limit)) limits.set(replyString(SCRIPT, name, 'a quota name'), limit);
+  }
+  return limits;
+}
+
+function integer(value: unknown): number {
+  return replyInteger(SCRIPT, value, 'an integer');
 }

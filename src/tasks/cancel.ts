@@ -2,11 +2,7 @@ import type { RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
 import { jobIdOf } from '../core/task-ids.js';
 import { tenancyScripts } from '../tenancy/scripts.js';
-
-/** Where a cancelled task was, or why it was not cancelled. */
-export type CancelOutcome =
-  | { cancelled: true; state: 'waiting' | 'held' | 'delayed' }
-  | { cancelled: false; reason: 'unknown' | 'running' | 'finished' };
+import { decodeCancelTask, type CancelOutcome } from '../tenancy/replies.js';
 
 /**
  * Cancels a tenant's task if it has not started: removes it from wherever it waits (the queue,
@@ -20,7 +16,7 @@ export async function cancelTask(
   ref: { tenantId: string; queue: string; taskId: string },
   options: { actor?: string } = {},
 ): Promise<CancelOutcome> {
-  const [code, detail] = (await tenancyScripts.cancelTask.run(client, [keys.tenants()], [
+  const reply = await tenancyScripts.cancelTask.run(client, [keys.tenants()], [
     keys.prefix,
     ref.tenantId,
     ref.queue,
@@ -29,8 +25,6 @@ export async function cancelTask(
     options.actor ?? '',
     new Date().toISOString(),
     ref.taskId,
-  ])) as [number, string];
-  return Number(code) === 1
-    ? { cancelled: true, state: detail as 'waiting' | 'held' | 'delayed' }
-    : { cancelled: false, reason: detail as 'unknown' | 'running' | 'finished' };
+  ]);
+  return decodeCancelTask(reply);
 }

@@ -5,8 +5,9 @@ import { DEFAULT_DISPATCH_WINDOW } from '../dispatcher/window.js';
 import { jobIdOf, taskIdOf } from '../core/task-ids.js';
 import { readTaskState } from './task-state.js';
 import { tenancyScripts } from '../tenancy/scripts.js';
-import { parseTenantStats } from '../tenancy/stats.js';
+import { decodeTenantStats } from '../tenancy/replies.js';
 import type { TaskStatus } from './types.js';
+import { TenantNotFoundError } from '../core/errors.js';
 
 /** The states `turbine task list --state` selects. */
 export const LISTED_STATES = ['waiting', 'held', 'delayed', 'running', 'failed'] as const;
@@ -167,8 +168,14 @@ async function heldReasonIn(client: RedisClient, keys: KeyLayout, tenantId: stri
 
 /** True while the tenant's rate limits allow no start beyond its waiting tasks. */
 async function heldByRate(client: RedisClient, keys: KeyLayout, tenantId: string): Promise<boolean> {
-  const reply = (await tenancyScripts.tenantStats.run(client, [keys.tenants()], [keys.prefix, tenantId])) as (string | number)[];
-  return Number(reply[0]) === 0 && parseTenantStats(reply).rateLimitedUntil !== null;
+  const reply = await tenancyScripts.tenantStats.run(client, [keys.tenants()], [keys.prefix, tenantId]);
+  try {
+    return decodeTenantStats(reply, tenantId).rateLimitedUntil !== null;
+  } catch (error) {
+    // A tenant deleted meanwhile holds nothing back by its rate.
+    if (error instanceof TenantNotFoundError) return false;
+    throw error;
+  }
 }
 
 async function slotsInUse(client: RedisClient, keys: KeyLayout, tenantId: string): Promise<number> {

@@ -1,15 +1,10 @@
 import type { RedisClient } from '../store/connection.js';
 import { generateTaskId } from '../core/task-ids.js';
 import type { KeyLayout } from '../core/keys.js';
-import { TenantNotFoundError } from '../core/errors.js';
 import { tenancyScripts } from './scripts.js';
+import { decodeDrainPurge, decodeDrainStart, type DrainResult } from './replies.js';
 
-/** What a drain removed, by where the tasks were. */
-export interface DrainResult {
-  waiting: number;
-  held: number;
-  delayed: number;
-}
+export type { DrainResult };
 
 /** Set-aside held tasks deleted per script call. */
 const PURGE_BATCH = 1000;
@@ -25,26 +20,22 @@ export async function drainTenant(
   tenantId: string,
   options: { queue?: string; actor: string },
 ): Promise<DrainResult> {
-  const run = (phase: 'start' | 'purge'): Promise<number[]> =>
-    tenancyScripts.drainTenant
-      .run(client, [keys.tenants()], [
-        keys.prefix,
-        tenantId,
-        options.queue ?? '',
-        Date.now(),
-        options.actor,
-        new Date().toISOString(),
-        generateTaskId(),
-        PURGE_BATCH,
-        phase,
-      ])
-      .then((reply) => (reply as (string | number)[]).map(Number));
-  const [waiting = 0, held = 0, delayed = 0] = await run('start');
-  if (waiting < 0) throw new TenantNotFoundError(tenantId);
+  const run = (phase: 'start' | 'purge'): Promise<unknown> =>
+    tenancyScripts.drainTenant.run(client, [keys.tenants()], [
+      keys.prefix,
+      tenantId,
+      options.queue ?? '',
+      Date.now(),
+      options.actor,
+      new Date().toISOString(),
+      generateTaskId(),
+      PURGE_BATCH,
+      phase,
+    ]);
+  const removed = decodeDrainStart(await run('start'), tenantId);
   // The held tasks are already out of reach; their jobs are deleted a batch at a time.
   for (;;) {
-    const [, left] = await run('purge');
-    if (!left) break;
+    if (decodeDrainPurge(await run('purge')).listsLeft === 0) break;
   }
-  return { waiting, held, delayed };
+  return removed;
 }

@@ -1,6 +1,5 @@
 import { duplicateClient, type RedisClient } from '../store/connection.js';
 import { InvalidArgumentError, TenantNotFoundError } from '../core/errors.js';
-import { errorFromScript } from '../core/script-errors.js';
 import { tenancyScripts, type TenancyScriptName } from './scripts.js';
 import { RedisClientHolder, type RedisClientOptions } from '../store/holder.js';
 import { resolveActor } from './actor.js';
@@ -10,7 +9,8 @@ import { moveTenant, type MoveResult } from './move.js';
 import { SHARED_POOL, USAGE_METRICS, type KeyLayout, type UsageMetric } from '../core/keys.js';
 import { checkQuotaAgainst, type QuotaCheckResult, type QuotaType } from './quota-check.js';
 import { parseQuotas, type TenantQuotas } from './quotas.js';
-import { parseTenantStats, type TenantStats } from './stats.js';
+import type { TenantStats } from './stats.js';
+import { decodeChangeUsage, decodeCreateTenant, decodeDeleteTenant, decodeTenantStats, decodeUpdateTenant } from './replies.js';
 import {
   assertTenantName,
   parseMetadata,
@@ -116,7 +116,7 @@ export class TenantManager {
       this.actor,
       JSON.stringify(tenantToJson(tenant)),
     ]);
-    this.throwIfRefused(reply, tenantId);
+    decodeCreateTenant(reply, tenantId);
     return tenant;
   }
 
@@ -185,7 +185,7 @@ export class TenantManager {
       this.actor,
       now.getTime(),
     ]);
-    this.throwIfRefused(reply, tenantId);
+    decodeUpdateTenant(reply, tenantId);
     return this.requireTenant(tenantId);
   }
 
@@ -205,10 +205,10 @@ export class TenantManager {
         now.getTime(),
         DELETE_BATCH,
       ]);
-      this.throwIfRefused(reply, tenantId);
-      const status = reply[0];
-      if (status === 1) await this.shards.unassign(await this.client(), tenantId);
-      if (status !== 2) return status === 1;
+      const { status } = decodeDeleteTenant(reply, tenantId);
+      if (status === 'more_batches') continue;
+      if (status === 'deleted') await this.shards.unassign(await this.client(), tenantId);
+      return status === 'deleted';
     }
   }
 
@@ -267,9 +267,7 @@ export class TenantManager {
 
   async getTenantStats(tenantId: string): Promise<TenantStats> {
     assertTenantId(tenantId);
-    const reply = await this.run(tenantId, 'tenantStats', []);
-    this.throwIfRefused(reply, tenantId);
-    return parseTenantStats(reply);
+    return decodeTenantStats(await this.run(tenantId, 'tenantStats', []), tenantId);
   }
 
   /**
@@ -341,28 +339,24 @@ export class TenantManager {
     if (ttlSeconds !== undefined && (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0)) {
       throw new InvalidArgumentError(`Invalid ttl ${ttlSeconds}: expected a positive number of seconds`);
     }
-    const reply = await this.run(tenantId, 'changeUsage', [metric, amount, ttlSeconds ?? 0]);
-    this.throwIfRefused(reply, tenantId);
-    return Number(reply[1]);
+    return decodeChangeUsage(await this.run(tenantId, 'changeUsage', [metric, amount, ttlSeconds ?? 0]), tenantId);
   }
 
-  /** Runs a tenancy script on the shard of `tenantId` (its first argument). */
-  private async run(tenantId: string, name: TenancyScriptName, args: (string | number)[]): Promise<(string | number)[]> {
+  /**
+   * Runs a tenancy script on the shard of `tenantId` (its first argument); the raw reply is
+   * for the script's decoder in replies.ts.
+   */
+  private async run(tenantId: string, name: TenancyScriptName, args: (string | number)[]): Promise<unknown> {
     return this.runOn(await this.keysOf(tenantId), name, [tenantId, ...args]);
   }
 
-  private async runOn(keys: KeyLayout, name: TenancyScriptName, args: (string | number)[]): Promise<(string | number)[]> {
+  private async runOn(keys: KeyLayout, name: TenancyScriptName, args: (string | number)[]): Promise<unknown> {
     const client = await this.client();
-    return (await tenancyScripts[name].run(client, [keys.tenants()], [keys.prefix, ...args])) as (string | number)[];
+    return tenancyScripts[name].run(client, [keys.tenants()], [keys.prefix, ...args]);
   }
 
   private async keysOf(tenantId: string): Promise<KeyLayout> {
     return this.shards.keysOf(await this.client(), tenantId);
-  }
-
-  private throwIfRefused(reply: (string | number)[], tenantId: string): void {
-    const code = Number(reply[0]);
-    if (code < 0) throw errorFromScript(code, tenantId, reply.slice(1));
   }
 }
 

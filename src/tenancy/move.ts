@@ -1,10 +1,9 @@
 import { TenantHasQueuedTasksError, TenantNotFoundError } from '../core/errors.js';
-import { errorFromScript } from '../core/script-errors.js';
 import { USAGE_METRICS, type KeyLayout } from '../core/keys.js';
 import type { RedisClient } from '../store/connection.js';
 import type { ShardRouter } from '../store/shards.js';
 import type { TenancyScriptName } from './scripts.js';
-import { parseTenantStats } from './stats.js';
+import { decodeDeleteTenant, decodeTenantStats, decodeUpdateTenant } from './replies.js';
 
 export interface MoveResult {
   tenantId: string;
@@ -14,8 +13,11 @@ export interface MoveResult {
   moved: boolean;
 }
 
-/** Runs a tenancy script for the tenant being moved on the shard of `keys` (the tenant id is added first). */
-export type RunOn = (keys: KeyLayout, name: TenancyScriptName, args: (string | number)[]) => Promise<(string | number)[]>;
+/**
+ * Runs a tenancy script for the tenant being moved on the shard of `keys` (the tenant id is
+ * added first); the raw reply is for the script's decoder in replies.ts.
+ */
+export type RunOn = (keys: KeyLayout, name: TenancyScriptName, args: (string | number)[]) => Promise<unknown>;
 
 const HOUR_MS = 3_600_000;
 const DEFAULT_RETENTION_MS = 35 * 24 * HOUR_MS;
@@ -50,10 +52,10 @@ export async function moveTenant(
 
   const setEnabled = async (keys: KeyLayout, value: string): Promise<void> => {
     const now = new Date();
-    refuseOn(await run(keys, 'updateTenant', [JSON.stringify({ enabled: value }), '[]', now.toISOString(), actor, now.getTime()]), tenantId);
+    decodeUpdateTenant(await run(keys, 'updateTenant', [JSON.stringify({ enabled: value }), '[]', now.toISOString(), actor, now.getTime()]), tenantId);
   };
   if (enabled === 'true') await setEnabled(source, 'false');
-  const stats = parseTenantStats(refuseOn(await run(source, 'tenantStats', []), tenantId));
+  const stats = decodeTenantStats(await run(source, 'tenantStats', []), tenantId);
   const inFlight = stats.pendingTasks + stats.concurrentTasks;
   if (inFlight > 0) {
     if (enabled === 'true') await setEnabled(source, 'true');
@@ -71,14 +73,8 @@ export async function moveTenant(
   if (enabled === 'true') await setEnabled(to, 'true');
   else await client.publish(to.changesChannel(), tenantId);
   const now = new Date();
-  refuseOn(await run(source, 'deleteTenant', ['0', now.toISOString(), actor, now.getTime(), 1]), tenantId);
+  decodeDeleteTenant(await run(source, 'deleteTenant', ['0', now.toISOString(), actor, now.getTime(), 1]), tenantId);
   return { tenantId, from, to: target, moved: true };
-}
-
-function refuseOn(reply: (string | number)[], tenantId: string): (string | number)[] {
-  const code = Number(reply[0]);
-  if (code < 0) throw errorFromScript(code, tenantId, reply.slice(1));
-  return reply;
 }
 
 /** The start (Unix seconds) of every hour whose metered usage may still be kept. */

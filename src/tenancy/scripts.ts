@@ -1,6 +1,6 @@
 import { LuaScript } from '../store/scripts.js';
 
-/** Tenancy's Lua scripts (`src/tenancy/lua/`), run by {@link TenantManager}. */
+/** Tenancy's Lua scripts (`src/tenancy/lua/`), run by `TenantManager`; their replies are decoded in `replies.ts`. */
 export const tenancyScripts = {
   createTenant: new LuaScript('tenancy', 'createTenant', 1),
   updateTenant: new LuaScript('tenancy', 'updateTenant', 1),

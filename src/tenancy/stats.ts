@@ -1,4 +1,4 @@
-/** A tenant's usage: the Python SDK's four counters and what Turbine's dispatcher adds. */
+/** A tenant's usage: the Python SDK's four counters and what Turbine's dispatcher adds (`decodeTenantStats` reads it). */
 export interface TenantStats {
   /** Tasks accepted in the current hourly window. */
   tasksHour: number;
@@ -42,29 +42,6 @@ export interface TenantStatsJson {
   hour_resets_at: string | null;
   day_resets_at: string | null;
   rate_limited_until: string | null;
-}
-
-/** Reads the reply of `tenantStats-1.lua`. */
-export function parseTenantStats(reply: readonly (string | number)[]): TenantStats {
-  const n = (i: number): number => Number(reply[i] ?? 0);
-  const resetAt = (pttl: number): Date | null => (pttl > 0 ? new Date(Date.now() + pttl) : null);
-  const held = n(7);
-  const waiting = n(8);
-  const deferred = n(10);
-  return {
-    tasksHour: n(1),
-    tasksDay: n(3),
-    concurrentTasks: n(5),
-    totalTasks: n(6),
-    pendingTasks: held + waiting + deferred,
-    heldTasks: held,
-    waitingTasks: waiting,
-    deferredTasks: deferred,
-    storedResults: n(11),
-    hourResetsAt: resetAt(n(2)),
-    dayResetsAt: resetAt(n(4)),
-    rateLimitedUntil: resetAt(n(12)),
-  };
 }
 
 export function statsToJson(stats: TenantStats): TenantStatsJson {

@@ -1,8 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
@@ -17,6 +15,7 @@ import { TenantManager } from '../../src/tenancy/manager.js';
 import type { WorkerRuntime } from '../../src/worker/runtime.js';
 import { startWorker } from '../../src/worker/start.js';
 import { deletePrefix, pollUntil, redisUrl, uniquePrefix } from '../helpers/context.js';
+import { PrometheusServer, type PromSample } from '../helpers/prometheus.js';
 import { freePort } from '../helpers/redis-server.js';
 
 /**
@@ -29,108 +28,12 @@ import { freePort } from '../helpers/redis-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DASHBOARD = path.join(ROOT, 'charts/turbine-worker/dashboards/turbine-overview.json');
-const RULES = path.join(ROOT, 'charts/turbine-worker/rules/turbine-alerts.yaml');
-const RULE_TESTS = path.join(ROOT, 'charts/turbine-worker/rules/turbine-alerts.test.yaml');
-const INSTALL_HINT =
-  'The Prometheus end-to-end test needs the `prometheus` and `promtool` binaries: install them with ' +
-  '`apt-get update && apt-get install -y prometheus` (Debian/Ubuntu; scripts/setup-test-tools.sh, which npm test runs first, does it) or put the ' +
-  'binaries of a release from https://prometheus.io/download/ on PATH.';
+const RULES_DIR = path.join(ROOT, 'charts/turbine-worker/rules');
+const RULES = path.join(RULES_DIR, 'turbine-alerts.yaml');
+const RULE_TESTS = path.join(RULES_DIR, 'turbine-alerts.test.yaml');
 
 // ---------------------------------------------------------------------------------------------
-// Processes and plumbing of the test
-
-function requireBinaries(): void {
-  for (const binary of ['prometheus', 'promtool']) {
-    const run = spawnSync(binary, ['--version'], { encoding: 'utf8' });
-    if (run.error || run.status !== 0) throw new Error(`${binary} not found or not working. ${INSTALL_HINT}`);
-  }
-}
-
-interface PromSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-/** A Prometheus server of the test's own: temp dir, free port, 1 s scrapes and rule evaluation. */
-class PrometheusServer {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-    readonly dir: string,
-    private readonly output: () => string,
-  ) {}
-
-  static async start(jobs: { job: string; addresses: string[] }[]): Promise<PrometheusServer> {
-    const dir = mkdtempSync(path.join(tmpdir(), 'turbine-prometheus-'));
-    const config = [
-      'global:',
-      '  scrape_interval: 1s',
-      '  scrape_timeout: 1s',
-      '  evaluation_interval: 1s',
-      'rule_files:',
-      `  - ${JSON.stringify(RULES)}`,
-      'scrape_configs:',
-      ...jobs.flatMap((j) => [
-        `  - job_name: ${j.job}`,
-        '    static_configs:',
-        `      - targets: ${JSON.stringify(j.addresses)}`,
-        // Prometheus in Kubernetes adds the namespace; the dashboard's variables select on it.
-        '        labels: { namespace: test }',
-      ]),
-    ].join('\n');
-    writeFileSync(path.join(dir, 'prometheus.yml'), config);
-    const port = await freePort();
-    const child = spawn(
-      'prometheus',
-      [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--storage.tsdb.path=${path.join(dir, 'data')}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const server = new PrometheusServer(child, port, dir, () => output.slice(-2000));
-    await pollUntil(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${server.output()}`);
-        return fetch(`${server.url}/-/ready`).then((r) => r.status, () => 0);
-      },
-      (status) => status === 200,
-      { timeoutMs: 15_000, intervalMs: 100, what: 'Prometheus ready' },
-    );
-    return server;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async api<T>(endpoint: string, params: Record<string, string>): Promise<T> {
-    const response = await fetch(`${this.url}/api/v1/${endpoint}?${new URLSearchParams(params)}`);
-    const body = (await response.json()) as { status: string; data: T; error?: string };
-    if (body.status !== 'success') throw new Error(`Prometheus ${endpoint} ${JSON.stringify(params)}: ${body.error}`);
-    return body.data;
-  }
-
-  async query(expr: string): Promise<PromSample[]> {
-    const data = await this.api<{ resultType: string; result: PromSample[] }>('query', { query: expr });
-    if (data.resultType !== 'vector') throw new Error(`expected an instant vector from ${expr}, got ${data.resultType}`);
-    return data.result;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null) {
-      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
+// Plumbing of the test
 
 /** A TCP proxy in front of Redis, cut to make Redis unreachable for the worker alone. */
 class RedisProxy {
@@ -184,6 +87,12 @@ class RedisProxy {
     for (const socket of this.sockets) socket.destroy();
     await closed;
   }
+}
+
+/** The port of a worker's health server, where its metrics are scraped. */
+function healthPortOf(worker: WorkerRuntime): number {
+  if (worker.healthPort === null) throw new Error('the worker has no health server: start it with health.port');
+  return worker.healthPort;
 }
 
 /** Serves a producer's registry the way docs/metrics.md tells a producer service to. */
@@ -409,7 +318,6 @@ let producerServer: { port: number; close: () => Promise<void> } | null = null;
 let stopProducerMetrics: (() => void) | null = null;
 
 beforeAll(async () => {
-  requireBinaries();
   app = new Turbine({ backendUrl: redisUrl(), prefix });
   manager = new TenantManager({ backendUrl: redisUrl(), prefix, actor: 'test' });
   raw = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
@@ -466,10 +374,14 @@ beforeAll(async () => {
     });
   workers = await Promise.all([start(), start()]);
   await Promise.all(workers.map((w) => w.ready()));
-  prometheus = await PrometheusServer.start([
-    { job: 'turbine-worker', addresses: workers.map((w) => `127.0.0.1:${w.healthPort}`) },
-    { job: 'producer', addresses: [`127.0.0.1:${producerServer.port}`] },
-  ]);
+  prometheus = await PrometheusServer.start({
+    jobs: [
+      { job: 'turbine-worker', ports: workers.map(healthPortOf) },
+      { job: 'producer', ports: [producerServer.port] },
+    ],
+    rulesDir: RULES_DIR,
+    ruleFiles: [path.basename(RULES)],
+  });
 
   // beta: successes, retries, a refused oversized task.
   const betaRuns = await quick.applyBulk(Array.from({ length: 10 }, () => ({ args: [''] as [string], tenantId: 'beta' })));
@@ -522,11 +434,11 @@ afterAll(async () => {
 });
 
 describe('metrics, dashboard and alerts in a real Prometheus', () => {
-  it('the alert rules pass `promtool check rules` and their unit tests (`promtool test rules`)', () => {
-    const checked = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
+  it('the alert rules pass `promtool check rules` and their unit tests (`promtool test rules`)', async () => {
+    const checked = await prometheus!.promtool(['check', 'rules', RULES]);
     expect(checked.status, checked.stdout + checked.stderr).toBe(0);
     expect(checked.stdout).toContain('SUCCESS: 7 rules found');
-    const tested = spawnSync('promtool', ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
+    const tested = await prometheus!.promtool(['test', 'rules', RULE_TESTS]);
     expect(tested.status, tested.stdout + tested.stderr).toBe(0);
   });
 
@@ -598,13 +510,13 @@ describe('metrics, dashboard and alerts in a real Prometheus', () => {
       (result) => result.length === 1,
       { timeoutMs: 15_000, intervalMs: 200, what: 'one exporting worker' },
     );
-    const leader = workers.find((w) => exporter[0]!.metric.instance === `127.0.0.1:${w.healthPort}`)!;
+    const leader = workers.find((w) => exporter[0]!.metric.instance === prometheus!.instance(healthPortOf(w)))!;
     const other = workers.find((w) => w !== leader)!;
     await leader.close({ force: true });
     workers = [other];
     const held = await pollUntil(
       () => prometheus!.query('turbine_tasks_held{tenant="alpha"}'),
-      (result) => result.length === 1 && result[0]!.metric.instance === `127.0.0.1:${other.healthPort}`,
+      (result) => result.length === 1 && result[0]!.metric.instance === prometheus!.instance(healthPortOf(other)),
       { timeoutMs: 15_000, intervalMs: 200, what: 'the other worker to export the gauges' },
     );
     expect(Number(held[0]!.value[1])).toBeGreaterThan(0);

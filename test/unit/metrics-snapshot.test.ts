@@ -1,9 +1,10 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { InternalError } from '../../src/core/errors.js';
 import { createRedisGauges } from '../../src/metrics/definitions.js';
 import { OTHER_LABEL, createMetricLabels } from '../../src/metrics/labels.js';
 import { applySnapshot, clearRedisGauges, groupByLabel } from '../../src/metrics/redis-gauges.js';
-import { assembleSnapshot, parseQueueReply, parseTenantSlice, type MetricsSnapshot, type TenantFigures } from '../../src/metrics/snapshot.js';
+import { assembleSnapshot, decodeQueueReply, decodeTenantSlice, type MetricsSnapshot, type TenantFigures } from '../../src/metrics/snapshot.js';
 
 /** A reply as metricsSnapshot-1.lua sends it (numbers as integers, quota values as strings). */
 function tenantRow(id: string, o: Partial<{ enabled: number; hour: number; running: number; held: number; waiting: number; deferred: number; oldest: number; quotas: (string | number)[]; dlq: (string | number)[]; reason: string }> = {}): unknown[] {
@@ -12,7 +13,7 @@ function tenantRow(id: string, o: Partial<{ enabled: number; hour: number; runni
 
 /** The snapshot of one queues reply and one slice of tenants. */
 function parseSnapshot([, queues, tenants]: unknown[]): MetricsSnapshot {
-  return assembleSnapshot(parseQueueReply([1, queues])!, parseTenantSlice([1, '0', tenants, []])!.tenants);
+  return assembleSnapshot(decodeQueueReply([1, queues])!, decodeTenantSlice([1, '0', tenants, []])!.tenants);
 }
 
 const NOW = 1_700_000_000_000;
@@ -50,12 +51,13 @@ describe('the snapshot replies', () => {
   });
 
   it('is null when the caller is not the elected replica', () => {
-    expect(parseQueueReply([0])).toBeNull();
-    expect(parseTenantSlice([0])).toBeNull();
+    expect(decodeQueueReply([0])).toBeNull();
+    expect(decodeTenantSlice([0])).toBeNull();
   });
 
-  it('refuses a reply of another shape', () => {
-    expect(() => parseTenantSlice('OK')).toThrow(/expected a list/);
+  it('refuses a reply of another shape as an internal error', () => {
+    expect(() => decodeTenantSlice('OK')).toThrow(InternalError);
+    expect(() => decodeQueueReply([1, [['emails', 'many']]])).toThrow(InternalError);
   });
 });
 

@@ -23,15 +23,16 @@
       serialized arguments (bytes), job id, "1" when the id was generated (a ULID,
       src/core/task-ids.ts: never taken, so not looked up) or "0" when the caller chose it,
       the options' delay (ms, 0 for none) and priority (0 for none)
-  Output, 3 values per task:
-    1, jobId, 0   dispatched to the wait list
-    2, jobId, 0   held back (tenant at its cap or dispatch window)
-    3, jobId, 0   deferred (submitted with a delay)
-    4, jobId, 0   duplicate of an existing task id
-    -1 tenant not found | -2 disabled | -3 queue not allowed, queue, allowed (JSON)
-    -4 too large, size, limit | -5 hourly quota, limit, ms to reset
-    -6 daily quota, limit, ms to reset | -7 queue full, limit
-    -10 rate limited (reject mode), ms until a start is allowed, "<limit>:<second|minute>"
+  Output, 3 values per task (Placed names the placements as PlacementCode in
+  src/dispatcher/admission.ts; ScriptError the refusals as ScriptErrorCode in src/core/script-errors.ts):
+    QUEUED, jobId, 0      dispatched to the wait list
+    HELD, jobId, 0        held back (tenant at its cap or dispatch window)
+    DEFERRED, jobId, 0    deferred (submitted with a delay)
+    DUPLICATE, jobId, 0   duplicate of an existing task id
+    TenantNotFound (-1) | TenantDisabled (-2) | QueueNotAllowed (-3), queue, allowed (JSON)
+    | TaskTooLarge (-4), size, limit | QuotaHour (-5), limit, ms to reset
+    | QuotaDay (-6), limit, ms to reset | QueueFull (-7), limit
+    | RateLimited (-10, reject mode), ms until a start is allowed, "<limit>:<second|minute>"
   Events: BullMQ's 'added', then 'waiting' (dispatched or held back) or 'delayed' (deferred).
 ]]
 local rcall = redis.call
@@ -41,11 +42,13 @@ local rcall = redis.call
 --- @include "usage"
 --- @include "rate"
 --- @include "bullmq:addDelayedJob"
+--- @include "core:scriptErrors"
 
 local P = ARGV[1]
 local now = tonumber(ARGV[2])
 local count = tonumber(ARGV[3])
 local HOUR_MS, DAY_MS = 3600000, 86400000
+local Placed = { QUEUED = 1, HELD = 2, DEFERRED = 3, DUPLICATE = 4 }
 
 local function pendingOf(T)
   local pending = rcall("ZCARD", deferredKey(P, T))
@@ -106,7 +109,7 @@ end
 local function rateRefusal(st, T, Q, cfg)
   local wait, limiter = rateAdmit(P, T, cfg)
   if wait == 0 then return false end
-  refuse(st, T, Q, "rate_limited", -10, wait, limiter.limit .. ":" .. limiter.field)
+  refuse(st, T, Q, "rate_limited", ScriptError.RateLimited, wait, limiter.limit .. ":" .. limiter.field)
   return true
 end
 
@@ -120,21 +123,21 @@ for i = 0, count - 1 do
   -- The delayed set is the queue's; the marker that wakes a worker when a task is due is its pool's.
   local qc = queueContext(P, Q, cfg and cfg.pool)
   if not cfg then
-    reply(-1)
+    reply(ScriptError.TenantNotFound)
   elseif not cfg.enabled then
-    refuse(st, T, Q, "disabled", -2)
+    refuse(st, T, Q, "disabled", ScriptError.TenantDisabled)
   elseif cfg.allowedQueues and not cfg.allowedQueues[Q] then
-    refuse(st, T, Q, "queue_not_allowed", -3, Q, cfg.allowedQueuesJson)
+    refuse(st, T, Q, "queue_not_allowed", ScriptError.QueueNotAllowed, Q, cfg.allowedQueuesJson)
   elseif not generated and rcall("EXISTS", qc.prefix .. jobId) == 1 then
-    reply(4, jobId)
+    reply(Placed.DUPLICATE, jobId)
   elseif cfg.maxTaskSize and size > cfg.maxTaskSize then
-    refuse(st, T, Q, "too_large", -4, size, cfg.maxTaskSize)
+    refuse(st, T, Q, "too_large", ScriptError.TaskTooLarge, size, cfg.maxTaskSize)
   elseif cfg.maxHour and st.hour >= cfg.maxHour then
-    refuse(st, T, Q, "quota_hour", -5, cfg.maxHour, rcall("PTTL", usageKey(P, T, "tasks_hour")))
+    refuse(st, T, Q, "quota_hour", ScriptError.QuotaHour, cfg.maxHour, rcall("PTTL", usageKey(P, T, "tasks_hour")))
   elseif cfg.maxDay and st.day >= cfg.maxDay then
-    refuse(st, T, Q, "quota_day", -6, cfg.maxDay, rcall("PTTL", usageKey(P, T, "tasks_day")))
+    refuse(st, T, Q, "quota_day", ScriptError.QuotaDay, cfg.maxDay, rcall("PTTL", usageKey(P, T, "tasks_day")))
   elseif cfg.maxQueueLength and st.pending >= cfg.maxQueueLength then
-    refuse(st, T, Q, "queue_full", -7, cfg.maxQueueLength)
+    refuse(st, T, Q, "queue_full", ScriptError.QueueFull, cfg.maxQueueLength)
   elseif cfg.rejectOverRate and hasRate(cfg) and rateRefusal(st, T, Q, cfg) then
     -- Last: an accepted task is charged to the rate by the check itself.
   else
@@ -151,7 +154,7 @@ for i = 0, count - 1 do
     if delay > 0 then
       addDelayedJob(jobId, qc.delayed, qc.events, now, queueState(qc).maxEvents, qc.marker, delay)
       rcall("ZADD", deferredKey(P, T), now + delay, Q .. ":" .. jobId)
-      reply(3, jobId)
+      reply(Placed.DEFERRED, jobId)
     else
       local waiting = st.waiting[Q] or waitingCount(P, T, Q)
       local held = st.held[Q] or rcall("LLEN", heldKey(P, T, Q))
@@ -168,7 +171,7 @@ for i = 0, count - 1 do
         waiting = waiting + 1
         if st.inUse then st.inUse = st.inUse + 1 end
         if st.rateRoom then st.rateRoom = st.rateRoom - 1 end
-        reply(1, jobId)
+        reply(Placed.QUEUED, jobId)
       else
         -- The first task held back in Q: make sure a claim will trigger the refill.
         if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
@@ -180,7 +183,7 @@ for i = 0, count - 1 do
           st.rateWoken[Q] = true
           wakeForRate(P, T, Q, cfg)
         end
-        reply(2, jobId)
+        reply(Placed.HELD, jobId)
       end
       st.waiting[Q], st.held[Q] = waiting, held
     end

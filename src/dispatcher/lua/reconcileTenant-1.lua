@@ -20,19 +20,20 @@
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] now (ms),
     ARGV[4] age (ms) after which waiting and deferred entries are checked, ARGV[5] limit
   Output: {promoted, leasesDropped, slotsDropped, deferredDropped, running, strayFetches}
-          | {-1} not found
+          | {ScriptError.TenantNotFound}
 ]]
 local rcall = redis.call
 --- @include "core:tenantConfig"
 --- @include "slots"
 --- @include "storedResults"
+--- @include "core:scriptErrors"
 
 local P, T = ARGV[1], ARGV[2]
 local now, age, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local cfg = readTenant(P, T)
 if not cfg then
   rcall("SREM", activeTenantsKey(P), T)
-  return {-1}
+  return {ScriptError.TenantNotFound}
 end
 
 -- A job that still exists, has not finished and is not in the delayed set.

@@ -14,7 +14,8 @@
     ARGV[9] dead-letter reason, ARGV[10] error message, ARGV[11] error stack,
     ARGV[12] the run's lock token: a running slot is left alone when another token holds the
              job's lock (the task was redelivered, and the slot is the new run's)
-  Output: {1} requeued | {3, allowed} failed: retry | {4, allowed} dead-lettered
+  Output: {REQUEUED} | {RETRY, allowed} failed: retry | {DEAD_LETTERED, allowed}
+          (ReleaseCode in src/dispatcher/release.ts names the codes)
   Events: 'waiting' for promoted tasks.
 ]]
 local rcall = redis.call
@@ -23,6 +24,7 @@ local rcall = redis.call
 --- @include "core:deadLetter"
 --- @include "usage"
 
+local REQUEUED, RETRY, DEAD_LETTERED = 1, 3, 4
 local P, T, Q, jobId = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, outcome = tonumber(ARGV[5]), ARGV[6]
 local attemptsMade, retries = tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -40,28 +42,28 @@ if T ~= "" then
   cfg = readTenant(P, T)
 end
 
-local decision = {1}
+local decision = {REQUEUED}
 if outcome == "failed" then
   local allowed = retries
   if cfg and cfg.maxRetry then allowed = math.min(allowed, cfg.maxRetry) end
   if attemptsMade < allowed then
     rcall("ZADD", deferredKey(P, T), now, Q .. ":" .. jobId)
     rcall("SADD", activeTenantsKey(P), T)
-    decision = {3, allowed}
+    decision = {RETRY, allowed}
   else
     deadLetterJob(P, T, Q, jobId, attemptsMade + 1, ARGV[9], ARGV[10], ARGV[11], now)
-    decision = {4, allowed}
+    decision = {DEAD_LETTERED, allowed}
   end
 elseif outcome == "dead" then
   deadLetterJob(P, T, Q, jobId, attemptsMade + 1, ARGV[9], ARGV[10], ARGV[11], now)
-  decision = {4, 0}
+  decision = {DEAD_LETTERED, 0}
 elseif outcome == "requeued" and T ~= "" then
   rcall("ZADD", deferredKey(P, T), now, Q .. ":" .. jobId)
   rcall("SADD", activeTenantsKey(P), T)
 end
 
 if cfg and (outcome == "failed" or outcome == "dead") then
-  local dead = decision[1] == 4 and 1 or 0
+  local dead = decision[1] == DEAD_LETTERED and 1 or 0
   local ms = handlerMs(rcall("HGET", P .. ":q:" .. Q .. ":" .. jobId, "processedOn"), now)
   local fields = { "queue", Q, "job_id", jobId, "handler_ms", ms }
   if dead == 1 then

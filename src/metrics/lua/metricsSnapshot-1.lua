@@ -14,10 +14,11 @@
     ARGV[5] what to read: "queues" (every queue's figures), "active" (a slice of the active
       tenants) or "all" (a slice of all tenants),
     ARGV[6] SSCAN cursor, ARGV[7] SSCAN count (tenants modes only)
-  Output: {0} the caller is not the elected replica |
-    "queues": {1, queues}, one {name, wait, paused, prioritized, active, delayed,
+  Output: {NOT_ELECTED} the caller is not the elected replica (SnapshotStatus in
+    src/metrics/snapshot.ts names the statuses) |
+    "queues": {ELECTED, queues}, one {name, wait, paused, prioritized, active, delayed,
       waiting-children, completed, failed} per queue tasks were submitted to |
-    tenants modes: {1, next cursor, tenants, gone}, where
+    tenants modes: {ELECTED, next cursor, tenants, gone}, where
       tenants: one {id, enabled (1|0), tasks_hour, tasks_day, concurrent, total, held, waiting,
                running, deferred, oldest held task's submission time (ms, 0 when none),
                {quota name, limit, ...} for the quotas that are set,
@@ -34,9 +35,10 @@ local rcall = redis.call
 --- @include "core:tenantConfig"
 --- @include "dispatcher:rate"
 
+local NOT_ELECTED, ELECTED = 0, 1
 local P, lockKey, workerId = ARGV[1], ARGV[2], ARGV[3]
 local dlqReadLimit = tonumber(ARGV[4])
-if rcall("GET", lockKey) ~= workerId then return {0} end
+if rcall("GET", lockKey) ~= workerId then return {NOT_ELECTED} end
 
 local QUOTA_FIELDS = {"max_tasks_per_hour", "max_tasks_per_day", "max_concurrent_tasks",
   "max_queue_length", "max_task_size_bytes", "max_result_size_bytes", "max_retry_count",
@@ -150,7 +152,7 @@ if mode == "queues" then
       rcall("ZCARD", bullKey(P, q, "completed")),
       rcall("ZCARD", bullKey(P, q, "failed"))}
   end
-  return {1, queues}
+  return {ELECTED, queues}
 end
 
 local listed = rcall("SSCAN", mode == "active" and activeTenantsKey(P) or KEYS[1], ARGV[6], "COUNT", tonumber(ARGV[7]))
@@ -159,4 +161,4 @@ for _, T in ipairs(listed[2]) do
   local row = tenantRow(T)
   if row then tenants[#tenants + 1] = row else gone[#gone + 1] = T end
 end
-return {1, listed[1], tenants, gone}
+return {ELECTED, listed[1], tenants, gone}

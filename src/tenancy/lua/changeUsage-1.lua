@@ -4,13 +4,14 @@
   Input:
     KEYS[1] tenants set
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] metric, ARGV[4] amount, ARGV[5] ttl (s, 0 = none)
-  Output: {0, value} | {-1} tenant not found
+  Output: {0, value} | {ScriptError.TenantNotFound}
 ]]
 local rcall = redis.call
 --- @include "core:keys"
+--- @include "core:scriptErrors"
 
 local P, T = ARGV[1], ARGV[2]
-if rcall("EXISTS", tenantKey(P, T)) == 0 then return {-1} end
+if rcall("EXISTS", tenantKey(P, T)) == 0 then return {ScriptError.TenantNotFound} end
 local key = usageKey(P, T, ARGV[3])
 local value = rcall("INCRBY", key, ARGV[4])
 if value < 0 then

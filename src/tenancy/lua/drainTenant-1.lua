@@ -10,12 +10,13 @@
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] queue or "" (all), ARGV[4] now (ms),
     ARGV[5] actor, ARGV[6] time (ISO 8601), ARGV[7] unique token, ARGV[8] batch size,
     ARGV[9] phase: "start" | "purge"
-  Output: start: {waiting, held, delayed} | {-1} tenant not found
+  Output: start: {waiting, held, delayed} | {ScriptError.TenantNotFound}
           purge: {removed, set-aside lists left}
 ]]
 local rcall = redis.call
 --- @include "removeQueued"
 --- @include "audit"
+--- @include "core:scriptErrors"
 
 local P, T, only = ARGV[1], ARGV[2], ARGV[3]
 local now, batch = tonumber(ARGV[4]), tonumber(ARGV[8])
@@ -42,7 +43,7 @@ if ARGV[9] == "purge" then
 end
 
 local cfg = readTenant(P, T)
-if not cfg then return {-1} end
+if not cfg then return {ScriptError.TenantNotFound} end
 local queues = only ~= "" and { only } or rcall("SMEMBERS", tenantQueuesKey(P, T))
 local wanted = {}
 for _, q in ipairs(queues) do wanted[q] = true end

@@ -1,7 +1,7 @@
 --[[
   Reads a tenant's usage in one consistent step.
   Input: KEYS[1] tenants set; ARGV[1] prefix, ARGV[2] tenant id
-  Output: {-1} not found |
+  Output: {ScriptError.TenantNotFound} |
     {0, tasks_hour, tasks_hour_pttl, tasks_day, tasks_day_pttl, running, total,
         held, waiting, running, deferred, stored results, ms until the rate allows a start}
   The last is 0 when the tenant has no throttling rate limit or its limits allow a start now
@@ -11,13 +11,14 @@
 ]]
 local rcall = redis.call
 --- @include "core:keys"
+--- @include "core:scriptErrors"
 --- @include "dispatcher:storedResults"
 --- @include "core:tenantConfig"
 --- @include "dispatcher:rate"
 
 local P, T = ARGV[1], ARGV[2]
 local cfg = readTenant(P, T)
-if not cfg then return {-1} end
+if not cfg then return {ScriptError.TenantNotFound} end
 local function counter(metric) return tonumber(rcall("GET", usageKey(P, T, metric))) or 0 end
 local held, waiting, running = 0, 0, 0
 local function rateWait()

@@ -14,17 +14,18 @@
     ARGV[1] prefix, ARGV[2] tenant id, ARGV[3] fields to set (JSON object of strings),
     ARGV[4] fields to remove (JSON array), ARGV[5] time (ISO 8601), ARGV[6] actor,
     ARGV[7] now (ms)
-  Output: {0, changedFields, promoted, pulledBack} | {-1} not found
+  Output: {0, changedFields, promoted, pulledBack} | {ScriptError.TenantNotFound}
   Events: audit 'update' | 'enable' | 'disable', change notice, 'waiting' for promoted tasks.
 ]]
 local rcall = redis.call
 --- @include "audit"
+--- @include "core:scriptErrors"
 --- @include "core:tenantConfig"
 --- @include "dispatcher:slots"
 
 local P, T = ARGV[1], ARGV[2]
 local key = tenantKey(P, T)
-if rcall("EXISTS", key) == 0 then return {-1} end
+if rcall("EXISTS", key) == 0 then return {ScriptError.TenantNotFound} end
 
 local setFields, unsetFields = cjson.decode(ARGV[3]), cjson.decode(ARGV[4])
 local changes, changed, onlyEnabled = {}, 0, true
