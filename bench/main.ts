@@ -14,6 +14,7 @@ import { BenchRedis } from './lib/redis.js';
 import { judge, renderTable, type MetricResult } from './lib/report.js';
 import { memory } from './memory.js';
 import { noisy } from './noisy.js';
+import { pools } from './pools.js';
 import { release } from './release.js';
 import { soak } from './soak.js';
 import { submission } from './submission.js';
@@ -25,7 +26,7 @@ import { cluster } from './cluster.js';
  * Turbine against plain BullMQ on a redis-server of its own, each benchmark in alternating
  * rounds; prints one table with min/median/max over rounds and PASS/MISS per target.
  */
-const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak, cluster, fairness, weights, tenantScale, rate];
+const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak, cluster, fairness, weights, tenantScale, rate, pools];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--soak-seconds N] [--json file] [--strict]`;
 

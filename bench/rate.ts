@@ -1,7 +1,8 @@
 import { fetchTimes, mostInWindow, readProbeEvents, type ProbeEvent } from '../test/helpers/probe.js';
-import { collectRounds, inBatches, waitForCard, type BenchContext, type Benchmark, type FigureRow } from './lib/bench.js';
+import { collectRounds, waitForCard, type BenchContext, type Benchmark, type FigureRow } from './lib/bench.js';
+import { peerProbeSubmitter, turbineProbeSubmitter, type ProbeTask } from './lib/probe-workload.js';
 import { startPeerWorker, startProbeWorkers, type Child } from './lib/processes.js';
-import { PEER_JOB_OPTIONS, PeerSide, TurbineSide } from './lib/world.js';
+import { PeerSide, TurbineSide } from './lib/world.js';
 
 /**
  * 11. Rate limit across processes: 3 real `turbine-worker` processes × concurrency 20 run a
@@ -53,18 +54,18 @@ function rateOf(events: ProbeEvent[]): number {
 }
 
 /** The other tenant's tasks again, alone: ids `a-<n>`. */
-function aloneWorkload(other: number): { tenant: string; id: string }[] {
-  return Array.from({ length: other }, (_, i) => ({ tenant: 'other', id: `a-${i}` }));
+function aloneWorkload(other: number): ProbeTask[] {
+  return Array.from({ length: other }, (_, i) => ({ tenant: 'other', id: `a-${i}`, ms: HANDLER_MS }));
 }
 
 /** Both tenants' tasks, interleaved so that neither is submitted first. */
-function workload(limited: number, other: number): { tenant: string; id: string }[] {
-  const items: { tenant: string; id: string }[] = [];
+function workload(limited: number, other: number): ProbeTask[] {
+  const items: ProbeTask[] = [];
   const ratio = other / limited;
   let o = 0;
   for (let l = 0; l < limited; l++) {
-    items.push({ tenant: 'limited', id: `l-${l}` });
-    for (; o < Math.round((l + 1) * ratio); o++) items.push({ tenant: 'other', id: `o-${o}` });
+    items.push({ tenant: 'limited', id: `l-${l}`, ms: HANDLER_MS });
+    for (; o < Math.round((l + 1) * ratio); o++) items.push({ tenant: 'other', id: `o-${o}`, ms: HANDLER_MS });
   }
   return items;
 }
@@ -76,13 +77,7 @@ async function turbineRound(ctx: BenchContext, limited: number, other: number): 
     await side.createTenants(['limited'], { maxTasksPerSecond: LIMIT });
     await side.createTenants(['other']);
     children.push(...(await startProbeWorkers(ctx.redis.url, side.prefix, WORKERS, CONCURRENCY)));
-    // The producer side of the probe app's task: same name and queue; it runs in the workers.
-    const record = side.app.task({ name: 'record', queue: 'work', retries: 0 }, async (id: string, _ms: number) => id);
-    const submit = (items: { tenant: string; id: string }[]): Promise<void> =>
-      inBatches(items.length, 1000, async (from, count) => {
-        const batch = items.slice(from, from + count).map((t) => ({ args: [t.id, HANDLER_MS] as [string, number], tenantId: t.tenant }));
-        return (await record.applyBulk(batch)).filter((r) => r.ok).length;
-      });
+    const submit = turbineProbeSubmitter(side);
     await submit(workload(limited, other));
     await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, limited + other, 600_000);
     await submit(aloneWorkload(other));
@@ -102,15 +97,7 @@ async function peerRound(ctx: BenchContext, limited: number, other: number): Pro
     const start = (): Promise<Child> =>
       startPeerWorker({ url: ctx.redis.url, prefix: side.prefix, concurrency: CONCURRENCY, limiter: { max: LIMIT, duration: 1000 } });
     children.push(...(await Promise.all(Array.from({ length: WORKERS }, start))));
-    const submit = (items: { tenant: string; id: string }[]): Promise<void> =>
-      inBatches(items.length, 1000, async (from, count) => {
-        const jobs = items.slice(from, from + count).map((t) => ({
-          name: 'record',
-          data: { tenant_id: t.tenant, args: [t.id, HANDLER_MS] },
-          opts: { ...PEER_JOB_OPTIONS, attempts: 1 },
-        }));
-        return (await side.queue.addBulk(jobs)).length;
-      });
+    const submit = peerProbeSubmitter(() => side.queue);
     await submit(workload(limited, other));
     await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, limited + other, 600_000);
     await submit(aloneWorkload(other));

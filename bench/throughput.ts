@@ -1,5 +1,6 @@
 import { Progress, collectRounds, waitForCard, type BenchContext, type Benchmark, type FigureRow } from './lib/bench.js';
 import { NOOP_CONCURRENCY as CONCURRENCY, NOOP_TENANTS as TENANTS, prepareTurbineNoop, submitPeerNoop } from './lib/noop-workload.js';
+import type { BenchRedis } from './lib/redis.js';
 import { PeerSide, TurbineSide } from './lib/world.js';
 
 /**
@@ -10,46 +11,59 @@ import { PeerSide, TurbineSide } from './lib/world.js';
  */
 
 /** Processing rate, and CPU time per task of redis-server and of this process (the worker). */
-interface Figures {
+export interface ThroughputFigures {
   rate: number;
   redisCpuUs: number;
   nodeCpuUs: number;
 }
 
 /** Measures `run` (which returns the first start and the end time) for `total` tasks. */
-async function measure(ctx: BenchContext, total: number, run: () => Promise<[number, number]>): Promise<Figures> {
-  const redisCpu = await ctx.redis.cpuSeconds();
+async function measure(redis: BenchRedis, total: number, run: () => Promise<[number, number]>): Promise<ThroughputFigures> {
+  const redisCpu = await redis.cpuSeconds();
   const nodeCpu = process.cpuUsage();
   const [first, end] = await run();
   const node = process.cpuUsage(nodeCpu);
-  const redisCpuUs = ((await ctx.redis.cpuSeconds()) - redisCpu) * 1e6;
+  const redisCpuUs = ((await redis.cpuSeconds()) - redisCpu) * 1e6;
   return { rate: total / ((end - first) / 1000), redisCpuUs: redisCpuUs / total, nodeCpuUs: (node.user + node.system) / total };
 }
 
-async function turbineRound(ctx: BenchContext, total: number, logLevel: 'error' | 'info'): Promise<Figures> {
-  const side = new TurbineSide(ctx.redis.url);
+/**
+ * Turbine's round: the tasks submitted, then processed by a worker in this process. `beside`,
+ * when given, is started on the side's prefix once the tasks are submitted and runs through the
+ * measured processing (the web console benchmark's browsers); it returns how to stop it.
+ */
+export async function turbineRound(
+  redis: BenchRedis,
+  total: number,
+  logLevel: 'error' | 'info',
+  beside: (prefix: string) => Promise<() => Promise<void>> = async () => async () => undefined,
+): Promise<ThroughputFigures> {
+  const side = new TurbineSide(redis.url);
+  let stopBeside = async (): Promise<void> => undefined;
   try {
     const submit = await prepareTurbineNoop(side);
     await submit(total);
-    return await measure(ctx, total, async () => {
+    stopBeside = await beside(side.prefix);
+    return await measure(redis, total, async () => {
       const progress = new Progress(total);
       await side.startWorker(CONCURRENCY, (worker) => {
         worker.on('task:started', () => progress.started());
         worker.on('task:finished', () => progress.finished());
       }, logLevel);
       await progress.wait(300_000, 'turbine throughput');
-      return [progress.firstStart, await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, total)];
+      return [progress.firstStart, await waitForCard(redis.raw, `${side.prefix}:q:work:completed`, total)];
     });
   } finally {
+    await stopBeside();
     await side.close();
   }
 }
 
-async function peerRound(ctx: BenchContext, total: number): Promise<Figures> {
+async function peerRound(ctx: BenchContext, total: number): Promise<ThroughputFigures> {
   const side = new PeerSide(ctx.redis.url);
   try {
     await submitPeerNoop(side, total);
-    return await measure(ctx, total, async () => {
+    return await measure(ctx.redis, total, async () => {
       const progress = new Progress(total);
       const worker = await side.worker(CONCURRENCY, async () => null);
       worker.on('active', () => progress.started());
@@ -70,12 +84,12 @@ function throughputBenchmark(name: string, label: string, level: 'error' | 'info
     async run(ctx) {
       const total = ctx.quick ? 3000 : 20_000;
       const bench = `${label} (${total} no-op tasks, ${TENANTS} tenants, c=${CONCURRENCY}, logs at ${level})`;
-      const rows: FigureRow<Figures>[] = [
+      const rows: FigureRow<ThroughputFigures>[] = [
         ['rate', { bench, metric: 'tasks/s', turbine: [], peer: [], target: { kind: 'ratio-min', value: targetRatio } }],
         ['redisCpuUs', { bench, metric: 'redis-server CPU per task (µs)', turbine: [], peer: [] }],
         ['nodeCpuUs', { bench, metric: 'worker (Node) CPU per task (µs)', turbine: [], peer: [] }],
       ];
-      const sides = { turbine: () => turbineRound(ctx, total, level), peer: () => peerRound(ctx, total) };
+      const sides = { turbine: () => turbineRound(ctx.redis, total, level), peer: () => peerRound(ctx, total) };
       return collectRounds(ctx, rows, sides, (r, round) =>
         ctx.log(`${name} round ${round + 1}: turbine ${r.turbine.rate.toFixed(0)}/s, peer ${r.peer.rate.toFixed(0)}/s`),
       );

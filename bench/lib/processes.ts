@@ -106,10 +106,13 @@ export class TurbineWorkerProcess extends Child {
   }
 }
 
-/** `count` turbine-worker processes running the probe app (test/fixtures/probe-app.mjs). */
-export function startProbeWorkers(url: string, prefix: string, count: number, concurrency: number): Promise<TurbineWorkerProcess[]> {
+/**
+ * `count` turbine-worker processes running the probe app (test/fixtures/probe-app.mjs), with
+ * `args` after `--concurrency` (such as `--pool premium`).
+ */
+export function startProbeWorkers(url: string, prefix: string, count: number, concurrency: number, args: string[] = []): Promise<TurbineWorkerProcess[]> {
   const start = (): Promise<TurbineWorkerProcess> =>
-    TurbineWorkerProcess.start({ url, prefix, app: path.join(FIXTURES, 'probe-app.mjs'), args: ['--concurrency', String(concurrency)] });
+    TurbineWorkerProcess.start({ url, prefix, app: path.join(FIXTURES, 'probe-app.mjs'), args: ['--concurrency', String(concurrency), ...args] });
   return Promise.all(Array.from({ length: count }, start));
 }
 
@@ -117,6 +120,8 @@ export function startProbeWorkers(url: string, prefix: string, count: number, co
 export async function startPeerWorker(options: {
   url: string;
   prefix: string;
+  /** The queue it consumes. @defaultValue work */
+  queue?: string;
   concurrency: number;
   globalConcurrency?: number;
   /** BullMQ's queue-wide rate limiter: at most `max` jobs per `duration` ms. */
@@ -129,6 +134,7 @@ export async function startPeerWorker(options: {
       ...process.env,
       BENCH_REDIS_URL: options.url,
       BENCH_PREFIX: options.prefix,
+      BENCH_QUEUE: options.queue ?? 'work',
       BENCH_CONCURRENCY: String(options.concurrency),
       BENCH_GLOBAL_CONCURRENCY: String(options.globalConcurrency ?? 0),
       BENCH_LIMITER_MAX: String(options.limiter?.max ?? 0),

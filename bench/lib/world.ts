@@ -53,8 +53,9 @@ export class TurbineSide {
     this.manager = new TenantManager({ backendUrl: url, prefix: this.prefix, shards, actor: 'bench' });
   }
 
-  async createTenants(ids: readonly string[], quotas: TenantQuotas = {}): Promise<void> {
-    for (const tenantId of ids) await this.manager.createTenant({ tenantId, name: tenantId, quotas });
+  /** `pool`: the worker pool that runs their tasks (the shared one when not given). */
+  async createTenants(ids: readonly string[], quotas: TenantQuotas = {}, pool?: string): Promise<void> {
+    for (const tenantId of ids) await this.manager.createTenant({ tenantId, name: tenantId, quotas, ...(pool ? { pool } : {}) });
   }
 
   /**
@@ -99,6 +100,7 @@ export class TurbineSide {
 export class PeerSide {
   readonly queueName = 'work';
   readonly queue: Queue;
+  private readonly otherQueues: Queue[] = [];
   private readonly connections: (Redis | Cluster)[] = [];
   private readonly workers: Worker[] = [];
 
@@ -110,6 +112,16 @@ export class PeerSide {
       new Redis(url, { maxRetriesPerRequest }),
   ) {
     this.queue = new Queue(this.queueName, { connection: this.connection(1), prefix: this.prefix });
+  }
+
+  /**
+   * Another queue under the same prefix, closed with the side: how BullMQ users give a group of
+   * jobs workers of their own (a queue per worker pool).
+   */
+  otherQueue(name: string): Queue {
+    const queue = new Queue(name, { connection: this.connection(1), prefix: this.prefix });
+    this.otherQueues.push(queue);
+    return queue;
   }
 
   /** A worker created stopped: call `run()` (not awaited) once listeners are attached. */
@@ -128,7 +140,7 @@ export class PeerSide {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
-    await this.queue.close();
+    await Promise.all([this.queue, ...this.otherQueues].map((q) => q.close()));
     for (const c of this.connections) c.disconnect();
   }
 

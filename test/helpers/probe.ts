@@ -10,13 +10,18 @@ export interface ProbeEvent {
   attempt: number;
 }
 
+/** The list test/fixtures/probe-app.mjs writes its events to. */
+export const probeEventsKey = (prefix: string): string => `${prefix}:probe:events`;
+
+/** One line of that list. */
+export function parseProbeEvent(line: string): ProbeEvent {
+  const [kind, at, pid, tenantId, taskId, id, attempt] = line.split('|');
+  return { kind: kind as 'S' | 'E', at: Number(at), pid: Number(pid), tenantId: tenantId!, taskId: taskId!, id: id!, attempt: Number(attempt) };
+}
+
 /** Events written by test/fixtures/probe-app.mjs. */
 export async function readProbeEvents(raw: Redis, prefix: string): Promise<ProbeEvent[]> {
-  const lines = await raw.lrange(`${prefix}:probe:events`, 0, -1);
-  return lines.map((line) => {
-    const [kind, at, pid, tenantId, taskId, id, attempt] = line.split('|');
-    return { kind: kind as 'S' | 'E', at: Number(at), pid: Number(pid), tenantId: tenantId!, taskId: taskId!, id: id!, attempt: Number(attempt) };
-  });
+  return (await raw.lrange(probeEventsKey(prefix), 0, -1)).map(parseProbeEvent);
 }
 
 /**
