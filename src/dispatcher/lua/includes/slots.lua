@@ -342,6 +342,14 @@ end
 -- trace context (isTraced). Returns 1 dispatched, 2 held.
 local function dispatchOrHold(P, T, Q, cfg, jobId, priority, now, traced)
   local held = rcall("LLEN", heldKey(P, T, Q))
+  if held > 0 and not traced then
+    -- Behind its held tasks a task waits its turn whatever room there is, so nothing more is
+    -- read: only the hold record a trace reads needs the reason. (A burst of due tasks of
+    -- backlogged tenants takes this path for nearly all of them.)
+    parkNew(P, T, Q, { jobId, priority, false, false }, now, nil)
+    wakeForRate(P, T, Q, cfg)
+    return 2
+  end
   local waiting = waitingCount(P, T, Q)
   local window = tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
   local room = roomIn(P, T, cfg, waiting, window)
