@@ -191,12 +191,12 @@ for i = 0, count - 1 do
 end
 
 -- Adds to a quota window's counter; the window starts with its first task, so the expiry is
--- set only when the counter has none (PEXPIRE's NX flag, which needs Redis 7, does the same).
+-- set when the counter was just created (PEXPIRE's NX flag, which needs Redis 7, does the same).
 local function countInWindow(key, n, windowMs)
-  rcall("INCRBY", key, n)
-  if rcall("PTTL", key) == -1 then rcall("PEXPIRE", key, windowMs) end
+  if rcall("INCRBY", key, n) == n then rcall("PEXPIRE", key, windowMs) end
 end
 
+local queuesUsed = {}
 for T, st in pairs(tenants) do
   if st.cfg then
     local counts = { "accepted", st.accepted, "payload_bytes", st.payload }
@@ -212,9 +212,10 @@ for T, st in pairs(tenants) do
     rcall("INCRBY", usageKey(P, T, "total"), st.accepted)
     for Q in pairs(st.queues) do
       rcall("SADD", tenantQueuesKey(P, T), Q)
-      rcall("SADD", queuesKey(P), Q)
+      queuesUsed[Q] = true
     end
     rcall("SADD", activeTenantsKey(P), T)
   end
 end
+for Q in pairs(queuesUsed) do rcall("SADD", queuesKey(P), Q) end
 return out

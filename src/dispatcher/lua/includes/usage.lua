@@ -6,8 +6,10 @@
 
   A hash expires `retention_ms` (usage settings, 35 days when unset) after its hour ends, and
   its tenant is listed in the hour's index (usageHourTenantsKey) for exports. Both are set when
-  a step creates the hash's first count field of a kind, which is about once per field and
-  hour: a task's step costs its HINCRBYs, and a call one read of the settings (for the stream).
+  a step creates the hash (a count field's first value with no expiry on the hash yet): a
+  field's creation reads the hash's expiry, the hash's creation sets it, which is once per
+  tenant and hour. A task's step costs its HINCRBYs, and a call one read of the settings (for
+  the stream).
 
   With the stream on (settings field `stream_max_length`), each counted event is also added to
   usageEventsKey, trimmed to about that length.
@@ -58,6 +60,8 @@ local function meterUsage(P, T, now, counts)
       if value == n then created = true end
     end
   end
+  -- A new field of a hash that already has its expiry (set when its first field was created).
+  if created and rcall("PTTL", key) >= 0 then created = false end
   if created then
     local retention = tonumber(rcall("HGET", usageSettingsKey(P), "retention_ms")) or DEFAULT_USAGE_RETENTION_MS
     local expireAt = (H + 3600) * 1000 + retention
