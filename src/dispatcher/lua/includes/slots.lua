@@ -37,8 +37,11 @@ local DEFAULT_WINDOW = 100
 -- once per call. A command loaded as a Redis Function keeps these locals between calls, so it
 -- starts each call with beginCall(now).
 local queueContexts = {}
+-- Whether this call has put a task first in line already (see enqueueWithSlots).
+local frontTaken = false
 local function beginCall(now)
   queueContexts = {}
+  frontTaken = false
   beginRateCall()
   beginUsageCall(now)
 end
@@ -181,9 +184,16 @@ end
 -- {id, priority} (priority orders T's held tasks, not the shared list); `waiting` is how many
 -- of T's tasks wait in Q before them. A batch (promotion) marks its first task at or past half
 -- the window; a single admission marks only the task that crosses half. `front` (a single job
--- of a sparse tenant: isSparse) puts it at the end workers fetch from next.
+-- of a sparse tenant: isSparse) puts it at the end workers fetch from next, once per call: a
+-- call that places many sparse tenants' tasks (a bulk submission for many idle tenants, a
+-- batch of due tasks) counts as one arrival, and its other tasks take their places in line.
+-- Otherwise such a batch, placed last in first out, would bury a quiet tenant's task that
+-- arrived just before it under hundreds of others.
 local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, cfg, rated)
   if #jobs == 0 then return end
+  if front then
+    if frontTaken then front = false else frontTaken = true end
+  end
   local base = rated and (-now - 0.25) or -now
   local qc = queueState(queueContext(P, Q, cfg.pool))
   markBusy(P, T, laneOf(Q, cfg.pool), cfg.weight)
