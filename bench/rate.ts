@@ -13,7 +13,8 @@ import { PeerSide, TurbineSide } from './lib/world.js';
  * second after its burst (within ±5 % of 50),
  * the most of its starts in any 1 s window (never more than limit + burst = 100), and the
  * unlimited tenant's tasks per second, beside the same tasks run alone on the same workers
- * afterwards (its throughput should not depend on the limited tenant). The peer is 3 plain BullMQ worker processes with
+ * afterwards (its throughput should not depend on the limited tenant), after 500 of its tasks
+ * have warmed the workers up. The peer is 3 plain BullMQ worker processes with
  * BullMQ's own limiter (`limiter: { max: 50, duration: 1000 }`), which has no groups: it
  * limits the whole queue, so the other tenant's tasks count against the same 50 per second.
  */
@@ -53,6 +54,16 @@ function rateOf(events: ProbeEvent[]): number {
   return events.filter((e) => e.kind === 'E').length / ((Math.max(...times) - Math.min(...times)) / 1000);
 }
 
+/**
+ * Tasks of the unlimited tenant run before anything is measured, so that the first phase does
+ * not also carry the worker processes' warm-up (their first tasks run cold).
+ */
+const WARMUP = 500;
+
+function warmupWorkload(): ProbeTask[] {
+  return Array.from({ length: WARMUP }, (_, i) => ({ tenant: 'other', id: `w-${i}`, ms: HANDLER_MS }));
+}
+
 /** The other tenant's tasks again, alone: ids `a-<n>`. */
 function aloneWorkload(other: number): ProbeTask[] {
   return Array.from({ length: other }, (_, i) => ({ tenant: 'other', id: `a-${i}`, ms: HANDLER_MS }));
@@ -78,10 +89,12 @@ async function turbineRound(ctx: BenchContext, limited: number, other: number): 
     await side.createTenants(['other']);
     children.push(...(await startProbeWorkers(ctx.redis.url, side.prefix, WORKERS, CONCURRENCY)));
     const submit = turbineProbeSubmitter(side);
+    await submit(warmupWorkload());
+    await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, WARMUP, 600_000);
     await submit(workload(limited, other));
-    await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, limited + other, 600_000);
+    await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, WARMUP + limited + other, 600_000);
     await submit(aloneWorkload(other));
-    await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, limited + 2 * other, 600_000);
+    await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, WARMUP + limited + 2 * other, 600_000);
     const starts = await fetchTimes(ctx.redis.raw, `${side.prefix}:q:work`, 'limited');
     return figures(starts, await readProbeEvents(ctx.redis.raw, side.prefix));
   } finally {
@@ -98,10 +111,12 @@ async function peerRound(ctx: BenchContext, limited: number, other: number): Pro
       startPeerWorker({ url: ctx.redis.url, prefix: side.prefix, concurrency: CONCURRENCY, limiter: { max: LIMIT, duration: 1000 } });
     children.push(...(await Promise.all(Array.from({ length: WORKERS }, start))));
     const submit = peerProbeSubmitter(() => side.queue);
+    await submit(warmupWorkload());
+    await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, WARMUP, 600_000);
     await submit(workload(limited, other));
-    await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, limited + other, 600_000);
+    await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, WARMUP + limited + other, 600_000);
     await submit(aloneWorkload(other));
-    await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, limited + 2 * other, 600_000);
+    await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, WARMUP + limited + 2 * other, 600_000);
     const starts = await fetchTimes(ctx.redis.raw, `${side.prefix}:work`, 'limited');
     return figures(starts, await readProbeEvents(ctx.redis.raw, side.prefix));
   } finally {
