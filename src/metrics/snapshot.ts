@@ -65,7 +65,8 @@ export const DLQ_READ_LIMIT = 1000;
 const TENANTS_PER_CALL = 200;
 
 /**
- * Idle tenants (nothing waiting, held, deferred or running) re-read per refresh. Their figures
+ * Tenants the walk over all tenants looks at per refresh, reading the idle ones (nothing
+ * waiting, held, deferred or running; the active ones are read in full first). Their figures
  * change only by the hour and day counters resetting, dead letters being removed and stored
  * results expiring, so a refresh reads all active tenants and the next slice of idle ones: its
  * cost follows the active tenants, and an idle tenant's figures are at most
@@ -135,7 +136,8 @@ export class SnapshotReader {
       const slice = decodeTenantSlice(await this.call(shard, 'all', walk.cursor));
       if (slice === null) return null;
       this.keep(shard, slice);
-      budget -= slice.tenants.length + slice.gone.length;
+      // By the tenants the call looked at (SSCAN's COUNT, a hint), active ones included.
+      budget -= TENANTS_PER_CALL;
       walk.cursor = slice.cursor;
       if (walk.cursor === '0') {
         this.endWalk(shard);

@@ -141,56 +141,22 @@ describe('turbine tenant create', () => {
   it('refuses bad input with exit 2, naming the problem, and writes nothing', async () => {
     expectFailure(await turbine('tenant', 'create', 'acme corp', 'ACME'), 2, 'Invalid tenant id "acme corp"');
     expectFailure(await turbine('tenant', 'create', 'acme:x', 'ACME'), 2, 'Invalid tenant id "acme:x"');
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-tasks-per-hour', 'lots'),
-      2,
-      'Invalid --max-tasks-per-hour "lots": expected a number',
-    );
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-concurrent-tasks', '-5'),
-      2,
-      'Invalid quota max_concurrent_tasks: must be a non-negative integer',
-    );
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-retry-count', '1.5'),
-      2,
-      'Invalid quota max_retry_count',
-    );
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--weight', '0'),
-      2,
-      'Invalid quota weight: must be an integer from 1 to 10000',
-    );
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-tasks-per-second', '0'),
-      2,
-      'Invalid quota max_tasks_per_second: must be an integer from 1 to 1000000, or null for unlimited',
-    );
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-tasks-per-minute', 'fast'),
-      2,
-      'Invalid --max-tasks-per-minute "fast": expected a number',
-    );
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--rate-limit-mode', 'drop'),
-      2,
-      'Invalid quota rate_limit_mode: must be one of throttle, reject',
-    );
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--allowed-queues', 'emails,bad queue'),
-      2,
-      'Invalid quota allowed_queues',
-    );
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-queue-length', '1', '--max-queue-length', '2'),
-      2,
-      '--max-queue-length was given more than once',
-    );
-    expectFailure(
-      await turbine('tenant', 'create', 'acme-corp', 'ACME', '--metadata', 'plan'),
-      2,
-      'Invalid --metadata "plan": expected key=value',
-    );
+    // Flags given to `tenant create acme-corp ACME`, and what the refusal names.
+    const badFlags: [string[], string][] = [
+      [['--max-tasks-per-hour', 'lots'], 'Invalid --max-tasks-per-hour "lots": expected a number'],
+      [['--max-concurrent-tasks', '-5'], 'Invalid quota max_concurrent_tasks: must be a non-negative integer'],
+      [['--max-retry-count', '1.5'], 'Invalid quota max_retry_count'],
+      [['--weight', '0'], 'Invalid quota weight: must be an integer from 1 to 10000'],
+      [['--max-tasks-per-second', '0'], 'Invalid quota max_tasks_per_second: must be an integer from 1 to 1000000, or null for unlimited'],
+      [['--max-tasks-per-minute', 'fast'], 'Invalid --max-tasks-per-minute "fast": expected a number'],
+      [['--rate-limit-mode', 'drop'], 'Invalid quota rate_limit_mode: must be one of throttle, reject'],
+      [['--allowed-queues', 'emails,bad queue'], 'Invalid quota allowed_queues'],
+      [['--max-queue-length', '1', '--max-queue-length', '2'], '--max-queue-length was given more than once'],
+      [['--metadata', 'plan'], 'Invalid --metadata "plan": expected key=value'],
+    ];
+    for (const [flags, message] of badFlags) {
+      expectFailure(await turbine('tenant', 'create', 'acme-corp', 'ACME', ...flags), 2, message);
+    }
     expectFailure(await turbine('tenant', 'create', 'acme-corp', ' '), 2, 'Invalid tenant name');
     expectFailure(await turbine('tenant', 'create', 'acme-corp', 'ACME', '--max-tasks-per-day'), 2, 'max-tasks-per-day');
     expect(await raw.keys(`${prefix}:*`)).toEqual([]);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskDefinition } from '../../src/tasks/task.js';
+import type { TenantQuotas } from '../../src/tenancy/quotas.js';
 import { pollUntil, uniquePrefix } from '../helpers/context.js';
-import { completions, fetchTimes, maxConcurrent, mostInWindow, overfullSpans, readProbeEvents } from '../helpers/probe.js';
+import { completions, fetchTimes, maxConcurrent, mostInWindow, overfullSpans, readProbeEvents, type ProbeEvent } from '../helpers/probe.js';
 import { WorkerProcess } from '../helpers/processes.js';
 import { RedisServer, freePort } from '../helpers/redis-server.js';
 import { TestWorld } from '../helpers/worker.js';
@@ -44,14 +45,19 @@ async function startWorkers(n: number, args: string[] = []): Promise<WorkerProce
 
 const doneCount = async (): Promise<number> => completions(await readProbeEvents(world.raw, world.prefix)).size;
 
+/** Tenant `acme` with `quotas` runs `count` tasks of `sleepMs` on 3 worker processes; their probe events. */
+async function runOnThreeWorkers(quotas: TenantQuotas, count: number, sleepMs: number, concurrency: number): Promise<ProbeEvent[]> {
+  world = new TestWorld();
+  await world.manager.createTenant({ tenantId: 'acme', name: 'A', quotas });
+  await submit(count, sleepMs);
+  await startWorkers(3, ['--concurrency', String(concurrency)]);
+  await pollUntil(doneCount, (n) => n === count, { what: `${count} tasks done`, timeoutMs: 60_000 });
+  return readProbeEvents(world.raw, world.prefix);
+}
+
 describe('turbine-worker processes', { timeout: 120_000 }, () => {
   it('holds max_concurrent_tasks exactly across 3 processes × concurrency 20 and runs each task once', async () => {
-    world = new TestWorld();
-    await world.manager.createTenant({ tenantId: 'acme', name: 'A', quotas: { maxConcurrentTasks: 5 } });
-    await submit(300, 15);
-    await startWorkers(3, ['--concurrency', '20']);
-    await pollUntil(doneCount, (n) => n === 300, { what: '300 tasks done', timeoutMs: 60_000 });
-    const events = await readProbeEvents(world.raw, world.prefix);
+    const events = await runOnThreeWorkers({ maxConcurrentTasks: 5 }, 300, 15, 20);
     expect(maxConcurrent(events, 'acme')).toBe(5);
     expect([...completions(events).values()].every((n) => n === 1)).toBe(true);
     expect(new Set(events.map((e) => e.pid)).size).toBe(3);
@@ -60,12 +66,7 @@ describe('turbine-worker processes', { timeout: 120_000 }, () => {
   });
 
   it('holds a rate limit exactly across 3 processes: 20 per second, 100 tasks', async () => {
-    world = new TestWorld();
-    await world.manager.createTenant({ tenantId: 'acme', name: 'A', quotas: { maxTasksPerSecond: 20 } });
-    await submit(100, 5);
-    await startWorkers(3, ['--concurrency', '10']);
-    await pollUntil(doneCount, (n) => n === 100, { what: '100 tasks done', timeoutMs: 60_000 });
-    const events = await readProbeEvents(world.raw, world.prefix);
+    const events = await runOnThreeWorkers({ maxTasksPerSecond: 20 }, 100, 5, 10);
     const starts = await fetchTimes(world.raw, `${world.prefix}:q:work`);
     expect(starts).toHaveLength(100);
     expect(mostInWindow(starts, 1000)).toBeLessThanOrEqual(40);

@@ -35,7 +35,7 @@ if T ~= "" then
   local sk = slotsKey(P, T, Q)
   score = tonumber(rcall("ZSCORE", sk, jobId))
   if score and score > 0 and ARGV[12] ~= "" then
-    local holder = rcall("GET", P .. ":q:" .. Q .. ":" .. jobId .. ":lock")
+    local holder = rcall("GET", bullKey(P, Q, jobId .. ":lock"))
     if holder and holder ~= ARGV[12] then score = nil end
   end
   if score then rcall("ZREM", sk, jobId) end
@@ -64,7 +64,7 @@ end
 
 if cfg and (outcome == "failed" or outcome == "dead") then
   local dead = decision[1] == DEAD_LETTERED and 1 or 0
-  local ms = handlerMs(rcall("HGET", P .. ":q:" .. Q .. ":" .. jobId, "processedOn"), now)
+  local ms = handlerMs(rcall("HGET", bullKey(P, Q, jobId), "processedOn"), now)
   local fields = { "queue", Q, "job_id", jobId, "handler_ms", ms }
   if dead == 1 then
     fields[#fields + 1] = "reason"

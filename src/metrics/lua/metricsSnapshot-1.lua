@@ -12,7 +12,7 @@
     ARGV[4] most dead-letter entries read per tenant to split its count by queue (the rest is
       reported under "__other__"),
     ARGV[5] what to read: "queues" (every queue's figures), "active" (a slice of the active
-      tenants) or "all" (a slice of all tenants),
+      tenants) or "all" (a slice of all tenants, the active ones left out: read by "active"),
     ARGV[6] SSCAN cursor, ARGV[7] SSCAN count (tenants modes only)
   Output: {NOT_ELECTED} the caller is not the elected replica (SnapshotStatus in
     src/metrics/snapshot.ts names the statuses) |
@@ -155,10 +155,14 @@ if mode == "queues" then
   return {ELECTED, queues}
 end
 
-local listed = rcall("SSCAN", mode == "active" and activeTenantsKey(P) or KEYS[1], ARGV[6], "COUNT", tonumber(ARGV[7]))
+local active = activeTenantsKey(P)
+local listed = rcall("SSCAN", mode == "active" and active or KEYS[1], ARGV[6], "COUNT", tonumber(ARGV[7]))
 local tenants, gone = {}, {}
 for _, T in ipairs(listed[2]) do
-  local row = tenantRow(T)
-  if row then tenants[#tenants + 1] = row else gone[#gone + 1] = T end
+  -- The walk over all tenants skips the active ones: the caller has just read them.
+  if mode == "active" or rcall("SISMEMBER", active, T) == 0 then
+    local row = tenantRow(T)
+    if row then tenants[#tenants + 1] = row else gone[#gone + 1] = T end
+  end
 end
 return {ELECTED, listed[1], tenants, gone}

@@ -13,7 +13,7 @@
 local DEAD_LETTER_FIELD = "tdlq"
 
 local function deadLetterJob(P, T, Q, jobId, attempts, reason, err, stack, now)
-  local job = rcall("HMGET", P .. ":q:" .. Q .. ":" .. jobId, "name", "data", "timestamp", "opts")
+  local job = rcall("HMGET", bullKey(P, Q, jobId), "name", "data", "timestamp", "opts")
   local entryId = Q .. ":" .. jobId
   local n = 1
   while rcall("EXISTS", dlqEntryKey(P, entryId)) == 1 do
@@ -26,7 +26,7 @@ local function deadLetterJob(P, T, Q, jobId, attempts, reason, err, stack, now)
     "attempts", attempts, "reason", reason, "error", err, "stack", stack, "dead_at", now)
   rcall("ZADD", dlqKey(P), now, entryId)
   if T ~= "" then rcall("ZADD", dlqByTenantKey(P, T), now, entryId) end
-  if job[1] then rcall("HSET", P .. ":q:" .. Q .. ":" .. jobId, DEAD_LETTER_FIELD, entryId) end
+  if job[1] then rcall("HSET", bullKey(P, Q, jobId), DEAD_LETTER_FIELD, entryId) end
 end
 
 -- A dead-lettered job that runs again (retried by hand with BullMQ's Job.retry, or from a UI):
