@@ -17,10 +17,9 @@ local MAX_FETCHES = 20
 
 local now = tonumber(ARGV[2])
 beginCall(now)
-local P, Q = splitKeyPrefix(ARGV[1])
+local P, Q, pool = workerLane(ARGV[1], KEYS[1])
 if not P then return bullmqMoveToActive(KEYS, ARGV) end
 local lease = tonumber(cmsgpack.unpack(ARGV[3])["lockDuration"]) or 30000
-local pool = poolOfWorker(P, Q, KEYS[1])
 local keys = KEYS
 if promoteDue(P, Q, now) then
   -- More due tasks than one batch: BullMQ's step is given none, and the worker fetches again

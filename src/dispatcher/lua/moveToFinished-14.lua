@@ -18,12 +18,13 @@ local rcall = redis.call
 
 local now = tonumber(ARGV[2])
 beginCall(now)
-local P, Q = splitKeyPrefix(ARGV[7])
+local P, Q, pool = workerLane(ARGV[7], KEYS[1])
 if not P then return bullmqMoveToFinished(KEYS, ARGV) end
 local jobId = ARGV[1]
--- Read before BullMQ may remove the job (removeOnComplete).
-local job = rcall("HMGET", KEYS[12], "opts", "processedOn")
-local T = tenantInOpts(job[1]) or tenantInData(rcall("HGET", KEYS[12], "data"))
+-- Read before BullMQ may remove the job (removeOnComplete): the tenant, from the admission mark
+-- (a job added around admission has none, and no key is built from the tenant it names).
+local job = rcall("HMGET", KEYS[12], ADMITTED_FIELD, "processedOn")
+local T = job[1]
 
 -- Due delayed tasks take the fair path before BullMQ's fetch of the next job would take them.
 local moreDue = promoteDue(P, Q, now)
@@ -49,7 +50,7 @@ if T then
 end
 if type(result) == "table" and result[2] and result[2] ~= 0 then
   local lease = tonumber(opts["lockDuration"]) or 30000
-  if claimFetched(P, Q, poolOfWorker(P, Q, KEYS[1]), result[2], result[1], now, lease) ~= "run" then
+  if claimFetched(P, Q, pool, result[2], result[1], now, lease) ~= "run" then
     addBaseMarkerIfNeeded(KEYS[14], false)
     return {0, 0, 0, 0}
   end

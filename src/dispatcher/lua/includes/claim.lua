@@ -13,7 +13,7 @@
   (plain BullMQ) takes no slot: it is flagged for the worker, which dead-letters it. A job whose
   hash is gone is dropped. A throttled tenant's task is charged to its rate limits as it starts
   (its slot says so: the claim of any other task reads nothing more).
-  Pools: a worker fetches from its pool's wait list only (poolOfWorker), where admission and
+  Pools: a worker fetches from its pool's wait list only (workerLane), where admission and
   promotion put only the pool's tenants' tasks with waiting slots, so that path needs no check.
   A task that reaches a worker without a waiting slot (redelivered after a stall, put back by a
   stopping worker, retried without backoff, all into the wait list of whichever worker did it)
@@ -31,37 +31,50 @@
 --- @include "core:deadLetter"
 --- @include "usage"
 
--- Turbine's prefix and the queue name, from BullMQ's key prefix "<P>:q:<Q>:".
-local function splitKeyPrefix(keyPrefix)
-  return string.match(keyPrefix, "^(.*):q:([^:]+):$")
-end
+-- What a worker's key prefix and wait list say, worked out once per pair and kept between
+-- the calls of a Redis Function (as queueContext keeps keys), dropped past 1000 pairs.
+local workerLanes, workerLaneCount = {}, 0
 
--- The pool of the worker whose fetch or finish this is, from the wait list it fetches from
--- (KEYS[1] of BullMQ's moveToActive and moveToFinished).
-local function poolOfWorker(P, Q, waitKey)
-  local own = bullKey(P, Q, "wait:")
-  if string.sub(waitKey, 1, #own) == own then return string.sub(waitKey, #own + 1) end
-  return SHARED_POOL
+-- Turbine's prefix, the queue name and the pool of the worker whose fetch or finish this is,
+-- from BullMQ's key prefix "<P>:q:<Q>:" and the wait list it fetches from (KEYS[1] of BullMQ's
+-- moveToActive and moveToFinished). Nil when the prefix is not Turbine's.
+local function workerLane(keyPrefix, waitKey)
+  local pair = keyPrefix .. "\0" .. waitKey
+  local lane = workerLanes[pair]
+  if lane == nil then
+    local P, Q = string.match(keyPrefix, "^(.*):q:([^:]+):$")
+    lane = false
+    if P then
+      local own, pool = bullKey(P, Q, "wait:"), SHARED_POOL
+      if string.sub(waitKey, 1, #own) == own then pool = string.sub(waitKey, #own + 1) end
+      lane = { P, Q, pool }
+    end
+    if workerLaneCount >= 1000 then workerLanes, workerLaneCount = {}, 0 end
+    workerLanes[pair] = lane
+    workerLaneCount = workerLaneCount + 1
+  end
+  if not lane then return nil end
+  return lane[1], lane[2], lane[3]
 end
 
 -- The fields of a fetched job that the claim reads, in one pass over BullMQ's HGETALL reply.
 local function jobFields(flat)
-  local name, opts, data, priority, admitted, deadLetter, held
+  local name, opts, priority, admitted, deadLetter, held
   for i = 1, #flat, 2 do
     local field = flat[i]
     if field == "name" then name = flat[i + 1]
     elseif field == "opts" then opts = flat[i + 1]
-    elseif field == "data" then data = flat[i + 1]
     elseif field == "priority" then priority = flat[i + 1]
-    elseif field == ADMITTED_FIELD then admitted = true
+    elseif field == ADMITTED_FIELD then admitted = flat[i + 1]
     elseif field == DEAD_LETTER_FIELD then deadLetter = flat[i + 1]
     elseif field == HELD_FIELD then held = true end
   end
-  return name, opts, data, priority, admitted, deadLetter, held
+  return name, opts, priority, admitted, deadLetter, held
 end
 
--- The tenant in a job's options, where admission writes it (`tid`). Tenant ids hold no quote
--- or escape, so a pattern finds it without decoding the JSON (this runs twice per task).
+-- The tenant in a job's options, where admission writes it (`tid`), for a step that reads the
+-- options anyway. Tenant ids hold no quote or escape, so a pattern finds it without decoding
+-- the JSON.
 local function tenantInOpts(optsJson)
   return optsJson and string.match(optsJson, '"tid":"([^"]+)"')
 end
@@ -70,14 +83,6 @@ end
 -- Turbine did not make.
 local function tenantInJobId(jobId)
   return string.match(jobId, "^([^@]+)@")
-end
-
--- The tenant in a job's data: where a job added with plain BullMQ has it, if at all.
-local function tenantInData(dataJson)
-  if not dataJson then return nil end
-  local ok, data = pcall(cjson.decode, dataJson)
-  if ok and type(data) == "table" and type(data.tenant_id) == "string" then return data.tenant_id end
-  return nil
 end
 
 -- Undoes BullMQ's fetch of a job (lock, active list, start count, processedOn).
@@ -100,7 +105,7 @@ end
 -- Returns "run" (the worker runs it: a slot is held, or it is not a Turbine task and the
 -- worker dead-letters it) or "skip" (held back or dropped: the caller fetches another).
 local function claimFetched(P, Q, pool, jobId, flat, now, lease)
-  local name, opts, data, priority, admitted, deadLetter, held = jobFields(flat)
+  local name, opts, priority, admitted, deadLetter, held = jobFields(flat)
   if not name then
     -- Removed by hand while held or waiting: the fetch made a stub of it. Its waiting slot (if
     -- it had one) goes to the next of the tenant's held tasks, as a claim's would.
@@ -120,8 +125,8 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
     flagNotAdmitted(flat)
     return "run"
   end
-  local T = tenantInOpts(opts) or tenantInData(data)
-  if not T then return "run" end
+  -- The admission mark holds the tenant.
+  local T = admitted
   local sk = slotsKey(P, T, Q)
   local score = tonumber(rcall("ZSCORE", sk, jobId))
   -- A running lease: the task was redelivered (stalled) into this worker's wait list, which
@@ -155,16 +160,12 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
       -- its waiting slot says (-score, with a fraction below 1 ms for flags).
       if held then rcall("HSET", queueContext(P, Q).prefix .. jobId, RELEASED_FIELD, math.floor(-score)) end
       local waiting = waitingCount(P, T, Q)
-      -- A backlogged tenant's window is refilled once half of it has drained: checked on each
-      -- claim (windows change as tenants become busy or idle), or at once for a marked task.
-      -- T is busy (this task was waiting), so the busy set holds the weight to share by.
-      if rcall("LLEN", heldKey(P, T, Q)) > 0 then
-        local refill = isRefillMark(score)
-        if not refill then
-          local weight = tonumber(rcall("ZSCORE", busyKey(P, laneOf(Q, pool)), T))
-          refill = weight == nil or waiting * 2 <= tenantWindow(P, T, laneOf(Q, pool), weight, true)
-        end
-        cfg = refill and (cfg or readTenant(P, T))
+      -- A backlogged tenant's window is refilled at the claim of its marked task, once half of
+      -- the window has drained (slots: refill marks), or when its last waiting task starts
+      -- (should a mark be lost). The window is worked out there, as tenants became busy or idle
+      -- since the last refill; other claims read nothing more.
+      if (waiting == 0 or isRefillMark(score)) and rcall("LLEN", heldKey(P, T, Q)) > 0 then
+        cfg = cfg or readTenant(P, T)
         if cfg then
           waiting = waiting + fillQueue(P, T, Q, cfg, now, true)
         end

@@ -23,10 +23,13 @@ local DUE_BATCH = 20
 
 -- Returns true when more jobs may be due than this call promoted.
 local function promoteDue(P, Q, now)
-  local qc = queueState(queueContext(P, Q))
+  local qc = queueContext(P, Q)
   -- Scores are timestamp * 0x1000 + a counter (BullMQ's getDelayedScore).
   local due = rcall("ZRANGEBYSCORE", qc.delayed, 0, (now + 1) * 0x1000 - 1, "LIMIT", 0, DUE_BATCH)
   if #due == 0 then return false end
+  -- The queue's state (paused, event stream length) is read only when there is work to place:
+  -- most fetches and finishes find nothing due.
+  queueState(qc)
   rcall("ZREM", qc.delayed, unpack(due))
   local configs = {}
   -- A tenant held back once in this batch stays held for the rest of it (nothing of its frees

@@ -33,14 +33,22 @@
 -- Window of a queue the reconciler has not set yet (src/dispatcher/window.ts, same value).
 local DEFAULT_WINDOW = 100
 
--- BullMQ keys of a queue (the wait list and marker of `pool`'s workers), and (queueState) its paused state and event stream length, read
--- once per call. A command loaded as a Redis Function keeps these locals between calls, so it
--- starts each call with beginCall(now).
-local queueContexts = {}
+-- BullMQ keys of a queue (the wait list and marker of `pool`'s workers), and (queueState) its
+-- paused state and event stream length, read once per call. A command loaded as a Redis
+-- Function keeps these locals between calls, so it starts each call with beginCall(now): the
+-- keys are kept (building ten key names costs a call about as much as three Redis commands),
+-- the state is read again. Kept per prefix and lane, and dropped past MAX_QUEUE_CONTEXTS (one
+-- library serves every prefix on the server).
+local MAX_QUEUE_CONTEXTS = 1000
+local queueContexts, queueContextCount, touchedContexts = {}, 0, {}
 -- Whether this call has put a task first in line already (see enqueueWithSlots).
 local frontTaken = false
 local function beginCall(now)
-  queueContexts = {}
+  for i = 1, #touchedContexts do
+    local qc = touchedContexts[i]
+    qc.pausedOrMaxed, qc.maxEvents = nil, nil
+  end
+  touchedContexts = {}
   frontTaken = false
   beginRateCall()
   beginUsageCall(now)
@@ -48,7 +56,13 @@ end
 
 local function queueContext(P, Q, pool)
   local lane = laneOf(Q, pool)
-  local qc = queueContexts[lane]
+  local ofPrefix = queueContexts[P]
+  if ofPrefix == nil then
+    if queueContextCount >= MAX_QUEUE_CONTEXTS then queueContexts, queueContextCount = {}, 0 end
+    ofPrefix = {}
+    queueContexts[P] = ofPrefix
+  end
+  local qc = ofPrefix[lane]
   if qc == nil then
     qc = {
       prefix = bullKey(P, Q, ""),
@@ -62,7 +76,8 @@ local function queueContext(P, Q, pool)
       pc = bullKey(P, Q, "pc"),
       stalled = bullKey(P, Q, "stalled"),
     }
-    queueContexts[lane] = qc
+    ofPrefix[lane] = qc
+    queueContextCount = queueContextCount + 1
   end
   return qc
 end
@@ -71,6 +86,7 @@ local function queueState(qc)
   if qc.pausedOrMaxed == nil then
     qc.pausedOrMaxed = isQueuePausedOrMaxed(qc.meta, qc.active)
     qc.maxEvents = getOrSetMaxEvents(qc.meta)
+    touchedContexts[#touchedContexts + 1] = qc
   end
   return qc
 end

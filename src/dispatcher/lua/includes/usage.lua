@@ -18,9 +18,14 @@
 
 local DEFAULT_USAGE_RETENTION_MS = 35 * 86400000
 
--- The start (Unix seconds) of the hour holding `now` (ms).
+-- The start (Unix seconds) of the hour holding `now` (ms), as the string key names use: kept
+-- from the last call in the same hour (a Redis Function keeps it between calls), since
+-- formatting a number is a large part of building a key.
+local lastHour, lastHourText = nil, nil
 local function usageHourOf(now)
-  return math.floor(now / 3600000) * 3600
+  local H = math.floor(now / 3600000) * 3600
+  if H ~= lastHour then lastHour, lastHourText = H, string.format("%d", H) end
+  return lastHourText
 end
 
 -- The stream setting of each prefix (false: off) and the time (ms) it was read. A fetch and a
@@ -64,7 +69,7 @@ local function meterUsage(P, T, now, counts)
   if created and rcall("PTTL", key) >= 0 then created = false end
   if created then
     local retention = tonumber(rcall("HGET", usageSettingsKey(P), "retention_ms")) or DEFAULT_USAGE_RETENTION_MS
-    local expireAt = (H + 3600) * 1000 + retention
+    local expireAt = (tonumber(H) + 3600) * 1000 + retention
     rcall("PEXPIREAT", key, expireAt)
     local index = usageHourTenantsKey(P, H)
     rcall("SADD", index, T)
