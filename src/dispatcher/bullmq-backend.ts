@@ -31,6 +31,21 @@ class TurbineQueueBackend extends RedisQueueBackend {
   }
 
   /**
+   * The finish also carries what the worker already knows of the job, so that Turbine's step
+   * need not read the job before BullMQ may remove it: the tenant admission charged
+   * (`ARGV[10]`, empty for a job the claim flagged as not admitted) and when the run started
+   * (`ARGV[11]`, BullMQ's processedOn, for the tenant's handler time).
+   */
+  protected override moveToFinishedArgs(...args: Parameters<RedisQueueBackend['moveToFinishedArgs']>): ReturnType<RedisQueueBackend['moveToFinishedArgs']> {
+    const job = args[0];
+    const opts = job.opts as { tid?: unknown; tna?: unknown };
+    const tenant = opts.tna !== true && typeof opts.tid === 'string' ? opts.tid : '';
+    // BullMQ's 14 keys and 9 arguments (the last undefined when there are no fields to update,
+    // sent as an empty string), then Turbine's.
+    return [...super.moveToFinishedArgs(...args), tenant, job.processedOn ?? ''];
+  }
+
+  /**
    * A retry with backoff: BullMQ's script would also fetch the next job, past Turbine's claim.
    * The worker fetches it with Turbine's moveToActive instead (a retry is rare enough that the
    * extra round trip does not matter).

@@ -7,7 +7,8 @@
   in the same step, so a held task is dispatched the moment a running one ends. A result
   BullMQ keeps is indexed for its tenant, whose max_stored_results applies (storedResults).
   Input: as BullMQ's. KEYS[1] wait list (the worker's pool's), KEYS[12] job key, KEYS[14] marker; ARGV[1] job id, ARGV[2] timestamp,
-         ARGV[7] key prefix "<P>:q:<Q>:", ARGV[8] packed options (token, lockDuration, …)
+         ARGV[7] key prefix "<P>:q:<Q>:", ARGV[8] packed options (token, lockDuration, …);
+         then Turbine's: ARGV[10] the job's tenant ("" for none), ARGV[11] its processedOn
   Output: as BullMQ's.
 ]]
 local rcall = redis.call
@@ -21,10 +22,11 @@ beginCall(now)
 local P, Q, pool = workerLane(ARGV[7], KEYS[1])
 if not P then return bullmqMoveToFinished(KEYS, ARGV) end
 local jobId = ARGV[1]
--- Read before BullMQ may remove the job (removeOnComplete): the tenant, from the admission mark
--- (a job added around admission has none, and no key is built from the tenant it names).
-local job = rcall("HMGET", KEYS[12], ADMITTED_FIELD, "processedOn")
-local T = job[1]
+-- The tenant admission charged and when the run started, as the worker has them from the fetch
+-- (so the job need not be read before BullMQ may remove it). A job the claim flagged as not
+-- admitted has no tenant: no key is built from the one it names.
+local T = ARGV[10] ~= "" and ARGV[10] or nil
+local processedOn = ARGV[11]
 
 -- Due delayed tasks take the fair path before BullMQ's fetch of the next job would take them.
 local moreDue = promoteDue(P, Q, now)
@@ -38,7 +40,7 @@ if T then
   releaseFinished(P, T, Q, jobId, now, tenant[2])
   -- A failed run was counted by releaseTask, which decided its fate.
   if ARGV[5] == "completed" then
-    local ms, bytes = handlerMs(job[2], now), #ARGV[4]
+    local ms, bytes = handlerMs(processedOn, now), #ARGV[4]
     meterStep(P, T, now, { "succeeded", 1, "handler_ms", ms, "result_bytes", bytes }, "succeeded",
       { "queue", Q, "job_id", jobId, "handler_ms", ms, "result_bytes", bytes })
   end

@@ -167,7 +167,7 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
       if (waiting == 0 or isRefillMark(score)) and rcall("LLEN", heldKey(P, T, Q)) > 0 then
         cfg = cfg or readTenant(P, T)
         if cfg then
-          waiting = waiting + fillQueue(P, T, Q, cfg, now, true)
+          waiting = waiting + fillQueue(P, T, Q, cfg, now, true, waiting)
         end
       end
       -- Its last waiting task started: T is no longer busy in Q.

@@ -350,10 +350,13 @@ local function wakeForRate(P, T, Q, cfg)
 end
 
 -- Promotes held tasks of T in Q into the room there is. `remark`: when there is none, make
--- sure a waiting task will trigger the next refill (markForRefill).
-local function fillQueue(P, T, Q, cfg, now, remark)
-  if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
-  local waiting = waitingCount(P, T, Q)
+-- sure a waiting task will trigger the next refill (markForRefill). `waiting`: T's waiting
+-- tasks in Q, when the caller has counted them and seen held tasks (a claim).
+local function fillQueue(P, T, Q, cfg, now, remark, waiting)
+  if waiting == nil then
+    if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
+    waiting = waitingCount(P, T, Q)
+  end
   local window = tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
   local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg,
     throttles(cfg))
