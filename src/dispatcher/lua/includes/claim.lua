@@ -160,11 +160,11 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
       -- its waiting slot says (-score, with a fraction below 1 ms for flags).
       if held then rcall("HSET", queueContext(P, Q).prefix .. jobId, RELEASED_FIELD, math.floor(-score)) end
       local waiting = waitingCount(P, T, Q)
-      -- A backlogged tenant's window is refilled at the claim of its marked task, once half of
-      -- the window has drained (slots: refill marks), or when its last waiting task starts
-      -- (should a mark be lost). The window is worked out there, as tenants became busy or idle
-      -- since the last refill; other claims read nothing more.
-      if (waiting == 0 or isRefillMark(score)) and rcall("LLEN", heldKey(P, T, Q)) > 0 then
+      -- A backlogged tenant's window is refilled once half of it has drained: at once for a
+      -- marked task (slots: refill marks), else when the claim finds half the window (as
+      -- recently worked out: windows change as tenants become busy or idle) or less waiting.
+      if (isRefillMark(score) or waiting * 2 <= recentWindow(P, T, laneOf(Q, pool), now))
+          and rcall("LLEN", heldKey(P, T, Q)) > 0 then
         cfg = cfg or readTenant(P, T)
         if cfg then
           waiting = waiting + fillQueue(P, T, Q, cfg, now, true, waiting)
