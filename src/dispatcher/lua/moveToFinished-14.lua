@@ -47,7 +47,8 @@ if T then
   -- BullMQ keeps the job unless its keepJobs count is 0 (removeOnComplete: true); a deleted
   -- tenant's results are BullMQ's alone to expire.
   if tenant[1] and opts["keepJobs"]["count"] ~= 0 then
-    recordStoredResult(P, T, Q, jobId, ARGV[5], now, tonumber(tenant[3]))
+    -- The finish time as BullMQ scores the job: ARGV[2] as given, not formatted again.
+    recordStoredResult(P, T, Q, jobId, ARGV[5], ARGV[2], tonumber(tenant[3]))
   end
 end
 if type(result) == "table" and result[2] and result[2] ~= 0 then

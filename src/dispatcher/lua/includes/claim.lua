@@ -153,7 +153,7 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
         rateCharge(P, T, cfg, rateNow())
       end
     end
-    rcall("ZADD", sk, now + lease, jobId)
+    rcall("ZADD", sk, intArg(now + lease), jobId)
     meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
     if score <= 0 then
       -- A traced task that was held: its release is when it was put in the wait list, which
@@ -163,11 +163,13 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
       -- A backlogged tenant's window is refilled once half of it has drained: at once for a
       -- marked task (slots: refill marks), else when the claim finds half the window (as
       -- recently worked out: windows change as tenants become busy or idle) or less waiting.
-      if (isRefillMark(score) or waiting * 2 <= recentWindow(P, T, laneOf(Q, pool), now))
-          and rcall("LLEN", heldKey(P, T, Q)) > 0 then
+      local window = recentWindow(P, T, laneOf(Q, pool), now)
+      if (isRefillMark(score) or waiting * 2 <= window) and rcall("LLEN", heldKey(P, T, Q)) > 0 then
         cfg = cfg or readTenant(P, T)
         if cfg then
-          waiting = waiting + fillQueue(P, T, Q, cfg, now, true, waiting)
+          -- The refill starts from the window just checked (math.huge: T was not in the busy
+          -- set, so the refill works it out and marks T busy).
+          waiting = waiting + fillQueue(P, T, Q, cfg, now, true, waiting, window ~= math.huge and window or nil)
         end
       end
       -- Its last waiting task started: T is no longer busy in Q.

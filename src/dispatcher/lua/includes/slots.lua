@@ -82,12 +82,21 @@ local function queueContext(P, Q, pool)
   return qc
 end
 
-local function queueState(qc)
+-- Whether the queue is paused or at its concurrency (BullMQ's check, which decides whether
+-- workers are woken), read once per call.
+local function queuePaused(qc)
   if qc.pausedOrMaxed == nil then
     qc.pausedOrMaxed = isQueuePausedOrMaxed(qc.meta, qc.active)
-    qc.maxEvents = getOrSetMaxEvents(qc.meta)
     touchedContexts[#touchedContexts + 1] = qc
   end
+  return qc.pausedOrMaxed
+end
+
+-- The queue's state for a step that also writes its events: paused, and the length its event
+-- stream is trimmed to (qc.maxEvents), read once per call.
+local function queueState(qc)
+  queuePaused(qc)
+  if qc.maxEvents == nil then qc.maxEvents = getOrSetMaxEvents(qc.meta) end
   return qc
 end
 
@@ -95,8 +104,14 @@ local function windowOf(P, L)
   return tonumber(rcall("HGET", windowKey(P), L)) or DEFAULT_WINDOW
 end
 
+-- Numbers handed to redis.call are formatted with "%.17g", which costs more than many a
+-- command; the hot paths pass constants and integers as strings (intArg).
+local function intArg(n)
+  return string.format("%d", n)
+end
+
 local function waitingCount(P, T, Q)
-  return rcall("ZCOUNT", slotsKey(P, T, Q), "-inf", 0)
+  return rcall("ZCOUNT", slotsKey(P, T, Q), "-inf", "0")
 end
 
 -- Busy tenants of a queue: those with tasks in its wait list, each with the weight it had when
@@ -241,26 +256,28 @@ end
 -- batch of due tasks) counts as one arrival, and its other tasks take their places in line.
 -- Otherwise such a batch, placed last in first out, would bury a quiet tenant's task that
 -- arrived just before it under hundreds of others.
-local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, cfg, rated)
+local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, front, cfg, rated, knownBusy)
   if #jobs == 0 then return end
   if front then
     if frontTaken then front = false else frontTaken = true end
   end
   local base = rated and (-now - 0.25) or -now
-  local qc = queueState(queueContext(P, Q, cfg.pool))
-  markBusy(P, T, laneOf(Q, cfg.pool), cfg.weight)
+  local baseArg = rated and base or intArg(base)
+  local qc = queueContext(P, Q, cfg.pool)
+  -- `knownBusy`: the caller (a claim's refill) knows T is in the busy set.
+  if not knownBusy then markBusy(P, T, laneOf(Q, cfg.pool), cfg.weight) end
   local half = math.ceil(window / 2)
   local markAt = (batch and waiting >= half) and (waiting + 1) or half
   local ids, slots = {}, {}
   for i, job in ipairs(jobs) do
     ids[#ids + 1] = job[1]
-    slots[#slots + 1] = (waiting + i == markAt) and (base - 0.5) or base
+    slots[#slots + 1] = (waiting + i == markAt) and (base - 0.5) or baseArg
     slots[#slots + 1] = job[1]
   end
   -- BullMQ fetches from the right end (RPOPLPUSH). LPUSH a b c leaves a nearest that end, so a
   -- batch keeps its order behind everything already waiting.
   rcall(front and "RPUSH" or "LPUSH", qc.wait, unpack(ids))
-  addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
+  addBaseMarkerIfNeeded(qc.marker, queuePaused(qc))
   rcall("ZADD", slotsKey(P, T, Q), unpack(slots))
 end
 
@@ -304,16 +321,16 @@ end
 -- A held job removed through BullMQ (Job.remove, obliterate) leaves its entry behind. It is
 -- not looked for here (that would cost a read per task): the claim that fetches its id finds
 -- no job, drops it and frees its slot (claimFetched).
-local function promoteHeld(P, T, Q, count, now, waiting, window, cfg, rated)
+local function promoteHeld(P, T, Q, count, now, waiting, window, cfg, rated, knownBusy)
   if count <= 0 then return 0 end
-  local entries = rcall("LPOP", heldKey(P, T, Q), math.min(count, 1000))
+  local entries = rcall("LPOP", heldKey(P, T, Q), intArg(math.min(count, 1000)))
   if not entries then return 0 end
   local jobs = {}
   for i, entry in ipairs(entries) do
     local id, priority = parseHeld(entry)
     jobs[i] = { id, priority }
   end
-  enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, cfg, rated)
+  enqueueWithSlots(P, T, Q, jobs, now, waiting, window, true, false, cfg, rated, knownBusy)
   return #jobs
 end
 
@@ -386,16 +403,18 @@ local function wakeForRate(P, T, Q, cfg)
 end
 
 -- Promotes held tasks of T in Q into the room there is. `remark`: when there is none, make
--- sure a waiting task will trigger the next refill (markForRefill). `waiting`: T's waiting
--- tasks in Q, when the caller has counted them and seen held tasks (a claim).
-local function fillQueue(P, T, Q, cfg, now, remark, waiting)
+-- sure a waiting task will trigger the next refill (markForRefill). `waiting` and `window`:
+-- T's waiting tasks in Q and its window there, when the caller (a claim, which has seen held
+-- tasks) has them; a window given also says that T is busy in Q.
+local function fillQueue(P, T, Q, cfg, now, remark, waiting, window)
   if waiting == nil then
     if rcall("LLEN", heldKey(P, T, Q)) == 0 then return 0 end
     waiting = waitingCount(P, T, Q)
   end
-  local window = tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
+  local knownBusy = window ~= nil
+  window = window or tenantWindow(P, T, laneOf(Q, cfg.pool), cfg.weight)
   local promoted = promoteHeld(P, T, Q, roomIn(P, T, cfg, waiting, window), now, waiting, window, cfg,
-    throttles(cfg))
+    throttles(cfg), knownBusy)
   if promoted == 0 and remark and waiting > 0 then markForRefill(P, T, Q, window) end
   wakeForRate(P, T, Q, cfg)
   return promoted

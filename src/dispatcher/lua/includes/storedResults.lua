@@ -63,10 +63,11 @@ local function evictOldestResults(P, T, limit)
   end
 end
 
--- After BullMQ finished and kept jobId of T in Q as `state`: index it, then apply the tenant's
+-- After BullMQ finished and kept jobId of T in Q as `state` at `finishedAt` (ms, BullMQ's
+-- score for it, as a number or its text): index it, then apply the tenant's
 -- max_stored_results (`limit`, nil when unset).
-local function recordStoredResult(P, T, Q, jobId, state, now, limit)
-  rcall("ZADD", storedKey(P, T, Q, state), now, jobId)
+local function recordStoredResult(P, T, Q, jobId, state, finishedAt, limit)
+  rcall("ZADD", storedKey(P, T, Q, state), finishedAt, jobId)
   if limit then evictOldestResults(P, T, limit) end
 end
 

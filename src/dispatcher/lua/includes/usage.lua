@@ -61,7 +61,8 @@ local function meterUsage(P, T, now, counts)
   for i = 1, #counts, 2 do
     local n = counts[i + 1]
     if n ~= 0 then
-      local value = rcall("HINCRBY", key, counts[i], n)
+      -- Most counts are 1: passed as a string, it is not formatted as a number on each call.
+      local value = rcall("HINCRBY", key, counts[i], n == 1 and "1" or n)
       if value == n then created = true end
     end
   end
