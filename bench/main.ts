@@ -8,6 +8,7 @@ import { tenantScale } from './tenant-scale.js';
 import { weights } from './weights.js';
 import { rate } from './rate.js';
 import { commands } from './commands.js';
+import { instructions } from './instructions.js';
 import { footprint } from './footprint.js';
 import type { Benchmark, BenchContext } from './lib/bench.js';
 import { BenchRedis } from './lib/redis.js';
@@ -26,7 +27,7 @@ import { cluster } from './cluster.js';
  * Turbine against plain BullMQ on a redis-server of its own, each benchmark in alternating
  * rounds; prints one table with min/median/max over rounds and PASS/MISS per target.
  */
-const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak, cluster, fairness, weights, tenantScale, rate, pools];
+const BENCHMARKS: Benchmark[] = [throughput, throughputInfo, submission, noisy, release, cap, memory, commands, footprint, soak, cluster, fairness, weights, tenantScale, rate, pools, instructions];
 
 const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--held N] [--soak-seconds N] [--json file] [--strict]`;
 
