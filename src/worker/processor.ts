@@ -11,6 +11,7 @@ import type { TaskOutcome, WorkerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
 import { traceRun } from '../tracing/run.js';
+import { tracingEnabled } from '../tracing/tracer.js';
 import { TimeoutWatchdog } from './timeout.js';
 
 export interface ProcessorDeps {
@@ -91,6 +92,8 @@ export class TaskProcessor {
   }
 
   process(job: Job, token: string): Promise<unknown> {
+    // Without a tracer (the usual case), no closures for it on every task's path.
+    if (!tracingEnabled()) return this.processJob(job, token);
     return traceRun(
       job,
       () => this.processJob(job, token),
@@ -106,8 +109,11 @@ export class TaskProcessor {
     return completeInBullmq(decision, ended.result, ended.error);
   }
 
-  /** Runs the task; null when a stopping worker put it back in its queue meanwhile. */
-  private async run(job: Job, token: string): Promise<EndedRun | null> {
+  /**
+   * Runs the task; null when a stopping worker put it back in its queue meanwhile. Not async:
+   * with its tenant's policy cached (the usual case), the handler's run is all there is to await.
+   */
+  private run(job: Job, token: string): EndedRun | Promise<EndedRun | null> {
     const queue = job.queueName;
     const jobId = job.id!;
     let envelope: TaskEnvelope;
@@ -123,6 +129,19 @@ export class TaskProcessor {
     if (!definition) {
       return poison(job, ref, 'unknown_task', new Error(`No task named '${job.name}' is registered in this worker`));
     }
+    const policy = this.deps.policies.peek(ref.tenantId);
+    if (policy?.exists) return this.runHandler(job, token, ref, definition, envelope, policy.maxResultSizeBytes);
+    return this.runAfterPolicy(job, token, ref, definition, envelope);
+  }
+
+  /** {@link run} once the tenant's policy is read: a tenant that does not exist runs nothing. */
+  private async runAfterPolicy(
+    job: Job,
+    token: string,
+    ref: SlotRef,
+    definition: TaskDefinition,
+    envelope: TaskEnvelope,
+  ): Promise<EndedRun | null> {
     const policy: TenantPolicy = this.deps.policies.peek(ref.tenantId) ?? (await this.deps.policies.get(ref.tenantId));
     if (!policy.exists) {
       // A deleted tenant keeps its audit trail: a tenant without one never existed.
@@ -148,7 +167,7 @@ export class TaskProcessor {
     const started = Date.now();
     const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: taskIdOf(ref.jobId) };
     const waitMs = attempt === 1 ? Math.max(0, started - job.timestamp - (job.opts.delay ?? 0)) : null;
-    this.deps.emit('task:started', { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: about.taskId, attempt, waitMs });
+    this.deps.emit('task:started', { tenantId: about.tenantId, queue: about.queue, task: about.task, taskId: about.taskId, attempt, waitMs });
     if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ ...about, attempt }, 'task started');
 
     const context: TaskContext = {
@@ -166,7 +185,8 @@ export class TaskProcessor {
     let failed = false;
     let resultSize = 0;
     try {
-      result = await this.timeouts.run(() => definition.handler(...envelope.args, context), definition.timeoutMs, entry);
+      // A handler that throws at once is caught here, as one that rejects is.
+      result = await this.timeouts.watch(definition.handler(...envelope.args, context), started, definition.timeoutMs, entry);
       // What BullMQ will store, measured only when the tenant limits it; a result that cannot
       // be serialized fails the run here rather than in BullMQ.
       if (maxResultSizeBytes !== null) resultSize = Buffer.byteLength(JSON.stringify(result) ?? 'null');
