@@ -8,7 +8,7 @@ import { completeInBullmq } from './bullmq-outcome.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
-import type { Logger } from './logger.js';
+import { taskLineLogger, type Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
 import { traceRun } from '../tracing/run.js';
 import { tracingEnabled } from '../tracing/tracer.js';
@@ -83,8 +83,11 @@ interface EndedRun {
  */
 export class TaskProcessor {
   private readonly timeouts = new TimeoutWatchdog();
+  private readonly taskLines: Logger;
 
-  constructor(private readonly deps: ProcessorDeps) {}
+  constructor(private readonly deps: ProcessorDeps) {
+    this.taskLines = taskLineLogger(deps.logger);
+  }
 
   /** Stops checking deadlines (when the worker stops). */
   close(): void {
@@ -234,11 +237,15 @@ export class TaskProcessor {
   private finished(job: Job, about: TaskAbout, outcome: TaskOutcome, started: number | null, error?: Error, reason?: string): void {
     const durationMs = started === null ? null : Date.now() - started;
     this.deps.emit('task:finished', { tenantId: about.tenantId, queue: about.queue, task: about.task, taskId: about.taskId, outcome, durationMs });
-    const logger = this.deps.logger;
-    if (error ? !logger.isLevelEnabled('warn') : !logger.isLevelEnabled('info')) return;
-    const line = { ...about, outcome, durationMs, attempt: job.attemptsMade + 1, ...(reason ? { reason } : {}) };
-    if (error) logger.warn({ ...line, err: error }, 'task failed');
-    else logger.info(line, 'task finished');
+    const attempt = job.attemptsMade + 1;
+    if (error) {
+      const logger = this.deps.logger;
+      if (!logger.isLevelEnabled('warn')) return;
+      logger.warn({ ...about, outcome, durationMs, attempt, ...(reason ? { reason } : {}), err: error }, 'task failed');
+    } else if (this.taskLines.isLevelEnabled('info')) {
+      // A line per task at info: one plain object of fixed shape (no spreads), cheap for pino to write.
+      this.taskLines.info({ tenantId: about.tenantId, queue: about.queue, task: about.task, taskId: about.taskId, outcome, durationMs, attempt }, 'task finished');
+    }
   }
 }
 
