@@ -5,8 +5,8 @@ import type { DeadLetterReason, ReleaseDecision, RunOutcome, SlotClient, SlotRef
 import { taskIdOf } from '../core/task-ids.js';
 import { checkAdmission } from './admission-check.js';
 import { completeInBullmq } from './bullmq-outcome.js';
+import { HandlerContext } from './handler-context.js';
 import type { TaskDefinition } from '../tasks/task.js';
-import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
 import { taskLineLogger, type Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
@@ -173,16 +173,7 @@ export class TaskProcessor {
     this.deps.emit('task:started', { tenantId: about.tenantId, queue: about.queue, task: about.task, taskId: about.taskId, attempt, waitMs });
     if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ ...about, attempt }, 'task started');
 
-    const context: TaskContext = {
-      taskId: about.taskId,
-      tenantId: ref.tenantId,
-      queue: ref.queue,
-      taskName: definition.name,
-      attempt,
-      get signal() {
-        return entry.signal;
-      },
-    };
+    const context = new HandlerContext(about.taskId, ref.tenantId, ref.queue, definition.name, attempt, entry);
     let result: unknown;
     let thrown: unknown;
     let failed = false;
