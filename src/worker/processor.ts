@@ -107,7 +107,8 @@ export class TaskProcessor {
   private async processJob(job: Job, token: string): Promise<unknown> {
     const ended = await this.run(job, token);
     if (!ended) return completeInBullmq({ kind: 'requeued' }, undefined, null);
-    const decision = await this.deps.slots.settle(ended.ref, ended.outcome, token);
+    const settled = this.deps.slots.settle(ended.ref, ended.outcome, token);
+    const decision = settled instanceof Promise ? await settled : settled;
     this.report(job, ended, decision);
     return completeInBullmq(decision, ended.result, ended.error);
   }
