@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job, type Processor } from 'bullmq';
 import { Redis, type Cluster } from 'ioredis';
 import { pino } from 'pino';
+// The package by its name, as users import it.
 import { DEFAULT_RETENTION } from '../../src/tasks/retention.js';
-// The package by its name, as users import it. Benchmarks run under tsx, which maps the name to
-// src/ (tsconfig.json's paths), so the worker's own logger below is the module the worker uses
-// (the package does not export it).
 import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from 'turbine-tasks';
-import { createLogger } from '../../src/worker/logger.js';
+import type * as WorkerLogger from '../../src/worker/logger.js';
+
+// turbine-worker's own logger (the package does not export it), from beside the module the
+// package's name leads to (dist/, or src/ where tsconfig.json's paths apply, as under tsx): the
+// very module the worker uses, which knows the loggers it made.
+const { createLogger } = (await import(new URL('./worker/logger.js', import.meta.resolve('turbine-tasks')).href)) as typeof WorkerLogger;
 
 /**
  * Job options of the peer's jobs: those Turbine gives a task by default (3 retries, exponential
