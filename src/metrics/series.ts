@@ -19,7 +19,8 @@ interface CounterRecord {
 }
 
 interface HistogramRecord {
-  bucketValues: Record<number, number>;
+  /** By bucket bound, as a property name ("0.01"). */
+  bucketValues: Record<string, number>;
   sum: number;
   count: number;
 }
@@ -50,6 +51,8 @@ export class CounterSeries<L extends string> {
 
 export class HistogramSeries<L extends string> {
   private readonly key: string;
+  /** The bounds' property names in the record, made once rather than from each number per task. */
+  private readonly bucketNames: readonly string[];
 
   constructor(
     private readonly histogram: Histogram<L>,
@@ -58,6 +61,7 @@ export class HistogramSeries<L extends string> {
     private readonly buckets: readonly number[],
   ) {
     this.key = recordKey(labels);
+    this.bucketNames = buckets.map(String);
   }
 
   observe(value: number): void {
@@ -67,9 +71,10 @@ export class HistogramSeries<L extends string> {
       return;
     }
     // A value past the last bucket counts in +Inf only, which is the series' count.
-    for (const bound of this.buckets) {
-      if (value <= bound) {
-        record.bucketValues[bound]! += 1;
+    const { buckets } = this;
+    for (let i = 0; i < buckets.length; i++) {
+      if (value <= buckets[i]!) {
+        record.bucketValues[this.bucketNames[i]!]! += 1;
         break;
       }
     }
