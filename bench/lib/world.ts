@@ -2,9 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job, type Processor } from 'bullmq';
 import { Redis, type Cluster } from 'ioredis';
 import { pino } from 'pino';
-// The built package, as users run it: src/ through tsx would add the loader's transform to every call.
+// The package by its name, as users import it.
 import { DEFAULT_RETENTION } from '../../src/tasks/retention.js';
 import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRuntime } from 'turbine-tasks';
+import type * as WorkerLogger from '../../src/worker/logger.js';
+
+// turbine-worker's own logger (the package does not export it), from beside the module the
+// package's name leads to (dist/, or src/ where tsconfig.json's paths apply, as under tsx): the
+// very module the worker uses, which knows the loggers it made.
+const { createLogger } = (await import(new URL('./worker/logger.js', import.meta.resolve('turbine-tasks')).href)) as typeof WorkerLogger;
 
 /**
  * Job options of the peer's jobs: those Turbine gives a task by default (3 retries, exponential
@@ -61,9 +67,9 @@ export class TurbineSide {
   /**
    * A worker in this process, configured as `turbine-worker` runs by default, except that it
    * logs errors only (at info it logs every task; a plain BullMQ worker logs nothing) and needs no
-   * fixed port. With `logLevel: 'info'` it logs as by default, a JSON line per task written
-   * asynchronously (like turbine-worker's stdout) to /dev/null, so the cost of logging is measured
-   * without a terminal's.
+   * fixed port. With `logLevel: 'info'` it logs as by default, with turbine-worker's own logger, a
+   * JSON line per task written asynchronously (as to turbine-worker's stdout) to /dev/null, so the
+   * cost of logging is measured without a terminal's.
    */
   async startWorker(
     concurrency: number,
@@ -72,7 +78,7 @@ export class TurbineSide {
   ): Promise<WorkerRuntime> {
     const logger =
       logLevel === 'info'
-        ? pino({ level: 'info', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: '/dev/null', sync: false }))
+        ? createLogger('info', pino.destination({ dest: '/dev/null', sync: false }))
         : undefined;
     const worker = await startWorker({
       app: this.app,

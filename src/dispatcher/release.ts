@@ -85,11 +85,16 @@ export class SlotClient {
   /**
    * Releases the slot of a run that ended with `outcome`. A success costs no call here: its
    * slot is released by Turbine's finish script in the same round trip in which BullMQ stores
-   * the result, so the decision is known at once. `ref.tenantId` is '' when the task's payload
-   * could not be read; `token` is the run's lock token ('' when there was no run).
+   * the result, so the decision is known at once, and returned as it is (not a promise to
+   * await, on the path of every task). `ref.tenantId` is '' when the task's payload could not be
+   * read; `token` is the run's lock token ('' when there was no run).
    */
-  async settle(ref: SlotRef, outcome: RunOutcome, token = ''): Promise<ReleaseDecision> {
+  settle(ref: SlotRef, outcome: RunOutcome, token = ''): ReleaseDecision | Promise<ReleaseDecision> {
     if (outcome.kind === 'succeeded') return COMPLETE;
+    return this.release(ref, outcome, token);
+  }
+
+  private async release(ref: SlotRef, outcome: Exclude<RunOutcome, { kind: 'succeeded' }>, token: string): Promise<ReleaseDecision> {
     const failure = outcome.kind === 'requeued' ? null : outcome;
     const reply = await dispatcherScripts.releaseTask.run(this.client, [this.keys.tenants()], [
       this.keys.prefix,

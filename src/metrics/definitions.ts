@@ -8,8 +8,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
  */
 
 // Buckets: from a quick task to a long report; wait times stretch to an hour for held tasks.
-const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
-const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+export const DURATION_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+export const WAIT_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
 /** Counted where tasks are submitted (an SDK process); see `instrumentProducer`. */
 export function createProducerMetrics(registry: Registry) {
@@ -49,14 +49,14 @@ export function createTaskMetrics(registry: Registry) {
       name: 'turbine_task_duration_seconds',
       help: 'Time a task handler ran, per run.',
       labelNames: ['tenant', 'queue', 'task'] as const,
-      buckets: DURATION_BUCKETS,
+      buckets: [...DURATION_BUCKETS],
       registers,
     }),
     wait: new Histogram({
       name: 'turbine_task_wait_seconds',
       help: 'Time from submission (or due time of a delayed task) to the start of its first run, held time included.',
       labelNames: ['tenant', 'queue'] as const,
-      buckets: WAIT_BUCKETS,
+      buckets: [...WAIT_BUCKETS],
       registers,
     }),
     deadLettered: new Counter({

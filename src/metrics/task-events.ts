@@ -1,7 +1,7 @@
-import type { Counter, Histogram } from 'prom-client';
 import type { TaskOutcome, WorkerEvents } from '../worker/events.js';
-import type { TaskMetricSet } from './definitions.js';
+import { DURATION_BUCKETS, WAIT_BUCKETS, type TaskMetricSet } from './definitions.js';
 import type { MetricLabels } from './labels.js';
+import { CounterSeries, HistogramSeries } from './series.js';
 
 /** The part of a worker runtime the recorder listens to. */
 export interface WorkerEventSource {
@@ -13,10 +13,11 @@ type TaskRef = Pick<WorkerEvents['task:started'], 'tenantId' | 'queue' | 'task' 
 
 /** The series one (tenant, queue, task) feeds, looked up once rather than by labels per task. */
 interface TaskSeries {
-  started: Counter.Internal;
-  wait: Histogram.Internal<'tenant' | 'queue'>;
-  duration: Histogram.Internal<'tenant' | 'queue' | 'task'>;
-  finished: Partial<Record<TaskOutcome, Counter.Internal>>;
+  labels: { tenant: string; queue: string; task: string };
+  started: CounterSeries<'tenant' | 'queue' | 'task'>;
+  wait: HistogramSeries<'tenant' | 'queue'>;
+  duration: HistogramSeries<'tenant' | 'queue' | 'task'>;
+  finished: Partial<Record<TaskOutcome, CounterSeries<'tenant' | 'queue' | 'task' | 'outcome'>>>;
 }
 
 /** Past this many cached series the cache starts over (series themselves stay registered). */
@@ -44,7 +45,7 @@ export class TaskEventRecorder {
 
   readonly finished = (e: WorkerEvents['task:finished']): void => {
     const series = this.seriesOf(e);
-    (series.finished[e.outcome] ??= this.metrics.finished.labels({ ...this.taskLabels(e), outcome: e.outcome })).inc();
+    (series.finished[e.outcome] ??= new CounterSeries(this.metrics.finished, { ...series.labels, outcome: e.outcome })).inc();
     // Tasks dead-lettered without running (unknown name, stalled too often) have no duration.
     if (e.durationMs !== null) series.duration.observe(e.durationMs / 1000);
   };
@@ -93,9 +94,10 @@ export class TaskEventRecorder {
     }
     const labels = this.taskLabels(e);
     const series: TaskSeries = {
-      started: this.metrics.started.labels(labels),
-      wait: this.metrics.wait.labels({ tenant: labels.tenant, queue: labels.queue }),
-      duration: this.metrics.duration.labels(labels),
+      labels,
+      started: new CounterSeries(this.metrics.started, labels),
+      wait: new HistogramSeries(this.metrics.wait, { tenant: labels.tenant, queue: labels.queue }, WAIT_BUCKETS),
+      duration: new HistogramSeries(this.metrics.duration, labels, DURATION_BUCKETS),
       finished: {},
     };
     let byQueue = this.series.get(e.tenantId);

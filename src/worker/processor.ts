@@ -5,12 +5,13 @@ import type { DeadLetterReason, ReleaseDecision, RunOutcome, SlotClient, SlotRef
 import { taskIdOf } from '../core/task-ids.js';
 import { checkAdmission } from './admission-check.js';
 import { completeInBullmq } from './bullmq-outcome.js';
+import { HandlerContext } from './handler-context.js';
 import type { TaskDefinition } from '../tasks/task.js';
-import type { TaskContext } from '../tasks/types.js';
 import type { TaskOutcome, WorkerEvents } from './events.js';
-import type { Logger } from './logger.js';
+import { taskLineLogger, type Logger } from './logger.js';
 import type { TenantPolicy, TenantPolicyCache } from './tenant-policy.js';
 import { traceRun } from '../tracing/run.js';
+import { tracingEnabled } from '../tracing/tracer.js';
 import { TimeoutWatchdog } from './timeout.js';
 
 export interface ProcessorDeps {
@@ -82,8 +83,11 @@ interface EndedRun {
  */
 export class TaskProcessor {
   private readonly timeouts = new TimeoutWatchdog();
+  private readonly taskLines: Logger;
 
-  constructor(private readonly deps: ProcessorDeps) {}
+  constructor(private readonly deps: ProcessorDeps) {
+    this.taskLines = taskLineLogger(deps.logger);
+  }
 
   /** Stops checking deadlines (when the worker stops). */
   close(): void {
@@ -91,6 +95,8 @@ export class TaskProcessor {
   }
 
   process(job: Job, token: string): Promise<unknown> {
+    // Without a tracer (the usual case), no closures for it on every task's path.
+    if (!tracingEnabled()) return this.processJob(job, token);
     return traceRun(
       job,
       () => this.processJob(job, token),
@@ -101,13 +107,17 @@ export class TaskProcessor {
   private async processJob(job: Job, token: string): Promise<unknown> {
     const ended = await this.run(job, token);
     if (!ended) return completeInBullmq({ kind: 'requeued' }, undefined, null);
-    const decision = await this.deps.slots.settle(ended.ref, ended.outcome, token);
+    const settled = this.deps.slots.settle(ended.ref, ended.outcome, token);
+    const decision = settled instanceof Promise ? await settled : settled;
     this.report(job, ended, decision);
     return completeInBullmq(decision, ended.result, ended.error);
   }
 
-  /** Runs the task; null when a stopping worker put it back in its queue meanwhile. */
-  private async run(job: Job, token: string): Promise<EndedRun | null> {
+  /**
+   * Runs the task; null when a stopping worker put it back in its queue meanwhile. Not async:
+   * with its tenant's policy cached (the usual case), the handler's run is all there is to await.
+   */
+  private run(job: Job, token: string): EndedRun | Promise<EndedRun | null> {
     const queue = job.queueName;
     const jobId = job.id!;
     let envelope: TaskEnvelope;
@@ -123,6 +133,19 @@ export class TaskProcessor {
     if (!definition) {
       return poison(job, ref, 'unknown_task', new Error(`No task named '${job.name}' is registered in this worker`));
     }
+    const policy = this.deps.policies.peek(ref.tenantId);
+    if (policy?.exists) return this.runHandler(job, token, ref, definition, envelope, policy.maxResultSizeBytes);
+    return this.runAfterPolicy(job, token, ref, definition, envelope);
+  }
+
+  /** {@link run} once the tenant's policy is read: a tenant that does not exist runs nothing. */
+  private async runAfterPolicy(
+    job: Job,
+    token: string,
+    ref: SlotRef,
+    definition: TaskDefinition,
+    envelope: TaskEnvelope,
+  ): Promise<EndedRun | null> {
     const policy: TenantPolicy = this.deps.policies.peek(ref.tenantId) ?? (await this.deps.policies.get(ref.tenantId));
     if (!policy.exists) {
       // A deleted tenant keeps its audit trail: a tenant without one never existed.
@@ -148,25 +171,17 @@ export class TaskProcessor {
     const started = Date.now();
     const about: TaskAbout = { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: taskIdOf(ref.jobId) };
     const waitMs = attempt === 1 ? Math.max(0, started - job.timestamp - (job.opts.delay ?? 0)) : null;
-    this.deps.emit('task:started', { tenantId: ref.tenantId, queue: ref.queue, task: job.name, taskId: about.taskId, attempt, waitMs });
+    this.deps.emit('task:started', { tenantId: about.tenantId, queue: about.queue, task: about.task, taskId: about.taskId, attempt, waitMs });
     if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ ...about, attempt }, 'task started');
 
-    const context: TaskContext = {
-      taskId: about.taskId,
-      tenantId: ref.tenantId,
-      queue: ref.queue,
-      taskName: definition.name,
-      attempt,
-      get signal() {
-        return entry.signal;
-      },
-    };
+    const context = new HandlerContext(about.taskId, ref.tenantId, ref.queue, definition.name, attempt, entry);
     let result: unknown;
     let thrown: unknown;
     let failed = false;
     let resultSize = 0;
     try {
-      result = await this.timeouts.run(() => definition.handler(...envelope.args, context), definition.timeoutMs, entry);
+      // A handler that throws at once is caught here, as one that rejects is.
+      result = await this.timeouts.watch(definition.handler(...envelope.args, context), started, definition.timeoutMs, entry);
       // What BullMQ will store, measured only when the tenant limits it; a result that cannot
       // be serialized fails the run here rather than in BullMQ.
       if (maxResultSizeBytes !== null) resultSize = Buffer.byteLength(JSON.stringify(result) ?? 'null');
@@ -214,11 +229,15 @@ export class TaskProcessor {
   private finished(job: Job, about: TaskAbout, outcome: TaskOutcome, started: number | null, error?: Error, reason?: string): void {
     const durationMs = started === null ? null : Date.now() - started;
     this.deps.emit('task:finished', { tenantId: about.tenantId, queue: about.queue, task: about.task, taskId: about.taskId, outcome, durationMs });
-    const logger = this.deps.logger;
-    if (error ? !logger.isLevelEnabled('warn') : !logger.isLevelEnabled('info')) return;
-    const line = { ...about, outcome, durationMs, attempt: job.attemptsMade + 1, ...(reason ? { reason } : {}) };
-    if (error) logger.warn({ ...line, err: error }, 'task failed');
-    else logger.info(line, 'task finished');
+    const attempt = job.attemptsMade + 1;
+    if (error) {
+      const logger = this.deps.logger;
+      if (!logger.isLevelEnabled('warn')) return;
+      logger.warn({ ...about, outcome, durationMs, attempt, ...(reason ? { reason } : {}), err: error }, 'task failed');
+    } else if (this.taskLines.isLevelEnabled('info')) {
+      // A line per task at info: one plain object of fixed shape (no spreads), cheap for pino to write.
+      this.taskLines.info({ tenantId: about.tenantId, queue: about.queue, task: about.task, taskId: about.taskId, outcome, durationMs, attempt }, 'task finished');
+    }
   }
 }
 

@@ -1,8 +1,19 @@
 import { HandlerTimeoutError } from '../core/errors.js';
 
-interface Deadline {
-  at: number;
-  expire: () => void;
+/** A running handler's deadline: past it, the handler is aborted and no longer awaited. */
+class Deadline {
+  constructor(
+    readonly at: number,
+    private readonly timeoutMs: number,
+    private readonly abortable: { abort(reason: unknown): void },
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  expire(): void {
+    const error = new HandlerTimeoutError(this.timeoutMs);
+    this.abortable.abort(error);
+    this.reject(error);
+  }
 }
 
 /** How often running tasks are checked for their deadline: timeouts fire within this of it. */
@@ -17,33 +28,26 @@ export class TimeoutWatchdog {
   private timer: NodeJS.Timeout | null = null;
 
   /**
-   * Runs `fn` and settles with it, or rejects with {@link HandlerTimeoutError} once
-   * `timeoutMs` has passed and aborts the task's signal. JavaScript cannot stop a function that
-   * ignores its signal: it may go on in the background, but its outcome is no longer awaited.
+   * Settles with `outcome` (a handler's result, or the promise of it), or rejects with
+   * {@link HandlerTimeoutError} once `timeoutMs` has passed since `startedAt` (when the handler
+   * was called) and aborts the task's signal.
+   * JavaScript cannot stop a function that ignores its signal: it may go on in the background,
+   * but its outcome is no longer awaited.
    */
-  run<T>(fn: () => T | Promise<T>, timeoutMs: number, abortable: { abort(reason: unknown): void }): Promise<T> {
+  watch<T>(outcome: T | Promise<T>, startedAt: number, timeoutMs: number, abortable: { abort(reason: unknown): void }): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const deadline: Deadline = {
-        at: Date.now() + timeoutMs,
-        expire: () => {
-          const error = new HandlerTimeoutError(timeoutMs);
-          abortable.abort(error);
+      const deadline = new Deadline(startedAt + timeoutMs, timeoutMs, abortable, reject);
+      this.add(deadline);
+      Promise.resolve(outcome).then(
+        (value) => {
+          this.remove(deadline);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.remove(deadline);
           reject(error);
         },
-      };
-      this.add(deadline);
-      const settle = (): void => {
-        this.remove(deadline);
-      };
-      try {
-        Promise.resolve(fn()).then(
-          (value) => (settle(), resolve(value)),
-          (error: unknown) => (settle(), reject(error)),
-        );
-      } catch (error) {
-        settle();
-        reject(error);
-      }
+      );
     });
   }
 

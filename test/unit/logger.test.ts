@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/worker/logger.js';
+import { pino } from 'pino';
+import { createLogger, taskLineLogger } from '../../src/worker/logger.js';
 
 /** A destination that keeps each line pino writes. */
 function captured(): { lines: Record<string, unknown>[]; stream: Writable } {
@@ -30,5 +31,25 @@ describe('worker logger', () => {
     }
     expect(lines[0]).toMatchObject({ msg: 'started', config: { backendUrl: '***' } });
     expect(lines.slice(1).map((l) => l.taskId)).toEqual(['0', '1', '2']);
+  });
+
+  it("writes each task's line as the logger would, without its redaction pass, and at the logger's level", async () => {
+    const { lines, stream } = captured();
+    const logger = createLogger('info', stream);
+    const taskLines = taskLineLogger(logger);
+    const line = { tenantId: 'acme', queue: 'emails', task: 'send', taskId: '01J', outcome: 'succeeded', durationMs: 3, attempt: 1 };
+    logger.info(line, 'task finished');
+    taskLines.info(line, 'task finished');
+    logger.level = 'warn';
+    taskLines.info(line, 'task finished');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(lines).toHaveLength(2);
+    const withoutTime = lines.map(({ time: _time, ...rest }) => JSON.stringify(rest));
+    expect(withoutTime[1]).toBe(withoutTime[0]);
+  });
+
+  it('leaves a logger passed in as it is for task lines', () => {
+    const own = pino({ level: 'info', redact: ['tenantId'] });
+    expect(taskLineLogger(own)).toBe(own);
   });
 });
