@@ -161,10 +161,19 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
       if held then rcall("HSET", queueContext(P, Q).prefix .. jobId, RELEASED_FIELD, math.floor(-score)) end
       local waiting = waitingCount(P, T, Q)
       -- A backlogged tenant's window is refilled once half of it has drained: at once for a
-      -- marked task (slots: refill marks), else when the claim finds half the window (as
-      -- recently worked out: windows change as tenants become busy or idle) or less waiting.
-      local window = recentWindow(P, T, laneOf(Q, pool), now)
-      if (isRefillMark(score) or waiting * 2 <= window) and rcall("LLEN", heldKey(P, T, Q)) > 0 then
+      -- marked task (slots: refill marks), else when the claim finds half the window or less
+      -- waiting (windows change as tenants become busy or idle). A window worked out in the
+      -- last few ms is reused; else it is worked out only if T has tasks held.
+      local L = laneOf(Q, pool)
+      local window = reusedWindow(P, T, L, now)
+      local refill
+      if window then
+        refill = (isRefillMark(score) or waiting * 2 <= window) and rcall("LLEN", heldKey(P, T, Q)) > 0
+      elseif rcall("LLEN", heldKey(P, T, Q)) > 0 then
+        window = workOutWindow(P, T, L, now)
+        refill = isRefillMark(score) or waiting * 2 <= window
+      end
+      if refill then
         cfg = cfg or readTenant(P, T)
         if cfg then
           -- The refill starts from the window just checked (math.huge: T was not in the busy
@@ -173,7 +182,7 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
         end
       end
       -- Its last waiting task started: T is no longer busy in Q.
-      settleBusy(P, T, Q, laneOf(Q, pool), waiting)
+      settleBusy(P, T, Q, L, waiting)
     end
     return "run"
   end

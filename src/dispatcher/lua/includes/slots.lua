@@ -156,7 +156,8 @@ end
 local WINDOW_REUSE_MS = 20
 local MAX_REUSED_WINDOWS = 10000
 local reusedWindows, reusedWindowCount = {}, 0
-local function recentWindow(P, T, L, now)
+
+local function windowsOfLane(P, L)
   local ofPrefix = reusedWindows[P]
   if ofPrefix == nil then
     ofPrefix = {}
@@ -167,17 +168,29 @@ local function recentWindow(P, T, L, now)
     ofLane = { window = {}, at = {} }
     ofPrefix[L] = ofLane
   end
+  return ofLane
+end
+
+-- T's window in L if a claim worked it out in the last WINDOW_REUSE_MS, else nil.
+local function reusedWindow(P, T, L, now)
+  local ofLane = windowsOfLane(P, L)
   local at = ofLane.at[T]
   if at and now - at <= WINDOW_REUSE_MS and now >= at then return ofLane.window[T] end
-  if at == nil then
+  return nil
+end
+
+-- Works T's window in L out (T is busy: a task of it was waiting, so the busy set holds the
+-- weight to share by; should T be missing there, math.huge: any claim refills, which marks T
+-- busy again) and keeps it for reusedWindow.
+local function workOutWindow(P, T, L, now)
+  local ofLane = windowsOfLane(P, L)
+  if ofLane.at[T] == nil then
     if reusedWindowCount >= MAX_REUSED_WINDOWS then
       reusedWindows, reusedWindowCount = {}, 0
-      return recentWindow(P, T, L, now)
+      ofLane = windowsOfLane(P, L)
     end
     reusedWindowCount = reusedWindowCount + 1
   end
-  -- T is busy (a task of it was waiting): the busy set holds the weight to share by. Should it
-  -- be missing there, any claim refills (which marks T busy again).
   local weight = tonumber(rcall("ZSCORE", busyKey(P, L), T))
   local window = weight and tenantWindow(P, T, L, weight, true) or math.huge
   ofLane.window[T], ofLane.at[T] = window, now
