@@ -8,8 +8,9 @@ import { Turbine, TenantManager, startWorker, type TenantQuotas, type WorkerRunt
 import type * as WorkerLogger from '../../src/worker/logger.js';
 
 // turbine-worker's own logger (the package does not export it), from beside the module the
-// package's name leads to (dist/, or src/ where tsconfig.json's paths apply, as under tsx): the
-// very module the worker uses, which knows the loggers it made.
+// package's name leads to (dist/ under bench/tsconfig.json, as `npm run bench` runs; src/ where
+// the root tsconfig.json's paths apply): the very module the worker uses, which knows the
+// loggers it made.
 const { createLogger } = (await import(new URL('./worker/logger.js', import.meta.resolve('turbine-tasks')).href)) as typeof WorkerLogger;
 
 /**
