@@ -12,8 +12,8 @@ const run = promisify(execFile);
 /** What a counted stretch cost redis-server, in instructions executed (callgrind's `Ir`). */
 export interface InstructionCount {
   total: number;
-  /** Inside script calls (FCALL, EVALSHA, EVAL): a task's fetch and finish on both sides. */
-  inScripts: number;
+  /** Inside the commands named to stopCounting (with everything they call). */
+  inCommands: number;
 }
 
 /**
@@ -59,8 +59,11 @@ export class CallgrindRedis {
     await run('callgrind_control', ['--instr=on', String(this.child.pid)]);
   }
 
-  /** Stops counting and returns what was counted since `startCounting`; the counts start over. */
-  async stopCounting(): Promise<InstructionCount> {
+  /**
+   * Stops counting and returns what was counted since `startCounting`, in all and inside the
+   * server's `commands` (C function names, such as fcallCommand); the counts start over.
+   */
+  async stopCounting(commands: readonly string[]): Promise<InstructionCount> {
     const pid = String(this.child.pid);
     await run('callgrind_control', ['--instr=off', pid]);
     await run('callgrind_control', ['--dump', pid]);
@@ -70,7 +73,7 @@ export class CallgrindRedis {
     const total = await withTimeout(this.totalIn(file), 30_000, () => `no callgrind dump in ${file}`);
     const { stdout } = await run('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { maxBuffer: 64 << 20 });
     await run('callgrind_control', ['--zero', pid]);
-    return { total, inScripts: scriptInstructions(stdout) };
+    return { total, inCommands: inclusiveOf(stdout, commands) };
   }
 
   private async totalIn(file: string): Promise<number> {
@@ -99,12 +102,12 @@ function readOrEmpty(file: string): string {
   }
 }
 
-/** Inclusive instructions of the server's script commands, from callgrind_annotate's listing. */
-function scriptInstructions(listing: string): number {
+/** Inclusive instructions of the functions named `names`, from callgrind_annotate's listing. */
+function inclusiveOf(listing: string, names: readonly string[]): number {
   let sum = 0;
   for (const line of listing.split('\n')) {
-    const match = /^\s*([\d,]+)\s+\([\s\d.]+%\)\s+\S*:(fcallCommand|evalShaCommand|evalCommand) /.exec(line);
-    if (match) sum += Number(match[1]!.replace(/,/g, ''));
+    const match = /^\s*([\d,]+)\s+\([\s\d.]+%\)\s+\S*?:(\w+) /.exec(line);
+    if (match && names.includes(match[2]!)) sum += Number(match[1]!.replace(/,/g, ''));
   }
   return sum;
 }
