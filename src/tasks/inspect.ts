@@ -63,7 +63,7 @@ export async function listTasks(
       entries.forEach((entry, i) => found.push({ jobId: entry.replace(/:\d+$/, ''), queue, state: 'held', position: i + 1, heldReason }));
     }
     if (states.has('waiting')) {
-      for (const jobId of (await client.zrevrangebyscore(keys.slots(tenantId, queue), '0', '-inf', 'LIMIT', 0, limit))) {
+      for (const jobId of waitingInOrder(await client.zrevrangebyscore(keys.slots(tenantId, queue), '0', '-inf', 'WITHSCORES', 'LIMIT', 0, limit))) {
         found.push({ jobId, queue, state: 'waiting' });
       }
     }
@@ -182,4 +182,15 @@ async function slotsInUse(client: RedisClient, keys: KeyLayout, tenantId: string
   const queues = await client.smembers(keys.tenantQueues(tenantId));
   const counts = await Promise.all(queues.map((q) => client.zcard(keys.slots(tenantId, q))));
   return counts.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Waiting tasks from their slots (id, score, … highest score first: earliest dispatched first),
+ * those dispatched in the same millisecond (one submission) by id, as they were submitted:
+ * Redis orders equal scores by id the other way round.
+ */
+function waitingInOrder(flat: readonly string[]): string[] {
+  const slots: { id: string; dispatchedAt: number }[] = [];
+  for (let i = 0; i < flat.length; i += 2) slots.push({ id: flat[i]!, dispatchedAt: Math.floor(-Number(flat[i + 1])) });
+  return slots.sort((a, b) => a.dispatchedAt - b.dispatchedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((s) => s.id);
 }
