@@ -1,3 +1,4 @@
+import { FunctionRunner } from '../store/function-runner.js';
 import type { RedisClient } from '../store/connection.js';
 import { NotReplicatedError, type TurbineError } from '../core/errors.js';
 import { errorFromScript } from '../core/script-errors.js';
@@ -82,7 +83,7 @@ export async function admitTasks(
     });
     let reply: unknown;
     try {
-      reply = await dispatcherScripts.admitTasks.run(client, [keys.tenants()], args);
+      reply = await admissionRunner(client).run(dispatcherScripts.admitTasks, [keys.tenants(), ...args]);
     } catch (error) {
       // Redis refused the whole script before its first write: nothing of this chunk was stored.
       if (!isOutOfMemoryReply(error)) throw error;
@@ -100,6 +101,19 @@ export async function admitTasks(
   }
   if (replication && replication.replicas > 0) await confirmReplicated(client, keys, outcomes, replication);
   return outcomes;
+}
+
+/**
+ * Admission runs as a Redis Function where the server allows it, like the worker's fetch and
+ * finish: the script's many helper functions are then defined once per server, not on every
+ * call (for a single task, that was most of a submission's cost in Redis). Without Redis's
+ * `allow-oom` flag: a full Redis refuses producers. One runner per connection.
+ */
+const admissionRunners = new WeakMap<RedisClient, FunctionRunner>();
+function admissionRunner(client: RedisClient): FunctionRunner {
+  let runner = admissionRunners.get(client);
+  if (!runner) admissionRunners.set(client, (runner = new FunctionRunner(client, [dispatcherScripts.admitTasks], false)));
+  return runner;
 }
 
 /**

@@ -33,13 +33,15 @@ export class FunctionRunner {
   constructor(
     private readonly client: RedisClient,
     scripts: readonly LuaScript[],
+    /** False for a producer's scripts, which Redis refuses when full (see above). */
+    private readonly allowOom = true,
   ) {
-    this.library = libraryFor(scripts);
+    this.library = libraryFor(scripts, allowOom);
   }
 
   async run(script: LuaScript, keysAndArgs: readonly (ScriptArg | Buffer)[], reloaded = false): Promise<unknown> {
     const mode = this.known ?? (await this.ensureLoaded());
-    if (mode !== 'functions') return script.evaluate(this.client, keysAndArgs, mode === 'scripts-allow-oom');
+    if (mode !== 'functions') return script.evaluate(this.client, keysAndArgs, this.allowOom && mode === 'scripts-allow-oom');
     try {
       return await this.client.call('FCALL', this.library.functionName(script), script.numberOfKeys, ...keysAndArgs);
     } catch (error) {
@@ -106,9 +108,9 @@ export class FunctionRunner {
 
 // Built once per set of scripts: building reads and joins files.
 const libraries = new Map<string, FunctionLibrary>();
-function libraryFor(scripts: readonly LuaScript[]): FunctionLibrary {
-  const id = scripts.map((s) => `${s.area}/${s.name}`).join(',');
+function libraryFor(scripts: readonly LuaScript[], allowOom: boolean): FunctionLibrary {
+  const id = `${scripts.map((s) => `${s.area}/${s.name}`).join(',')}${allowOom ? ' allow-oom' : ''}`;
   let library = libraries.get(id);
-  if (!library) libraries.set(id, (library = buildFunctionLibrary(scripts, scripts)));
+  if (!library) libraries.set(id, (library = buildFunctionLibrary(scripts, allowOom ? scripts : [])));
   return library;
 }

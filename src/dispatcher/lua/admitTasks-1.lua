@@ -47,6 +47,8 @@ local rcall = redis.call
 local P = ARGV[1]
 local now = tonumber(ARGV[2])
 local count = tonumber(ARGV[3])
+-- Run as a Redis Function, the includes' state outlives a call: start this one afresh.
+beginCall(now)
 local HOUR_MS, DAY_MS = 3600000, 86400000
 local Placed = { QUEUED = 1, HELD = 2, DEFERRED = 3, DUPLICATE = 4 }
 
