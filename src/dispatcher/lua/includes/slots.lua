@@ -57,13 +57,14 @@ end
 local function queueContext(P, Q, pool)
   local lane = laneOf(Q, pool)
   local ofPrefix = queueContexts[P]
-  if ofPrefix == nil then
-    if queueContextCount >= MAX_QUEUE_CONTEXTS then queueContexts, queueContextCount = {}, 0 end
-    ofPrefix = {}
-    queueContexts[P] = ofPrefix
-  end
-  local qc = ofPrefix[lane]
+  local qc = ofPrefix and ofPrefix[lane]
   if qc == nil then
+    if queueContextCount >= MAX_QUEUE_CONTEXTS then queueContexts, queueContextCount = {}, 0 end
+    ofPrefix = queueContexts[P]
+    if ofPrefix == nil then
+      ofPrefix = {}
+      queueContexts[P] = ofPrefix
+    end
     qc = {
       prefix = bullKey(P, Q, ""),
       wait = poolBullKey(P, Q, pool, "wait"),
