@@ -30,7 +30,9 @@ export class ChaosEnv {
   readonly workers: TurbineWorkerProcess[] = [];
 
   private constructor(readonly server: RedisServer) {
-    this.app = new Turbine({ backendUrl: server.url, prefix: this.prefix });
+    // Scenarios count finished tasks in BullMQ's completed and failed sets: they must keep all
+    // of a scenario's tasks (the default keeps 10 000 per queue, and kill-workers runs 20 000).
+    this.app = new Turbine({ backendUrl: server.url, prefix: this.prefix, results: { keepCompletedCount: 100_000, keepFailedCount: 100_000 } });
     this.manager = new TenantManager({ backendUrl: server.url, prefix: this.prefix, actor: 'chaos' });
     this.raw = new Redis(server.url, { maxRetriesPerRequest: null });
     this.raw.on('error', () => undefined);
