@@ -39,6 +39,10 @@ export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
   connection?: RedisClient;
 }
 
+
+/** How long a connection error waits for Redis health to notice an outage (see reportError). */
+const CONNECTION_ERROR_GRACE_MS = 1000;
+
 /** Attaches observers (metrics, …) once the worker's connection exists, before it consumes. */
 export type Attach = (worker: ObservedWorker) => Attachment[];
 
@@ -287,16 +291,26 @@ export class WorkerRuntime extends TypedEmitter<WorkerEvents> implements Observe
 
   /**
    * Reports an error; logs it at most once per 5 s per message, so an outage does not flood the
-   * logs. During an outage the queues' connections fail too, saying what Redis health has
-   * already said: those are left out.
+   * logs. During an outage the queues' connections fail too, saying what Redis health says:
+   * those are left out. A queue's connection can see an outage before the health check's own
+   * connection does, so a connection error met while Redis still looks healthy is logged only
+   * if it still does CONNECTION_ERROR_GRACE_MS later.
    */
   private reportError(error: Error, queue?: string): void {
     this.safeEmit('worker:error', { error, queue });
-    const connection = isConnectionError(error);
-    if (connection && !this.redisHealth?.ready) return;
-    if (!this.errors.firstTimeIn(`${queue ?? ''}:${error.message}`)) return;
+    if (!isConnectionError(error)) {
+      if (this.errors.firstTimeIn(`${queue ?? ''}:${error.message}`)) this.logger.error({ queue, err: error }, 'worker error');
+      return;
+    }
+    const health = this.redisHealth;
+    if (health && !health.ready) return;
     // A connection error is a state, not a bug: one line with its reason, no stack.
-    if (connection) this.logger.warn({ queue, reason: describeConnectError(error) }, 'Redis connection error');
-    else this.logger.error({ queue, err: error }, 'worker error');
+    const report = (): void => {
+      if (health && !health.ready) return;
+      if (!this.errors.firstTimeIn(`${queue ?? ''}:${error.message}`)) return;
+      this.logger.warn({ queue, reason: describeConnectError(error) }, 'Redis connection error');
+    };
+    if (health) setTimeout(report, CONNECTION_ERROR_GRACE_MS).unref();
+    else report();
   }
 }
