@@ -39,7 +39,6 @@ export interface StartWorkerOptions extends Omit<TurbineConfigInput, 'app'> {
   connection?: RedisClient;
 }
 
-
 /** How long a connection error waits for Redis health to notice an outage (see reportError). */
 const CONNECTION_ERROR_GRACE_MS = 1000;
 
