@@ -20,13 +20,16 @@
 -- 50) measured a quiet task's p99 wait at 340 ms with 100 and 78–140 ms with 20 (10 was no
 -- better: 117 ms), for two extra commands per batch.
 local DUE_BATCH = 20
-local DUE_BATCH_ARG = "20" -- DUE_BATCH as text (library code may not call tostring when it loads)
+-- DUE_BATCH as text for redis.call (see intArg), made on first use: library code that runs as
+-- a Redis Function loads may not call the string functions.
+local dueBatchArg = nil
 
 -- Returns true when more jobs may be due than this call promoted.
 local function promoteDue(P, Q, now)
   local qc = queueContext(P, Q)
   -- Scores are timestamp * 0x1000 + a counter (BullMQ's getDelayedScore).
-  local due = rcall("ZRANGEBYSCORE", qc.delayed, "0", intArg((now + 1) * 0x1000 - 1), "LIMIT", "0", DUE_BATCH_ARG)
+  dueBatchArg = dueBatchArg or intArg(DUE_BATCH)
+  local due = rcall("ZRANGEBYSCORE", qc.delayed, "0", intArg((now + 1) * 0x1000 - 1), "LIMIT", "0", dueBatchArg)
   if #due == 0 then return false end
   -- The queue's state (paused, event stream length) is read only when there is work to place:
   -- most fetches and finishes find nothing due.
