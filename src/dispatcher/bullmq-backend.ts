@@ -1,4 +1,4 @@
-import { QueueKeys, RedisConnection, RedisQueueBackend, type BackendFactory, type IRedisTransaction, type MoveToDelayedOpts, type RedisClient as BullRedisClient } from 'bullmq';
+import { QueueKeys, RedisConnection, RedisQueueBackend, type BackendFactory, type IRedisTransaction, type MoveToDelayedOpts, type RedisClient as BullRedisClient, type WorkerOptions } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
 import { FunctionRunner } from '../store/function-runner.js';
@@ -23,26 +23,45 @@ class TurbineQueueBackend extends RedisQueueBackend {
     super(...rest);
   }
 
+  /**
+   * The fetch also carries the worker's lock duration as text (`ARGV[4]`, after BullMQ's 3
+   * arguments), the lease of the task it claims: BullMQ packs it with its options, which
+   * Turbine's step would otherwise unpack a second time (as much work as the rest of the claim's
+   * reads).
+   */
   override execCommand(client: BullRedisClient | IRedisTransaction, commandName: string, args: (ScriptArg | Buffer)[]): Promise<unknown> {
-    if (commandName === 'moveToActive' || commandName === 'moveToFinished') {
-      return this.runner.run(dispatcherScripts[commandName], args);
-    }
+    if (commandName === 'moveToActive') return this.runner.run(dispatcherScripts.moveToActive, [...args, this.leaseArg()]);
+    if (commandName === 'moveToFinished') return this.runner.run(dispatcherScripts.moveToFinished, args);
     return super.execCommand(client, commandName, args) as Promise<unknown>;
   }
 
   /**
-   * The finish also carries what the worker already knows of the job, so that Turbine's step
-   * need not read the job before BullMQ may remove it: the tenant admission charged
-   * (`ARGV[10]`, empty for a job the claim flagged as not admitted) and when the run started
-   * (`ARGV[11]`, BullMQ's processedOn, for the tenant's handler time).
+   * The finish also carries what the worker already knows, so that Turbine's step need not read
+   * the job before BullMQ may remove it, nor unpack BullMQ's options again: the tenant admission
+   * charged (`ARGV[10]`, empty for a job the claim flagged as not admitted), when the run started
+   * (`ARGV[11]`, BullMQ's processedOn, for the tenant's handler time), the lease of the next
+   * task it fetches (`ARGV[12]`) and whether BullMQ keeps the finished job (`ARGV[13]`, "1" or
+   * "0": its keepJobs count is not 0).
    */
   protected override moveToFinishedArgs(...args: Parameters<RedisQueueBackend['moveToFinishedArgs']>): ReturnType<RedisQueueBackend['moveToFinishedArgs']> {
-    const job = args[0];
+    const [job, , , shouldRemove, target] = args;
     const opts = job.opts as { tid?: unknown; tna?: unknown };
     const tenant = opts.tna !== true && typeof opts.tid === 'string' ? opts.tid : '';
+    // As BullMQ's own moveToFinishedArgs works it out.
+    const workerKeep = target === 'completed' ? this.workerOpts.removeOnComplete : this.workerOpts.removeOnFail;
+    const kept = this.getKeepJobs(shouldRemove, workerKeep).count !== 0;
     // BullMQ's 14 keys and 9 arguments (the last undefined when there are no fields to update,
     // sent as an empty string), then Turbine's.
-    return [...super.moveToFinishedArgs(...args), tenant, job.processedOn ?? ''];
+    return [...super.moveToFinishedArgs(...args), tenant, job.processedOn ?? '', this.leaseArg(), kept ? '1' : '0'];
+  }
+
+  /** The worker's options: this backend only serves workers (turbineBackend). */
+  private get workerOpts(): WorkerOptions {
+    return this.queue.opts as WorkerOptions;
+  }
+
+  private leaseArg(): string {
+    return String(this.workerOpts.lockDuration);
   }
 
   /**

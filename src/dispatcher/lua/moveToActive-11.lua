@@ -5,7 +5,8 @@
   through the fair path (promoteDue), and BullMQ's own promotion is given none. A job that may not run now (its
   tenant is at its cap or disabled) is held back and the next one fetched.
   Input: as BullMQ's. KEYS[1] wait list (the worker's pool's), KEYS[11] marker; ARGV[1] key prefix "<P>:q:<Q>:", ARGV[2] timestamp,
-         ARGV[3] packed options (token, lockDuration, …)
+         ARGV[3] packed options (token, lockDuration, …);
+         then Turbine's: ARGV[4] the worker's lockDuration as text (the lease of a claimed task)
   Output: as BullMQ's: {job fields, jobId, rate limit delay, next delayed timestamp}
 ]]
 local rcall = redis.call
@@ -19,7 +20,7 @@ local now = tonumber(ARGV[2])
 beginCall(now)
 local P, Q, pool = workerLane(ARGV[1], KEYS[1])
 if not P then return bullmqMoveToActive(KEYS, ARGV) end
-local lease = tonumber(cmsgpack.unpack(ARGV[3])["lockDuration"]) or 30000
+local lease = tonumber(ARGV[4])
 local keys = KEYS
 if promoteDue(P, Q, now) then
   -- More due tasks than one batch: BullMQ's step is given none, and the worker fetches again

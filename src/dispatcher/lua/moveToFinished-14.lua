@@ -8,7 +8,10 @@
   BullMQ keeps is indexed for its tenant, whose max_stored_results applies (storedResults).
   Input: as BullMQ's. KEYS[1] wait list (the worker's pool's), KEYS[12] job key, KEYS[14] marker; ARGV[1] job id, ARGV[2] timestamp,
          ARGV[7] key prefix "<P>:q:<Q>:", ARGV[8] packed options (token, lockDuration, …);
-         then Turbine's: ARGV[10] the job's tenant ("" for none), ARGV[11] its processedOn
+         then Turbine's: ARGV[10] the job's tenant ("" for none), ARGV[11] its processedOn,
+         ARGV[12] the worker's lockDuration as text (the lease of the next task), ARGV[13] "1"
+         when BullMQ keeps the finished job (its keepJobs count is not 0), else "0"
+         (the worker has both at hand: unpacking ARGV[8] again costs as much as the claim's reads)
   Output: as BullMQ's.
 ]]
 local rcall = redis.call
@@ -33,7 +36,6 @@ local moreDue = promoteDue(P, Q, now)
 local result = bullmqMoveToFinished(moreDue and keysWithoutDue(KEYS) or KEYS, ARGV)
 if moreDue then addBaseMarkerIfNeeded(KEYS[14], false) end
 if type(result) == "number" and result < 0 then return result end
-local opts = cmsgpack.unpack(ARGV[8])
 if T then
   -- One read of the tenant for both steps.
   local tenant = rcall("HMGET", tenantKey(P, T), "tenant_id", "max_concurrent_tasks", "max_stored_results")
@@ -46,13 +48,13 @@ if T then
   end
   -- BullMQ keeps the job unless its keepJobs count is 0 (removeOnComplete: true); a deleted
   -- tenant's results are BullMQ's alone to expire.
-  if tenant[1] and opts["keepJobs"]["count"] ~= 0 then
+  if tenant[1] and ARGV[13] == "1" then
     -- The finish time as BullMQ scores the job: ARGV[2] as given, not formatted again.
     recordStoredResult(P, T, Q, jobId, ARGV[5], ARGV[2], tonumber(tenant[3]))
   end
 end
 if type(result) == "table" and result[2] and result[2] ~= 0 then
-  local lease = tonumber(opts["lockDuration"]) or 30000
+  local lease = tonumber(ARGV[12])
   if claimFetched(P, Q, pool, result[2], result[1], now, lease) ~= "run" then
     addBaseMarkerIfNeeded(KEYS[14], false)
     return {0, 0, 0, 0}

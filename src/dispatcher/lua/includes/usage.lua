@@ -61,8 +61,9 @@ local function meterUsage(P, T, now, counts)
   for i = 1, #counts, 2 do
     local n = counts[i + 1]
     if n ~= 0 then
-      -- Most counts are 1: passed as a string, it is not formatted as a number on each call.
-      local value = rcall("HINCRBY", key, counts[i], n == 1 and "1" or n)
+      -- Passed as text: redis.call formats a Lua number with "%.17g", which costs more than
+      -- the HINCRBY itself. Most counts are 1.
+      local value = rcall("HINCRBY", key, counts[i], n == 1 and "1" or string.format("%d", n))
       if value == n then created = true end
     end
   end
