@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { INCLUDE_RE, WRAP_RE, readBullmqCommand, resolveIncludes, type LuaScript } from './scripts.js';
+import { INCLUDE_RE, WRAP_RE, readBullmqCommand, resolveIncludes, takeReplacements, type BullmqReplacements, type LuaScript } from './scripts.js';
 
 /** Turbine's commands built as one Redis Functions library. */
 export interface FunctionLibrary {
@@ -28,10 +28,13 @@ export function buildFunctionLibrary(
   const shared: string[] = ['local rcall'];
   const registered: string[] = [];
   for (const script of scripts) {
-    const body = script.source
+    // The library's scope is shared: a BullMQ include replaced by one script is replaced for
+    // every script after it (the two that wrap BullMQ's commands replace the same ones).
+    const { replacements, rest: source } = takeReplacements(script.source, script.area);
+    const body = source
       .replace(WRAP_RE, (_line, command: string, fn: string) => {
         const wrapped = readBullmqCommand(command);
-        const { included, rest } = splitIncludes(wrapped, seen);
+        const { included, rest } = splitIncludes(wrapped, seen, replacements);
         shared.push(included, `local function ${fn}(KEYS, ARGV)\n${rest}\nend`);
         return '';
       })
@@ -55,10 +58,10 @@ export function buildFunctionLibrary(
 }
 
 /** The includes of `text` resolved (once per `seen`), and the text without them. */
-function splitIncludes(text: string, seen: Set<string>): { included: string; rest: string } {
+function splitIncludes(text: string, seen: Set<string>, replacements: BullmqReplacements): { included: string; rest: string } {
   const included: string[] = [];
   const rest = text.replace(INCLUDE_RE, (line) => {
-    included.push(resolveIncludes(line, 'bullmq', seen));
+    included.push(resolveIncludes(line, 'bullmq', seen, replacements));
     return '';
   });
   return { included: included.join('\n'), rest };

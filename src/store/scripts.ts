@@ -17,7 +17,10 @@ import { fileURLToPath } from 'node:url';
  *   version we run, not by a copy of it;
  * - `--- @wrap "bullmq:<script>" as <fn>` embeds a whole BullMQ command (with its own
  *   includes) as `local function <fn>(KEYS, ARGV)`, so a Turbine script can run it and add
- *   its own steps before and after, atomically.
+ *   its own steps before and after, atomically;
+ * - `--- @replace "bullmq:<name>" by "<own>"` inlines the script's own include `<own>` wherever
+ *   the BullMQ commands it wraps include `<name>`: for a step of BullMQ's that Turbine's own step
+ *   has already done in the same call (each use says why).
  * Each include is inserted once per scope, where first named.
  */
 
@@ -37,6 +40,20 @@ export const BULLMQ_VERSION = (
 // BullMQ's own commands name their includes "includes/<name>".
 export const INCLUDE_RE = /^--- @include "(?:([\w-]+):)?(?:includes\/)?([\w-]+)"\s*$/gm;
 export const WRAP_RE = /^--- @wrap "bullmq:([\w-]+)" as (\w+)\s*$/gm;
+const REPLACE_RE = /^--- @replace "bullmq:([\w-]+)" by "([\w-]+)"\s*$/gm;
+
+/** A script's `@replace` directives: the file to inline instead of each BullMQ include, by name. */
+export type BullmqReplacements = ReadonlyMap<string, string>;
+
+/** The `@replace` directives of `source` (a script of `area`), and the source without them. */
+export function takeReplacements(source: string, area: LuaArea): { replacements: BullmqReplacements; rest: string } {
+  const replacements = new Map<string, string>();
+  const rest = source.replace(REPLACE_RE, (_line, name: string, own: string) => {
+    replacements.set(name, includeFile(area, undefined, own));
+    return '';
+  });
+  return { replacements, rest };
+}
 
 export type ScriptArg = string | number;
 
@@ -74,7 +91,8 @@ export class LuaScript {
 
   private load(): { lua: string; sha: string } {
     if (!this.resolved) {
-      const lua = resolveIncludes(resolveWraps(this.source), this.area, new Set());
+      const { replacements, rest } = takeReplacements(this.source, this.area);
+      const lua = resolveIncludes(resolveWraps(rest, replacements), this.area, new Set());
       this.resolved = { lua, sha: createHash('sha1').update(lua).digest('hex') };
     }
     return this.resolved;
@@ -127,14 +145,24 @@ export function includeFile(area: LuaArea | 'bullmq', qualifier: string | undefi
   return path.join(SOURCE_ROOT, from, 'lua', 'includes', `${name}.lua`);
 }
 
-/** Replaces each include of `source` by the file's text (itself resolved), once per `seen`. */
-export function resolveIncludes(source: string, area: LuaArea | 'bullmq', seen: Set<string>): string {
+/**
+ * Replaces each include of `source` by the file's text (itself resolved), once per `seen`; a
+ * BullMQ include named in `replacements` by the file given there.
+ */
+export function resolveIncludes(
+  source: string,
+  area: LuaArea | 'bullmq',
+  seen: Set<string>,
+  replacements: BullmqReplacements = new Map(),
+): string {
   return source.replace(INCLUDE_RE, (_line, qualifier: string | undefined, name: string) => {
-    const file = includeFile(area, qualifier, name);
+    const owner = (qualifier ?? area) as LuaArea | 'bullmq';
+    const replacement = owner === 'bullmq' ? replacements.get(name) : undefined;
+    const file = replacement ?? includeFile(area, qualifier, name);
     if (seen.has(file)) return '';
     seen.add(file);
-    const owner = (qualifier ?? area) as LuaArea | 'bullmq';
-    return resolveIncludes(readFileSync(file, 'utf8'), owner, seen);
+    // A replacement is Turbine's own text: it includes nothing of BullMQ's.
+    return replacement ? readFileSync(file, 'utf8') : resolveIncludes(readFileSync(file, 'utf8'), owner, seen, replacements);
   });
 }
 
@@ -143,10 +171,10 @@ export function readBullmqCommand(script: string): string {
   return readFileSync(path.join(BULLMQ_COMMANDS, `${script}.lua`), 'utf8');
 }
 
-function resolveWraps(source: string): string {
+function resolveWraps(source: string, replacements: BullmqReplacements): string {
   return source.replace(WRAP_RE, (_line, script: string, fn: string) => {
     const body = readBullmqCommand(script);
     // A scope of its own: its includes become locals of the function, whatever the caller includes.
-    return `local function ${fn}(KEYS, ARGV)\n${resolveIncludes(body, 'bullmq', new Set())}\nend`;
+    return `local function ${fn}(KEYS, ARGV)\n${resolveIncludes(body, 'bullmq', new Set(), replacements)}\nend`;
   });
 }

@@ -2,8 +2,8 @@
   Turbine's moveToActive, installed on a worker's connection in place of BullMQ's (same keys,
   arguments and reply: see BullMQ's moveToActive-11): BullMQ's own script fetches a job, then
   Turbine claims the tenant's slot for it in the same step. Due delayed tasks are first put
-  through the fair path (promoteDue), and BullMQ's own promotion is given none. A job that may not run now (its
-  tenant is at its cap or disabled) is held back and the next one fetched.
+  through the fair path (promoteDue), in place of BullMQ's own promotion. A job that may not
+  run now (its tenant is at its cap or disabled) is held back and the next one fetched.
   Input: as BullMQ's. KEYS[1] wait list (the worker's pool's), KEYS[11] marker; ARGV[1] key prefix "<P>:q:<Q>:", ARGV[2] timestamp,
          ARGV[3] packed options (token, lockDuration, …);
          then Turbine's: ARGV[4] the worker's lockDuration as text (the lease of a claimed task)
@@ -11,6 +11,7 @@
 ]]
 local rcall = redis.call
 --- @wrap "bullmq:moveToActive-11" as bullmqMoveToActive
+--- @replace "bullmq:promoteDelayedJobs" by "duePromotedFirst"
 --- @include "claim"
 --- @include "due"
 
@@ -19,17 +20,13 @@ local MAX_FETCHES = 20
 local now = tonumber(ARGV[2])
 beginCall(now)
 local P, Q, pool = workerLane(ARGV[1], KEYS[1])
-if not P then return bullmqMoveToActive(KEYS, ARGV) end
 local lease = tonumber(ARGV[4])
-local keys = KEYS
 if promoteDue(P, Q, now) then
-  -- More due tasks than one batch: BullMQ's step is given none, and the worker fetches again
-  -- at once, which promotes the next batch.
-  keys = keysWithoutDue(KEYS)
+  -- More due tasks than one batch: the worker fetches again at once, which promotes the next.
   addBaseMarkerIfNeeded(KEYS[11], false)
 end
 for _ = 1, MAX_FETCHES do
-  local result = bullmqMoveToActive(keys, ARGV)
+  local result = bullmqMoveToActive(KEYS, ARGV)
   local jobId = result[2]
   if not jobId or jobId == 0 then return result end
   if claimFetched(P, Q, pool, jobId, result[1], now, lease) == "run" then return result end

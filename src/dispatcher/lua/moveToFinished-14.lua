@@ -16,6 +16,7 @@
 ]]
 local rcall = redis.call
 --- @wrap "bullmq:moveToFinished-14" as bullmqMoveToFinished
+--- @replace "bullmq:promoteDelayedJobs" by "duePromotedFirst"
 --- @include "claim"
 --- @include "storedResults"
 --- @include "due"
@@ -23,7 +24,6 @@ local rcall = redis.call
 local now = tonumber(ARGV[2])
 beginCall(now)
 local P, Q, pool = workerLane(ARGV[7], KEYS[1])
-if not P then return bullmqMoveToFinished(KEYS, ARGV) end
 local jobId = ARGV[1]
 -- The tenant admission charged and when the run started, as the worker has them from the fetch
 -- (so the job need not be read before BullMQ may remove it). A job the claim flagged as not
@@ -31,9 +31,9 @@ local jobId = ARGV[1]
 local T = ARGV[10] ~= "" and ARGV[10] or nil
 local processedOn = ARGV[11]
 
--- Due delayed tasks take the fair path before BullMQ's fetch of the next job would take them.
+-- Due delayed tasks take the fair path, in place of the promotion in BullMQ's fetch of the next job.
 local moreDue = promoteDue(P, Q, now)
-local result = bullmqMoveToFinished(moreDue and keysWithoutDue(KEYS) or KEYS, ARGV)
+local result = bullmqMoveToFinished(KEYS, ARGV)
 if moreDue then addBaseMarkerIfNeeded(KEYS[14], false) end
 if type(result) == "number" and result < 0 then return result end
 if T then

@@ -37,23 +37,24 @@ local workerLanes, workerLaneCount = {}, 0
 
 -- Turbine's prefix, the queue name and the pool of the worker whose fetch or finish this is,
 -- from BullMQ's key prefix "<P>:q:<Q>:" and the wait list it fetches from (KEYS[1] of BullMQ's
--- moveToActive and moveToFinished). Nil when the prefix is not Turbine's.
+-- moveToActive and moveToFinished). Only Turbine's workers call these (turbineBackend), with
+-- Turbine's prefix and a queue name without ":" (the config's rule).
 local function workerLane(keyPrefix, waitKey)
   local pair = keyPrefix .. "\0" .. waitKey
   local lane = workerLanes[pair]
   if lane == nil then
     local P, Q = string.match(keyPrefix, "^(.*):q:([^:]+):$")
-    lane = false
-    if P then
-      local own, pool = bullKey(P, Q, "wait:"), SHARED_POOL
-      if string.sub(waitKey, 1, #own) == own then pool = string.sub(waitKey, #own + 1) end
-      lane = { P, Q, pool }
+    if not P then
+      error("Turbine's fetch and finish serve Turbine's queues only: key prefix '" .. keyPrefix
+        .. "' is not '<prefix>:q:<queue>:'")
     end
+    local own, pool = bullKey(P, Q, "wait:"), SHARED_POOL
+    if string.sub(waitKey, 1, #own) == own then pool = string.sub(waitKey, #own + 1) end
+    lane = { P, Q, pool }
     if workerLaneCount >= 1000 then workerLanes, workerLaneCount = {}, 0 end
     workerLanes[pair] = lane
     workerLaneCount = workerLaneCount + 1
   end
-  if not lane then return nil end
   return lane[1], lane[2], lane[3]
 end
 

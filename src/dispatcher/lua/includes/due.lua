@@ -5,8 +5,9 @@
   its tenant's window, or held back behind the tenant's other work, as a new task is
   (dispatchOrHold). A job that is not a Turbine task is queued as BullMQ would queue it.
   promoteDue takes at most DUE_BATCH per call, to bound the call's time; when more are due,
-  BullMQ's step must not take them past the fair path: keysWithoutDue hands it an empty
-  delayed set, and the caller has the worker fetch again at once for the next batch.
+  the caller has the worker fetch again at once for the next batch. BullMQ's own promotion
+  must not take them past the fair path: it is left out of the BullMQ steps Turbine runs
+  (duePromotedFirst.lua).
   A held task parked here to wake the queue for a throttled tenant (scheduleRateWake) goes
   back to the head of its held list, and the queue is filled as the tenant's rate now allows.
 ]]
@@ -89,12 +90,4 @@ local function promoteDue(P, Q, now)
   end
   for T in pairs(heldTail) do flushHeld(T) end
   return #due == DUE_BATCH
-end
-
--- BullMQ's keys with its delayed set (KEYS[7] of both its fetch and its finish) swapped for a
--- key that never exists (same hash slot), so its own promotion finds nothing to take.
-local function keysWithoutDue(keys)
-  local copy = { unpack(keys) }
-  copy[7] = keys[7] .. ":turbine-none"
-  return copy
 end
