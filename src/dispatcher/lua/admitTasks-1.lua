@@ -67,7 +67,7 @@ local function tenantState(T)
   if st then return st end
   local cfg = readTenant(P, T)
   st = { cfg = cfg, accepted = 0, payload = 0, rejected = {}, waiting = {}, held = {}, queues = {}, window = {}, rateWoken = {},
-    tail = {} }
+    tail = {}, tailEntries = {} }
   if cfg then
     if cfg.maxHour then st.hour = tonumber(rcall("GET", usageKey(P, T, "tasks_hour"))) or 0 end
     if cfg.maxDay then st.day = tonumber(rcall("GET", usageKey(P, T, "tasks_day"))) or 0 end
@@ -77,6 +77,18 @@ local function tenantState(T)
   end
   tenants[T] = st
   return st
+end
+
+-- Tasks held at the tail of T's held list in Q, pushed in one RPUSH per list and call (a bulk
+-- submission to a backlogged tenant holds most of its tasks): gathered by parkNew, pushed
+-- before anything else reads the list (wakeForRate) and when the call ends.
+local function tailEntries(st, Q)
+  local entries = st.tailEntries[Q]
+  if entries == nil then
+    entries = {}
+    st.tailEntries[Q] = entries
+  end
+  return entries
 end
 
 -- T's window in Q, read once per call.
@@ -177,12 +189,14 @@ for i = 0, count - 1 do
       else
         -- The first task held back in Q: make sure a claim will trigger the refill.
         if held == 0 and waiting > 0 then markHalfway(P, T, Q, waiting, window) end
+        local entries = tailEntries(st, Q)
         st.tail[Q] = parkNew(P, T, Q, { jobId, priority, isTraced(optsJson), true }, now,
-          holdReason(cfg, st.inUse, room, held, waiting >= window), st.tail[Q])
+          holdReason(cfg, st.inUse, room, held, waiting >= window), st.tail[Q], entries)
         held = held + 1
         -- Held by the rate: a parked task wakes Q when the next start is allowed (once per call).
         if st.rateRoom and not st.rateWoken[Q] then
           st.rateWoken[Q] = true
+          flushPending(heldKey(P, T, Q), entries)
           wakeForRate(P, T, Q, cfg)
         end
         reply(Placed.HELD, jobId)
@@ -200,6 +214,7 @@ end
 
 local queuesUsed = {}
 for T, st in pairs(tenants) do
+  for Q, entries in pairs(st.tailEntries) do flushPending(heldKey(P, T, Q), entries) end
   if st.cfg then
     local counts = { "accepted", st.accepted, "payload_bytes", st.payload }
     for reason, n in pairs(st.rejected) do

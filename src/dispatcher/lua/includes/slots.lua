@@ -298,6 +298,14 @@ end
 -- Held entries looked at from the tail to place a task by priority.
 local PRIORITY_SCAN = 100
 
+-- Pushes the entries a caller gathered for the tail of held list `hk` (parkNew's `pending`),
+-- and empties the list of them.
+local function flushPending(hk, pending)
+  if #pending == 0 then return end
+  rcall("RPUSH", hk, unpack(pending))
+  for i = #pending, 1, -1 do pending[i] = nil end
+end
+
 -- Holds back a stored job that is in no BullMQ list yet, behind the tenant's held tasks of the
 -- same or a more urgent priority (none first, as BullMQ takes its wait list before its
 -- prioritized set; then 1, 2, …), ahead of less urgent ones; records when and why for a traced
@@ -305,7 +313,9 @@ local PRIORITY_SCAN = 100
 -- entries are looked at: usually the tail already qualifies, and the cost stays bounded.
 -- `tailPriority`: the priority of the held list's last entry when the caller knows it (it
 -- parked that entry itself), saving the read. Returns the last entry's priority afterwards.
-local function parkNew(P, T, Q, job, now, reason, tailPriority)
+-- `pending`: entries the caller pushes to the tail later in one RPUSH (flushPending), where an
+-- entry for the tail goes; they are pushed first when this one goes elsewhere in the list.
+local function parkNew(P, T, Q, job, now, reason, tailPriority, pending)
   local jobId, priority = job[1], job[2]
   if job[3] then recordHold(queueContext(P, Q).prefix .. jobId, now, reason, job[4]) end
   local hk = heldKey(P, T, Q)
@@ -315,9 +325,10 @@ local function parkNew(P, T, Q, job, now, reason, tailPriority)
     tailPriority = last and select(2, parseHeld(last))
   end
   if not tailPriority or tailPriority <= priority then
-    rcall("RPUSH", hk, entry)
+    if pending then pending[#pending + 1] = entry else rcall("RPUSH", hk, entry) end
     return priority
   end
+  if pending then flushPending(hk, pending) end
   local tail = rcall("LRANGE", hk, -PRIORITY_SCAN, -1)
   for i = #tail, 1, -1 do
     local _, p = parseHeld(tail[i])
