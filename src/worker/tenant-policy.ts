@@ -15,9 +15,12 @@ interface Cached {
 }
 
 /**
- * Tenants' policies, read once and kept briefly: dropped on every change notice (so a change
- * applies within milliseconds) and after `ttlMs` anyway (should a notice be missed during a
- * reconnection). Saves a round trip per task on the path every task takes.
+ * Tenants' policies, read once and kept: dropped on every change notice (so a change applies
+ * within milliseconds), all of them whenever the notices' connection closes or opens again (a
+ * notice is only lost across a reconnection), and after `ttlMs` anyway. Saves a round trip per
+ * task on the path every task takes: with thousands of busy tenants, a tenant's tasks come
+ * seconds apart, so a short expiry would read most tenants again for each task. At most
+ * `maxEntries` are kept, the oldest read dropped first.
  */
 export class TenantPolicyCache {
   private readonly cache = new Map<string, Cached>();
@@ -26,7 +29,8 @@ export class TenantPolicyCache {
   constructor(
     private readonly client: RedisClient,
     private readonly keys: KeyLayout,
-    private readonly ttlMs = 1000,
+    private readonly ttlMs = 30_000,
+    private readonly maxEntries = 50_000,
   ) {}
 
   /** The policy if it is cached and fresh, without awaiting anything. */
@@ -44,6 +48,9 @@ export class TenantPolicyCache {
       entry.value = { exists: id !== null, maxResultSizeBytes: maxResult === null ? null : Number(maxResult) };
       return entry.value;
     });
+    // Deleted first, so that the entry goes to the end of the map's order (the newest).
+    this.cache.delete(tenantId);
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(tenantId, entry);
     entry.policy.catch(() => this.cache.delete(tenantId));
     return entry.policy;
@@ -59,7 +66,9 @@ export class TenantPolicyCache {
     const subscriber = duplicateClient(this.client, 'worker');
     subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, tenantId: string) => this.cache.delete(tenantId));
-    // A notice missed while reconnecting is covered by the TTL; start clean after a reconnection.
+    // Notices sent while the connection is down are lost: forget everything when it goes down
+    // (what is read meanwhile may miss a change too) and again once it is back.
+    subscriber.on('close', () => this.cache.clear());
     subscriber.on('ready', () => this.cache.clear());
     this.subscriber = subscriber;
     await subscriber.subscribe(this.keys.changesChannel());

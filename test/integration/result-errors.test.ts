@@ -25,6 +25,23 @@ describe('AsyncResult.get() on a failed task', () => {
     expect(error).toMatchObject({ code: 'RESULT_TOO_LARGE', tenantId: 'acme', sizeBytes: 202, limitBytes: 100 });
   });
 
+  it('applies a lowered max_result_size_bytes within seconds, though workers keep policies for 30 s', async () => {
+    const medium = world.app.task({ name: 'medium', retries: 0 }, async () => 'x'.repeat(200));
+    await world.manager.createTenant({ tenantId: 'acme', name: 'A', quotas: { maxResultSizeBytes: 1000 } });
+    await world.startWorker();
+    // The worker has the tenant's policy cached from this run.
+    await expect((await medium.applyAsync({ args: [], tenantId: 'acme' })).get({ timeoutMs: 15_000 })).resolves.toHaveLength(200);
+    await world.manager.updateTenant('acme', { quotas: { maxResultSizeBytes: 100 } });
+    // The change notice reaches the worker's subscription apart from the tasks' connection:
+    // tasks submitted from now on are refused once it has arrived, well before the expiry would.
+    const deadline = Date.now() + 5000;
+    let error: unknown = null;
+    while (!(error instanceof ResultTooLargeError) && Date.now() < deadline) {
+      error = await (await medium.applyAsync({ args: [], tenantId: 'acme' })).get({ timeoutMs: 15_000 }).catch((e: unknown) => e);
+    }
+    expect(error).toBeInstanceOf(ResultTooLargeError);
+  });
+
   it('rejects with HandlerTimeoutError when the handler ran past its timeout', async () => {
     const slow = world.app.task({ name: 'slow', retries: 0, timeoutMs: 50 }, () => new Promise<void>(() => undefined));
     await world.manager.createTenant({ tenantId: 'acme', name: 'A' });
