@@ -7,10 +7,10 @@ import { PeerSide, TurbineSide } from './lib/world.js';
  * 17. Redis instructions per task: benchmark 1's workload, processed against a redis-server run
  * under Valgrind's callgrind, which counts the instructions the server executes. The count is
  * taken once the first WARM_UP tasks have finished (see there) to the last task stored as
- * completed, divided by the tasks finished meanwhile. CPU time per task
- * moves with a shared machine's load (benchmark 1's rounds differ by 1.5 ×); this count does
- * not, so it shows what a change to Turbine's scripts saves, and where Turbine's Redis cost
- * stands against BullMQ's, exactly. Needs valgrind (apt-get install -y valgrind).
+ * completed, divided by the tasks finished meanwhile. CPU time per task moves with a shared
+ * machine's load (benchmark 1's rounds differ by 1.5 ×); this count does not, so it shows what
+ * a change to Turbine's scripts saves, and where Turbine's Redis cost stands against BullMQ's,
+ * exactly. Needs valgrind (apt-get install -y valgrind).
  * Under callgrind the server runs about 50 times slower, so work done every few seconds (the
  * reconciler's pass, the metrics refresh, lease renewal) weighs about 50 times more per task
  * than in a real run: the second figure is the per-task path alone, the fetch and finish

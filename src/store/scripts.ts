@@ -161,7 +161,7 @@ export function resolveIncludes(
     const file = replacement ?? includeFile(area, qualifier, name);
     if (seen.has(file)) return '';
     seen.add(file);
-    // A replacement is Turbine's own text: it includes nothing of BullMQ's.
+    // A replacement is a stand-in of Turbine's that includes nothing itself: it is not resolved further.
     return replacement ? readFileSync(file, 'utf8') : resolveIncludes(readFileSync(file, 'utf8'), owner, seen, replacements);
   });
 }
