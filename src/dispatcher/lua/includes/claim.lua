@@ -106,6 +106,8 @@ end
 -- Returns "run" (the worker runs it: a slot is held, or it is not a Turbine task and the
 -- worker dead-letters it) or "skip" (held back or dropped: the caller fetches another).
 local function claimFetched(P, Q, pool, jobId, flat, now, lease)
+  -- BullMQ's fetch of the job has just set the base marker of the worker's lane.
+  baseMarkerSet(queueContext(P, Q, pool))
   local name, opts, priority, admitted, deadLetter, held = jobFields(flat)
   if not name then
     -- Removed by hand while held or waiting: the fetch made a stub of it. Its waiting slot (if
@@ -168,17 +170,20 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
       local L = laneOf(Q, pool)
       local window = reusedWindow(P, T, L, now)
       local refill
-      if window then
-        refill = (isRefillMark(score) or waiting * 2 <= window) and rcall("LLEN", heldKey(P, T, Q)) > 0
-      elseif rcall("LLEN", heldKey(P, T, Q)) > 0 then
+      if isRefillMark(score) or (window and waiting * 2 <= window) then
+        refill = rcall("LLEN", heldKey(P, T, Q)) > 0
+      elseif not window and rcall("LLEN", heldKey(P, T, Q)) > 0 then
         window = workOutWindow(P, T, L, now)
-        refill = isRefillMark(score) or waiting * 2 <= window
+        refill = waiting * 2 <= window
       end
       if refill then
         cfg = cfg or readTenant(P, T)
         if cfg then
-          -- The refill starts from the window just checked (math.huge: T was not in the busy
-          -- set, so the refill works it out and marks T busy).
+          -- A marked task refills before its window is checked: it is worked out now, from the
+          -- weight just read (with a window of 1, as thousands of busy tenants have, every
+          -- claim refills this way). The refill starts from that window (math.huge: T was not
+          -- in the busy set, so the refill works it out and marks T busy).
+          window = window or workOutWindow(P, T, L, now, cfg.weight)
           waiting = waiting + fillQueue(P, T, Q, cfg, now, true, waiting, window ~= math.huge and window or nil)
         end
       end

@@ -46,7 +46,7 @@ local frontTaken = false
 local function beginCall(now)
   for i = 1, #touchedContexts do
     local qc = touchedContexts[i]
-    qc.pausedOrMaxed, qc.maxEvents = nil, nil
+    qc.pausedOrMaxed, qc.maxEvents, qc.baseMarked, qc.touched = nil, nil, nil, nil
   end
   touchedContexts = {}
   frontTaken = false
@@ -83,14 +83,39 @@ local function queueContext(P, Q, pool)
   return qc
 end
 
+-- Registers a context whose per-call state (below) beginCall clears.
+local function touch(qc)
+  if not qc.touched then
+    qc.touched = true
+    touchedContexts[#touchedContexts + 1] = qc
+  end
+end
+
 -- Whether the queue is paused or at its concurrency (BullMQ's check, which decides whether
 -- workers are woken), read once per call.
 local function queuePaused(qc)
   if qc.pausedOrMaxed == nil then
     qc.pausedOrMaxed = isQueuePausedOrMaxed(qc.meta, qc.active)
-    touchedContexts[#touchedContexts + 1] = qc
+    touch(qc)
   end
   return qc.pausedOrMaxed
+end
+
+-- The base marker of the lane's workers (what wakes a blocked worker) is set for the rest of
+-- this call: BullMQ's fetch has just set it (every job it hands out does), or Turbine's own
+-- enqueue did. Nothing in a call removes it, so later enqueues need neither set it again nor
+-- read whether the queue is paused.
+local function baseMarkerSet(qc)
+  qc.baseMarked = true
+  touch(qc)
+end
+
+-- Wakes the lane's workers for tasks just put in its wait list, once per call.
+local function wakeWorkers(qc)
+  if qc.baseMarked then return end
+  local paused = queuePaused(qc)
+  addBaseMarkerIfNeeded(qc.marker, paused)
+  if not paused then baseMarkerSet(qc) end
 end
 
 -- The queue's state for a step that also writes its events: paused, and the length its event
@@ -141,19 +166,28 @@ end
 -- list stays about that long (enough to keep the workers fed) however many tenants are busy.
 -- Rounding to the nearest keeps the windows' ratios close to the weights' (rounding up gave
 -- the lightest of weights 1 : 2 : 4 a 15 / 102 share against its 14.3 %).
-local function tenantWindow(P, T, L, weight, isBusy)
-  local base = windowOf(P, L)
-  local total = tonumber(rcall("HGET", busyWeightKey(P), L)) or 0
-  if not isBusy and not rcall("ZSCORE", busyKey(P, L), T) then total = total + weight end
+local function shareOfWindow(base, total, weight)
   if total <= weight then return base end
   return math.max(1, math.floor(base * weight / total + 0.5))
 end
 
+local function busyWeightOf(P, L)
+  return tonumber(rcall("HGET", busyWeightKey(P), L)) or 0
+end
+
+local function tenantWindow(P, T, L, weight, isBusy)
+  local total = busyWeightOf(P, L)
+  if not isBusy and not rcall("ZSCORE", busyKey(P, L), T) then total = total + weight end
+  return shareOfWindow(windowOf(P, L), total, weight)
+end
+
 -- T's window in lane L as a claim last worked it out, kept for WINDOW_REUSE_MS between the
 -- calls of a Redis Function (an EVAL script starts with none), so that the claims of a
--- backlogged tenant can check it (three reads) once per few ms instead of each time. A window
--- that changed meanwhile only moves a refill by a few claims: the refill works it out afresh.
--- Per prefix and lane; dropped past MAX_REUSED_WINDOWS tenants.
+-- backlogged tenant can check it once per few ms instead of each time. The lane's figures (its
+-- window and busy weight) are kept the same way, for the claims of every tenant: with thousands
+-- of busy tenants, each claims too seldom to find its own window kept. A window that changed
+-- meanwhile only moves a refill by a few claims. Per prefix and lane; dropped past
+-- MAX_REUSED_WINDOWS tenants.
 local WINDOW_REUSE_MS = 20
 local MAX_REUSED_WINDOWS = 10000
 local reusedWindows, reusedWindowCount = {}, 0
@@ -172,6 +206,15 @@ local function windowsOfLane(P, L)
   return ofLane
 end
 
+-- The lane's window and busy weight, read at most once per WINDOW_REUSE_MS.
+local function laneFigures(P, L, ofLane, now)
+  local at = ofLane.figuresAt
+  if not (at and now - at <= WINDOW_REUSE_MS and now >= at) then
+    ofLane.base, ofLane.total, ofLane.figuresAt = windowOf(P, L), busyWeightOf(P, L), now
+  end
+  return ofLane.base, ofLane.total
+end
+
 -- T's window in L if a claim worked it out in the last WINDOW_REUSE_MS, else nil.
 local function reusedWindow(P, T, L, now)
   local ofLane = windowsOfLane(P, L)
@@ -181,9 +224,10 @@ local function reusedWindow(P, T, L, now)
 end
 
 -- Works T's window in L out (T is busy: a task of it was waiting, so the busy set holds the
--- weight to share by; should T be missing there, math.huge: any claim refills, which marks T
--- busy again) and keeps it for reusedWindow.
-local function workOutWindow(P, T, L, now)
+-- weight to share by, unless the caller gives T's `weight`, from its configuration; should T be
+-- missing there, math.huge: any claim refills, which marks T busy again) and keeps it for
+-- reusedWindow.
+local function workOutWindow(P, T, L, now, weight)
   local ofLane = windowsOfLane(P, L)
   if ofLane.at[T] == nil then
     if reusedWindowCount >= MAX_REUSED_WINDOWS then
@@ -192,8 +236,12 @@ local function workOutWindow(P, T, L, now)
     end
     reusedWindowCount = reusedWindowCount + 1
   end
-  local weight = tonumber(rcall("ZSCORE", busyKey(P, L), T))
-  local window = weight and tenantWindow(P, T, L, weight, true) or math.huge
+  weight = weight or tonumber(rcall("ZSCORE", busyKey(P, L), T))
+  local window = math.huge
+  if weight then
+    local base, total = laneFigures(P, L, ofLane, now)
+    window = shareOfWindow(base, total, weight)
+  end
   ofLane.window[T], ofLane.at[T] = window, now
   return window
 end
@@ -291,7 +339,7 @@ local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, fron
   -- BullMQ fetches from the right end (RPOPLPUSH). LPUSH a b c leaves a nearest that end, so a
   -- batch keeps its order behind everything already waiting.
   rcall(front and "RPUSH" or "LPUSH", qc.wait, unpack(ids))
-  addBaseMarkerIfNeeded(qc.marker, queuePaused(qc))
+  wakeWorkers(qc)
   rcall("ZADD", slotsKey(P, T, Q), unpack(slots))
 end
 
