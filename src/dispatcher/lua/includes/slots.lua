@@ -184,9 +184,9 @@ end
 -- T's window in lane L as a claim last worked it out, kept for WINDOW_REUSE_MS between the
 -- calls of a Redis Function (an EVAL script starts with none), so that the claims of a
 -- backlogged tenant can check it once per few ms instead of each time. The lane's figures (its
--- window and busy weight) are kept the same way, for the claims of every tenant: with thousands
--- of busy tenants, each claims too seldom to find its own window kept. A window that changed
--- meanwhile only moves a refill by a few claims. Per prefix and lane; dropped past
+-- window and busy weight) are kept too (laneFigures), for the claims of every tenant: with
+-- thousands of busy tenants, each claims too seldom to find its own window kept. A window that
+-- changed meanwhile only moves a refill by a few claims. Per prefix and lane; dropped past
 -- MAX_REUSED_WINDOWS tenants.
 local WINDOW_REUSE_MS = 20
 local MAX_REUSED_WINDOWS = 10000
@@ -206,10 +206,13 @@ local function windowsOfLane(P, L)
   return ofLane
 end
 
--- The lane's window and busy weight, read at most once per WINDOW_REUSE_MS.
+-- The lane's window and busy weight, read at most once per LANE_FIGURES_REUSE_MS: shorter than
+-- a tenant's window is kept, since every tenant's refills share them (a claim happens every
+-- fraction of a ms at full rate, so even 5 ms saves nearly every read).
+local LANE_FIGURES_REUSE_MS = 5
 local function laneFigures(P, L, ofLane, now)
   local at = ofLane.figuresAt
-  if not (at and now - at <= WINDOW_REUSE_MS and now >= at) then
+  if not (at and now - at <= LANE_FIGURES_REUSE_MS and now >= at) then
     ofLane.base, ofLane.total, ofLane.figuresAt = windowOf(P, L), busyWeightOf(P, L), now
   end
   return ofLane.base, ofLane.total
