@@ -50,12 +50,10 @@ export function buildFunctionLibrary(
   }
   const template = `${shared.join('\n')}\n${registered.join('\n')}\n`;
   const name = `turbine_${createHash('sha1').update(template).digest('hex').slice(0, 16)}`;
-  // Made once: a worker names a function once per task.
-  const functionNames = new Map(scripts.map((script) => [script, `${name}_${script.name}`]));
   return {
     name,
     code: `#!lua name=${name}\n${template.replaceAll('@@LIB@@', name)}`,
-    functionName: (script) => functionNames.get(script) ?? `${name}_${script.name}`,
+    functionName: (script) => `${name}_${script.name}`,
   };
 }
 

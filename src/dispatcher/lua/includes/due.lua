@@ -44,11 +44,7 @@ local function promoteDue(P, Q, now)
   -- gathered so far.
   local heldTail = {}
   local function flushHeld(T)
-    local tail = heldTail[T]
-    if tail and #tail > 0 then
-      rcall("RPUSH", heldKey(P, T, Q), unpack(tail))
-      heldTail[T] = {}
-    end
+    if heldTail[T] then flushPending(heldKey(P, T, Q), heldTail[T]) end
   end
   for _, jobId in ipairs(due) do
     local jobKey = qc.prefix .. jobId
@@ -84,7 +80,7 @@ local function promoteDue(P, Q, now)
       else
         -- No tenant (or a deleted one): BullMQ's way; the worker dead-letters it when fetched.
         rcall("LPUSH", qc.wait, jobId)
-        addBaseMarkerIfNeeded(qc.marker, qc.pausedOrMaxed)
+        wakeWorkers(qc)
       end
     end
   end
