@@ -26,11 +26,17 @@ local DUE_BATCH = 20
 local dueBatchArg = nil
 
 -- Returns true when more jobs may be due than this call promoted.
+-- A call in the same millisecond as one that left nothing due skips the read (qc.settledAt; a
+-- Redis Function keeps it between calls): a job delayed since then comes due after its adder's
+-- clock said "now", and that is later than this millisecond unless the adder's clock is behind
+-- this worker's. At full speed a queue's fetches and finishes come several per millisecond.
 local function promoteDue(P, Q, now)
   local qc = queueContext(P, Q)
+  if qc.settledAt == now then return false end
   -- Scores are timestamp * 0x1000 + a counter (BullMQ's getDelayedScore).
   dueBatchArg = dueBatchArg or intArg(DUE_BATCH)
   local due = rcall("ZRANGEBYSCORE", qc.delayed, "0", intArg((now + 1) * 0x1000 - 1), "LIMIT", "0", dueBatchArg)
+  qc.settledAt = #due < DUE_BATCH and now or nil
   if #due == 0 then return false end
   -- The queue's state (paused, event stream length) is read only when there is work to place:
   -- most fetches and finishes find nothing due.
