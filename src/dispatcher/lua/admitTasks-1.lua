@@ -114,7 +114,7 @@ local streamLength = usageStreamLength(P)
 -- src/core/rejection.ts).
 local function refuse(st, T, Q, reason, code, a, b)
   st.rejected[reason] = (st.rejected[reason] or 0) + 1
-  emitUsageEvent(P, streamLength, T, now, "rejected", { "queue", Q, "reason", reason })
+  emitUsageEvent(P, streamLength, T, now, "rejected", "queue", Q, "reason", reason)
   reply(code, a, b)
 end
 
@@ -157,7 +157,7 @@ for i = 0, count - 1 do
   else
     st.accepted = st.accepted + 1
     st.payload = st.payload + size
-    emitUsageEvent(P, streamLength, T, now, "accepted", { "queue", Q, "job_id", jobId, "payload_bytes", size })
+    emitUsageEvent(P, streamLength, T, now, "accepted", "queue", Q, "job_id", jobId, "payload_bytes", size)
     if st.hour then st.hour = st.hour + 1 end
     if st.day then st.day = st.day + 1 end
     if st.pending then st.pending = st.pending + 1 end

@@ -44,7 +44,7 @@ if T then
   if ARGV[5] == "completed" then
     local ms, bytes = handlerMs(processedOn, now), #ARGV[4]
     meterStep(P, T, now, { "succeeded", 1, "handler_ms", ms, "result_bytes", bytes }, "succeeded",
-      { "queue", Q, "job_id", jobId, "handler_ms", ms, "result_bytes", bytes })
+      "queue", Q, "job_id", jobId, "handler_ms", ms, "result_bytes", bytes)
   end
   -- BullMQ keeps the job unless its keepJobs count is 0 (removeOnComplete: true); a deleted
   -- tenant's results are BullMQ's alone to expire.

@@ -65,12 +65,12 @@ end
 if cfg and (outcome == "failed" or outcome == "dead") then
   local dead = decision[1] == DEAD_LETTERED and 1 or 0
   local ms = handlerMs(rcall("HGET", bullKey(P, Q, jobId), "processedOn"), now)
-  local fields = { "queue", Q, "job_id", jobId, "handler_ms", ms }
+  local counts = { "failed", 1, "dead_lettered", dead, "handler_ms", ms }
   if dead == 1 then
-    fields[#fields + 1] = "reason"
-    fields[#fields + 1] = ARGV[9]
+    meterStep(P, T, now, counts, "dead_lettered", "queue", Q, "job_id", jobId, "handler_ms", ms, "reason", ARGV[9])
+  else
+    meterStep(P, T, now, counts, "failed", "queue", Q, "job_id", jobId, "handler_ms", ms)
   end
-  meterStep(P, T, now, { "failed", 1, "dead_lettered", dead, "handler_ms", ms }, dead == 1 and "dead_lettered" or "failed", fields)
 end
 
 if cfg and score then

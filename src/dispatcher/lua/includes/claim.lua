@@ -157,7 +157,7 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
       end
     end
     rcall("ZADD", sk, intArg(now + lease), jobId)
-    meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
+    meterStep(P, T, now, STARTED_COUNTS, "started", "queue", Q, "job_id", jobId)
     if score <= 0 then
       -- A traced task that was held: its release is when it was put in the wait list, which
       -- its waiting slot says (-score, with a fraction below 1 ms for flags).
@@ -203,7 +203,7 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
       and (not throttles(cfg) or rateRoom(P, T, cfg) > 0) then
     if throttles(cfg) then rateCharge(P, T, cfg, rateNow()) end
     rcall("ZADD", sk, now + lease, jobId)
-    meterStep(P, T, now, { "started", 1 }, "started", { "queue", Q, "job_id", jobId })
+    meterStep(P, T, now, STARTED_COUNTS, "started", "queue", Q, "job_id", jobId)
     return "run"
   end
 

@@ -81,19 +81,24 @@ end
 
 -- Adds one event to the usage stream when it is on (`maxLength` from usageStreamLength):
 -- `event` (accepted, rejected, started, succeeded, failed, dead_lettered), the tenant, the
--- time (ms), then `fields` ({name, value, …}: queue, job_id, and what the event counts).
-local function emitUsageEvent(P, maxLength, T, now, event, fields)
+-- time (ms), then the event's fields as name, value, … (queue, job_id, and what the event
+-- counts). Passed as arguments, not a table: with the stream off (the default) a task's steps
+-- then build nothing for it.
+local function emitUsageEvent(P, maxLength, T, now, event, ...)
   if not maxLength then return end
   rcall("XADD", usageEventsKey(P), "MAXLEN", "~", maxLength, "*", "event", event, "tenant_id", T,
-    "at", now, unpack(fields))
+    "at", now, ...)
 end
 
 -- One step of one task (started, succeeded, failed): its counts, and its event when the stream
--- is on (`fields` as for emitUsageEvent).
-local function meterStep(P, T, now, counts, event, fields)
+-- is on (fields as for emitUsageEvent).
+local function meterStep(P, T, now, counts, event, ...)
   meterUsage(P, T, now, counts)
-  emitUsageEvent(P, usageStreamLength(P), T, now, event, fields)
+  emitUsageEvent(P, usageStreamLength(P), T, now, event, ...)
 end
+
+-- The counts of a run's start (meterStep), the same for every task.
+local STARTED_COUNTS = { "started", 1 }
 
 -- Handler time of a run that ends at `now`: since BullMQ's fetch stamped the job's processedOn.
 local function handlerMs(processedOn, now)
