@@ -22,6 +22,15 @@ export function laneOf(queue: string, pool: string): string {
   return pool === SHARED_POOL ? queue : `${queue}@${pool}`;
 }
 
+/**
+ * When the task of a waiting slot (a slot score of 0 or less) was put in the wait list: scores
+ * are `-(dispatchedAt × 4 + flags)`, whole numbers (`waitingSlotScore` in the dispatcher's
+ * slots.lua).
+ */
+export function dispatchedAtOfWaitingSlot(score: number): number {
+  return Math.floor(-score / 4);
+}
+
 /** The Python SDK's usage counters (`turbine:tenant:<id>:usage:<metric>`). */
 export const USAGE_METRICS = ['tasks_hour', 'tasks_day', 'concurrent', 'total'] as const;
 export type UsageMetric = (typeof USAGE_METRICS)[number];
@@ -38,7 +47,10 @@ export class KeyLayout {
     return `${this.tenant(tenantId)}:usage:${metric}`;
   }
 
-  /** Tasks holding a dispatch slot in a queue: job id → -dispatchedAt (waiting) or lease expiry (running). */
+  /**
+   * Tasks holding a dispatch slot in a queue: job id → `-(dispatchedAt × 4 + flags)` (waiting:
+   * dispatchedAtOfWaitingSlot) or lease expiry (running).
+   */
   slots(tenantId: string, queue: string): string {
     return `${this.tenant(tenantId)}:slots:${queue}`;
   }

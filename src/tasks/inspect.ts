@@ -1,5 +1,5 @@
 import type { RedisClient } from '../store/connection.js';
-import { laneOf, SHARED_POOL, type KeyLayout } from '../core/keys.js';
+import { dispatchedAtOfWaitingSlot, laneOf, SHARED_POOL, type KeyLayout } from '../core/keys.js';
 import type { HeldReason } from '../dispatcher/release.js';
 import { DEFAULT_DISPATCH_WINDOW } from '../dispatcher/window.js';
 import { jobIdOf, taskIdOf } from '../core/task-ids.js';
@@ -191,6 +191,6 @@ async function slotsInUse(client: RedisClient, keys: KeyLayout, tenantId: string
  */
 function waitingInOrder(flat: readonly string[]): string[] {
   const slots: { id: string; dispatchedAt: number }[] = [];
-  for (let i = 0; i < flat.length; i += 2) slots.push({ id: flat[i]!, dispatchedAt: Math.floor(-Number(flat[i + 1])) });
+  for (let i = 0; i < flat.length; i += 2) slots.push({ id: flat[i]!, dispatchedAt: dispatchedAtOfWaitingSlot(Number(flat[i + 1])) });
   return slots.sort((a, b) => a.dispatchedAt - b.dispatchedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((s) => s.id);
 }

@@ -160,8 +160,8 @@ local function claimFetched(P, Q, pool, jobId, flat, now, lease)
     meterStep(P, T, now, STARTED_COUNTS, "started", "queue", Q, "job_id", jobId)
     if score <= 0 then
       -- A traced task that was held: its release is when it was put in the wait list, which
-      -- its waiting slot says (-score, with a fraction below 1 ms for flags).
-      if held then rcall("HSET", queueContext(P, Q).prefix .. jobId, RELEASED_FIELD, math.floor(-score)) end
+      -- its waiting slot says.
+      if held then rcall("HSET", queueContext(P, Q).prefix .. jobId, RELEASED_FIELD, dispatchedAtOf(score)) end
       local waiting = waitingCount(P, T, Q)
       -- A backlogged tenant's window is refilled once half of it has drained: at once for a
       -- marked task (slots: refill marks), else when the claim finds half the window or less

@@ -3,7 +3,8 @@
 
   A task of tenant T in queue Q is in exactly one of these places until it finishes:
     - held:     listed in held(T,Q), oldest first (its job hash exists; it is in no BullMQ list);
-    - waiting:  in Q's wait list (or prioritized set), with slots(T,Q)[jobId] = -dispatchedAt;
+    - waiting:  in Q's wait list (or prioritized set), with slots(T,Q)[jobId] = -(dispatchedAt x 4
+                + flags) (see waitingSlotScore);
     - running:  in Q's active list, with slots(T,Q)[jobId] = lease expiry (ms);
     - deferred: in BullMQ's delayed set (a delay or a retry backoff), listed in deferred(T).
   Limits: waiting(T,Q) <= T's window in Q (its weight's share of the queue's window among the
@@ -264,23 +265,29 @@ end
 -- when admission first holds a task back, a waiting task about half way is marked if none is.
 -- So while tasks are held, a marked task is always waiting. Should one be lost (a task
 -- removed by hand), the reconciler's pass refills instead.
--- Waiting slot scores are -(dispatchedAt + f), f in quarters: 0.5 is a refill mark, 0.25 a task
--- of a throttled tenant, whose claim charges its rate limits (so the claim of any other task
--- reads nothing more). Quarters next to a ms timestamp are exact in a double.
-local function slotFraction(score) return math.floor(-score * 4 + 0.5) % 4 end
-local function isRefillMark(score) return slotFraction(score) >= 2 end
-local function isRated(score) return slotFraction(score) % 2 == 1 end
+-- Waiting slot scores are -(dispatchedAt x 4 + f), f a sum of flags: REFILL_MARK, and RATED for
+-- a task of a throttled tenant, whose claim charges its rate limits (so the claim of any other
+-- task reads nothing more). Whole numbers (exact in a double until the year 287 000): a
+-- tenant's slots are few, so Redis keeps them as a listpack, where it compares whole-number
+-- scores as integers but parses any other score from text at each entry it passes (a claim's
+-- count of the waiting tasks passes them all).
+local RATED, REFILL_MARK = 1, 2
+local function waitingSlotScore(dispatchedAt, flags) return -(dispatchedAt * 4 + flags) end
+local function slotFlags(score) return -score % 4 end
+local function dispatchedAtOf(score) return math.floor(-score / 4) end
+local function isRefillMark(score) return slotFlags(score) >= REFILL_MARK end
+local function isRated(score) return slotFlags(score) % 2 == RATED end
 
 local function markHalfway(P, T, Q, waiting, window)
   local sk = slotsKey(P, T, Q)
-  -- Waiting slots are -dispatchedAt: highest score first is oldest first, the claim order.
+  -- Highest waiting slot score first is oldest first, the claim order.
   local slots = rcall("ZREVRANGEBYSCORE", sk, 0, "-inf", "WITHSCORES")
   for i = 2, #slots, 2 do
     if isRefillMark(tonumber(slots[i])) then return end
   end
   local rank = math.min(math.ceil(window / 2), waiting)
   if rank >= 1 and slots[rank * 2] then
-    rcall("ZADD", sk, "XX", tonumber(slots[rank * 2]) - 0.5, slots[rank * 2 - 1])
+    rcall("ZADD", sk, "XX", intArg(tonumber(slots[rank * 2]) - REFILL_MARK), slots[rank * 2 - 1])
   end
 end
 
@@ -292,7 +299,7 @@ local function markForRefill(P, T, Q, window)
   local rank = math.max(1, waitingCount(P, T, Q) - math.floor(window / 2))
   local slot = rcall("ZREVRANGEBYSCORE", sk, 0, "-inf", "WITHSCORES", "LIMIT", rank - 1, 1)
   if slot[2] and not isRefillMark(tonumber(slot[2])) then
-    rcall("ZADD", sk, "XX", tonumber(slot[2]) - 0.5, slot[1])
+    rcall("ZADD", sk, "XX", intArg(tonumber(slot[2]) - REFILL_MARK), slot[1])
   end
 end
 
@@ -326,8 +333,8 @@ local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, fron
   if front then
     if frontTaken then front = false else frontTaken = true end
   end
-  local base = rated and (-now - 0.25) or -now
-  local baseArg = rated and base or intArg(base)
+  local base = waitingSlotScore(now, rated and RATED or 0)
+  local baseArg, markArg = intArg(base), intArg(base - REFILL_MARK)
   local qc = queueContext(P, Q, cfg.pool)
   -- `knownBusy`: the caller (a claim's refill) knows T is in the busy set.
   if not knownBusy then markBusy(P, T, laneOf(Q, cfg.pool), cfg.weight) end
@@ -336,7 +343,7 @@ local function enqueueWithSlots(P, T, Q, jobs, now, waiting, window, batch, fron
   local ids, slots = {}, {}
   for i, job in ipairs(jobs) do
     ids[#ids + 1] = job[1]
-    slots[#slots + 1] = (waiting + i == markAt) and (base - 0.5) or baseArg
+    slots[#slots + 1] = (waiting + i == markAt) and markArg or baseArg
     slots[#slots + 1] = job[1]
   end
   -- BullMQ fetches from the right end (RPOPLPUSH). LPUSH a b c leaves a nearest that end, so a
