@@ -2,6 +2,7 @@ import { isOutOfMemoryReply } from '../core/classify.js';
 import { isCluster, type RedisClient } from './connection.js';
 import { buildFunctionLibrary, type FunctionLibrary } from './function-library.js';
 import { ALLOW_OOM_SHEBANG, type LuaScript, type ScriptArg } from './scripts.js';
+import type { WriteBatch } from './write-batch.js';
 
 /**
  * `scripts-allow-oom`: EVAL scripts with the `allow-oom` shebang flag (Redis 7 or later);
@@ -35,12 +36,15 @@ export class FunctionRunner {
     scripts: readonly LuaScript[],
     /** False for a producer's scripts, which Redis refuses when full (see above). */
     private readonly allowOom = true,
+    /** Where the calls of a burst are gathered into fewer writes (a worker's fetches and finishes). */
+    private readonly writes?: WriteBatch,
   ) {
     this.library = libraryFor(scripts, allowOom);
   }
 
   async run(script: LuaScript, keysAndArgs: readonly (ScriptArg | Buffer)[], reloaded = false): Promise<unknown> {
     const mode = this.known ?? (await this.ensureLoaded());
+    this.writes?.hold();
     if (mode !== 'functions') return script.evaluate(this.client, keysAndArgs, this.allowOom && mode === 'scripts-allow-oom');
     try {
       // One array argument: ioredis's call() shifts its rest arguments, which for the thirty of
