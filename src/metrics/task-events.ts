@@ -86,27 +86,41 @@ export class TaskEventRecorder {
 
   private seriesOf(e: TaskRef): TaskSeries {
     // Label values are stable once given (labels.ts), so the raw values can key the cache.
-    const cached = this.series.get(e.tenantId)?.get(e.queue)?.get(e.task);
+    const cached = this.cachedSeries(e.tenantId, e.queue, e.task);
     if (cached) return cached;
     if (this.cached >= MAX_CACHED_SERIES) {
       this.series.clear();
       this.cached = 0;
     }
     const labels = this.taskLabels(e);
-    const series: TaskSeries = {
-      labels,
-      started: new CounterSeries(this.metrics.started, labels),
-      wait: new HistogramSeries(this.metrics.wait, { tenant: labels.tenant, queue: labels.queue }, WAIT_BUCKETS),
-      duration: new HistogramSeries(this.metrics.duration, labels, DURATION_BUCKETS),
-      finished: {},
-    };
-    let byQueue = this.series.get(e.tenantId);
-    if (!byQueue) this.series.set(e.tenantId, (byQueue = new Map()));
-    let byTask = byQueue.get(e.queue);
-    if (!byTask) byQueue.set(e.queue, (byTask = new Map()));
-    byTask.set(e.task, series);
-    this.cached += 1;
+    // Tenants past the label budget share the `__other__` series: made once, not per tenant
+    // (with thousands of tenants, most of them).
+    let series = this.cachedSeries(labels.tenant, labels.queue, labels.task);
+    if (!series) {
+      series = {
+        labels,
+        started: new CounterSeries(this.metrics.started, labels),
+        wait: new HistogramSeries(this.metrics.wait, { tenant: labels.tenant, queue: labels.queue }, WAIT_BUCKETS),
+        duration: new HistogramSeries(this.metrics.duration, labels, DURATION_BUCKETS),
+        finished: {},
+      };
+      this.cache(labels.tenant, labels.queue, labels.task, series);
+    }
+    if (labels.tenant !== e.tenantId || labels.queue !== e.queue || labels.task !== e.task) this.cache(e.tenantId, e.queue, e.task, series);
     return series;
+  }
+
+  private cachedSeries(tenant: string, queue: string, task: string): TaskSeries | undefined {
+    return this.series.get(tenant)?.get(queue)?.get(task);
+  }
+
+  private cache(tenant: string, queue: string, task: string, series: TaskSeries): void {
+    let byQueue = this.series.get(tenant);
+    if (!byQueue) this.series.set(tenant, (byQueue = new Map()));
+    let byTask = byQueue.get(queue);
+    if (!byTask) byQueue.set(queue, (byTask = new Map()));
+    byTask.set(task, series);
+    this.cached += 1;
   }
 
   private queueLabels(e: TaskRef): { tenant: string; queue: string } {
