@@ -1,5 +1,6 @@
 import { duplicateClient, type RedisClient } from '../store/connection.js';
 import type { KeyLayout } from '../core/keys.js';
+import { WriteBatch } from '../store/write-batch.js';
 
 /** What a worker needs to know of a tenant while running its task. */
 export interface TenantPolicy {
@@ -25,13 +26,17 @@ interface Cached {
 export class TenantPolicyCache {
   private readonly cache = new Map<string, Cached>();
   private subscriber: RedisClient | null = null;
+  /** With thousands of tenants, the first tasks of several come in one reply: their reads share writes. */
+  private readonly reads: WriteBatch;
 
   constructor(
     private readonly client: RedisClient,
     private readonly keys: KeyLayout,
     private readonly ttlMs = 30_000,
     private readonly maxEntries = 50_000,
-  ) {}
+  ) {
+    this.reads = new WriteBatch(client);
+  }
 
   /** The policy if it is cached and fresh, without awaiting anything. */
   peek(tenantId: string): TenantPolicy | undefined {
@@ -44,6 +49,7 @@ export class TenantPolicyCache {
     const hit = this.cache.get(tenantId);
     if (hit && hit.expiresAt > now) return hit.policy;
     const entry: Cached = { policy: Promise.resolve({ exists: false, maxResultSizeBytes: null }), value: null, expiresAt: now + this.ttlMs };
+    this.reads.hold();
     entry.policy = this.client.hmget(this.keys.tenant(tenantId), 'tenant_id', 'max_result_size_bytes').then(([id, maxResult]) => {
       entry.value = { exists: id !== null, maxResultSizeBytes: maxResult === null ? null : Number(maxResult) };
       return entry.value;
