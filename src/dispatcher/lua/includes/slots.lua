@@ -267,7 +267,7 @@ end
 -- removed by hand), the reconciler's pass refills instead.
 -- Waiting slot scores are -(dispatchedAt x 4 + f), f a sum of flags: REFILL_MARK, and RATED for
 -- a task of a throttled tenant, whose claim charges its rate limits (so the claim of any other
--- task reads nothing more). Whole numbers (exact in a double until the year 287 000): a
+-- task reads nothing more). Whole numbers (exact in a double for 70 000 years yet): a
 -- tenant's slots are few, so Redis keeps them as a listpack, where it compares whole-number
 -- scores as integers but parses any other score from text at each entry it passes (a claim's
 -- count of the waiting tasks passes them all).
