@@ -24,14 +24,14 @@ const SAMPLE_MS = 5000;
  * here, counting those not pruned yet), a waiting task, a running one, an event stream entry (BullMQ keeps about
  * 10 000 per queue), and the stored-result entry of a task BullMQ's retention removed, which
  * stays until the reconciler's next pass (every 5 s by default; a sorted-set entry of the
- * larger encoding).
+ * larger encoding with a 36-character job id: 143 bytes measured, 30 000 entries in one set).
  */
 const COMPLETED_BYTES = 1560;
 const WAITING_BYTES = 1050;
 const RUNNING_BYTES = 1600;
 const EVENT_BYTES = 95;
 const EVENTS_KEPT = 10_000;
-const STALE_ENTRY_BYTES = 120;
+const STALE_ENTRY_BYTES = 145;
 const RECONCILER_INTERVAL_S = 5;
 /** What this workload may hold above the empty Redis it starts from, at `rate` tasks/s. */
 const boundAboveStart = (rate: number): number =>
