@@ -50,6 +50,23 @@ describe('result retention', () => {
     expect(await world.raw.zrange(index, '0', '-1')).toEqual(results.slice(7).map((r) => jobIdOf('acme', r.taskId)));
   });
 
+  it("drops the index entries of removed jobs every 64 finishes, without the reconciler's pass", async () => {
+    world = new TestWorld(undefined, undefined, { results: { keepCompletedCount: 5 } });
+    const echo = world.app.task({ name: 'echo' }, async (n: number) => n);
+    await world.tenant('acme');
+    // The reconciler's first pass comes after the run; one at a time, the last task finishes last.
+    await world.startWorker({ concurrency: 1, reconciler: { intervalMs: 3_600_000 } });
+    const submitted = await echo.applyBulk(Array.from({ length: 200 }, (_, n) => ({ args: [n] as [number], tenantId: 'acme' })));
+    const last = submitted.at(-1)!;
+    if (!last.ok) throw last.error;
+    expect(await last.result.get({ timeoutMs: 10_000 })).toBe(199);
+    const index = await world.raw.zrange(world.app.keys.storedResults('acme', 'default', 'completed'), '0', '-1');
+    // Pruned at the 192nd finish, then 8 more: at most 13, plus jobs that finished in the same
+    // millisecond as the oldest kept at that prune. Unpruned it would hold all 200.
+    expect(index.length).toBeLessThan(64);
+    expect(index).toEqual(expect.arrayContaining(await kept('default', 'completed')));
+  });
+
   it('stores nothing for a task with ignoreResult, while a waiting get() still receives its result', async () => {
     world = new TestWorld();
     const release = gate();
