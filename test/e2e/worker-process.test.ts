@@ -122,6 +122,8 @@ describe('turbine-worker processes', { timeout: 120_000 }, () => {
     expect(await worker!.exited).toBe(0);
     workers = [];
     expect(await doneCount()).toBe(6);
+    // Its last line, written just before the exit, is not lost in flight.
+    expect(worker!.logs.at(-1)).toMatchObject({ msg: 'stopped' });
   });
 
   it('on a second signal (or after the grace period) puts running tasks back; another worker runs them', async () => {
