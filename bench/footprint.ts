@@ -7,7 +7,8 @@ import { PEER_JOB_OPTIONS, PeerSide, TurbineSide } from './lib/world.js';
 /**
  * 9. Redis bytes per task in each state, for capacity planning (docs/deployment.md): waiting,
  * held, delayed, running, completed (its stored result), completed with ignoreResult,
- * dead-lettered (the failed job and its DLQ entry) and the DLQ entry alone. Each state is
+ * dead-lettered (the failed job and its DLQ entry), the DLQ entry alone, and the stored-result
+ * entry of a job BullMQ's retention removed (until its tenant's index is pruned). Each state is
  * measured on an emptied Redis: INFO used_memory before and after N tasks reach it, minus the
  * queues' event streams, which BullMQ caps per queue (their bytes per entry are a row of their
  * own). Tasks carry small arguments (`["user-12345", 42]`) and return a small result; add your
@@ -28,6 +29,7 @@ interface Figures {
   ignored: number;
   deadLettered: number;
   dlqEntry: number;
+  staleIndexEntry: number;
   eventEntry: number;
 }
 
@@ -150,8 +152,38 @@ async function turbineRound(ctx: BenchContext): Promise<Figures> {
       await queue.close();
     }
   });
+  // A stored-result entry whose job BullMQ's retention removed, as it waits for its index's next
+  // prune: N tasks of one tenant completed (its index then has the larger encoding), BullMQ's
+  // jobs removed, then the bytes the index's removal frees (the worker is stopped first, so
+  // that no reconciler pass prunes it, and its connections' buffers are not counted).
+  const staleIndexEntry = await turbinePhase(ctx, async (side, tenants) => {
+    const task = submitted(side, 'work');
+    const worker = await side.startWorker(50);
+    const queue = new Queue('work', { connection: ctx.redis.raw, prefix: side.app.keys.bullPrefix() });
+    try {
+      await task.applyBulk(spreadOver(tenants.slice(0, 1)));
+      await waitForCard(ctx.redis.raw, `${side.prefix}:q:work:completed`, N, 120_000);
+      await worker.close();
+      await queue.clean(0, N, 'completed');
+      return -(await perTask(ctx, async () => void (await ctx.redis.raw.del(side.app.keys.storedResults(tenants[0]!, 'work', 'completed')))));
+    } finally {
+      await queue.close();
+    }
+  });
   const streams = await measured(ctx.redis.raw);
-  return { waiting, held, delayed, running, completed, completedOneTenant, ignored, deadLettered, dlqEntry, eventEntry: streams.streamBytes / Math.max(1, streams.streamEntries) };
+  return {
+    waiting,
+    held,
+    delayed,
+    running,
+    completed,
+    completedOneTenant,
+    ignored,
+    deadLettered,
+    dlqEntry,
+    staleIndexEntry,
+    eventEntry: streams.streamBytes / Math.max(1, streams.streamEntries),
+  };
 }
 
 async function peerPhase(ctx: BenchContext, run: (side: PeerSide) => Promise<number>): Promise<number> {
@@ -209,7 +241,7 @@ async function peerRound(ctx: BenchContext): Promise<Figures> {
   const ignored = await finishAll('completed', { removeOnComplete: true });
   const deadLettered = await finishAll('failed');
   const streams = await measured(ctx.redis.raw);
-  return { waiting, held: Number.NaN, delayed, running, completed, completedOneTenant: completed, ignored, deadLettered, dlqEntry: Number.NaN, eventEntry: streams.streamBytes / Math.max(1, streams.streamEntries) };
+  return { waiting, held: Number.NaN, delayed, running, completed, completedOneTenant: completed, ignored, deadLettered, dlqEntry: Number.NaN, staleIndexEntry: Number.NaN, eventEntry: streams.streamBytes / Math.max(1, streams.streamEntries) };
 }
 
 export const footprint: Benchmark = {
@@ -227,6 +259,7 @@ export const footprint: Benchmark = {
       ['ignored', row('completed, ignoreResult / removeOnComplete (B/task)')],
       ['deadLettered', row('dead-lettered: failed job + DLQ entry (peer: failed job) (B/task)')],
       ['dlqEntry', row('DLQ entry alone (B/task; peer n/a)')],
+      ['staleIndexEntry', row('stored-result entry of a job retention removed, until pruned (B/task; peer n/a)')],
       ['eventEntry', row('event stream entry (B; capped per queue)')],
     ];
     const sides = { turbine: () => turbineRound(ctx), peer: () => peerRound(ctx) };

@@ -20,11 +20,13 @@ const BACKLOG = 3000;
 const SAMPLE_MS = 5000;
 /**
  * Bytes per task in docs/deployment.md (rounded up from bench 9): a completed task with its
- * stored result (the larger index encoding: each tenant's index holds more than 128 entries
- * here, counting those not pruned yet), a waiting task, a running one, an event stream entry (BullMQ keeps about
- * 10 000 per queue), and the stored-result entry of a task BullMQ's retention removed, which
- * stays until the reconciler's next pass (every 5 s by default; a sorted-set entry of the
- * larger encoding with a 36-character job id: 143 bytes measured, 30 000 entries in one set).
+ * stored result (the larger index encoding, an upper bound: each tenant's index holds about 100
+ * entries here, counting those not pruned yet), a waiting task, a running one, an event stream
+ * entry (BullMQ keeps about 10 000 per queue), and the stored-result entry of a task BullMQ's
+ * retention removed, which stays until its index's next prune: at the reconciler's next pass
+ * (every 5 s by default) or the index's 64th finish since its last prune, whichever comes first
+ * (bench 9 measures 142 bytes: a sorted-set entry of the larger encoding with a 36-character
+ * job id).
  */
 const COMPLETED_BYTES = 1560;
 const WAITING_BYTES = 1050;
@@ -33,13 +35,15 @@ const EVENT_BYTES = 95;
 const EVENTS_KEPT = 10_000;
 const STALE_ENTRY_BYTES = 145;
 const RECONCILER_INTERVAL_S = 5;
+/** A tenant's index of one queue and state is pruned at every 64th finish too (storedResults.lua). */
+const PRUNE_EVERY = 64;
 /** What this workload may hold above the empty Redis it starts from, at `rate` tasks/s. */
 const boundAboveStart = (rate: number): number =>
   DEFAULT_RETENTION.keepCompletedCount * COMPLETED_BYTES +
   (BACKLOG + BATCH) * WAITING_BYTES +
   CONCURRENCY * RUNNING_BYTES +
   EVENTS_KEPT * EVENT_BYTES +
-  rate * RECONCILER_INTERVAL_S * STALE_ENTRY_BYTES;
+  Math.min(rate * RECONCILER_INTERVAL_S, TENANTS * PRUNE_EVERY) * STALE_ENTRY_BYTES;
 
 interface Figures {
   rate: number;
