@@ -188,9 +188,12 @@ end
 -- window and busy weight) are kept too (laneFigures), for the claims of every tenant: with
 -- thousands of busy tenants, each claims too seldom to find its own window kept. A window that
 -- changed meanwhile only moves a refill by a few claims. Per prefix and lane; dropped past
--- MAX_REUSED_WINDOWS tenants.
+-- MAX_REUSED_WINDOWS tenants. Few: Redis advances Lua's collector a step every 50 script calls,
+-- whatever they allocated, so the collector walks the whole Lua heap over and over, and with
+-- 10 000 busy tenants (each claiming seconds apart, so never finding its window kept) a window
+-- kept for each of them made the heap megabytes larger and every task slower.
 local WINDOW_REUSE_MS = 20
-local MAX_REUSED_WINDOWS = 10000
+local MAX_REUSED_WINDOWS = 1000
 local reusedWindows, reusedWindowCount = {}, 0
 
 local function windowsOfLane(P, L)
