@@ -24,7 +24,7 @@ const SAMPLE_MS = 5000;
  * entries here, counting those not pruned yet), a waiting task, a running one, an event stream
  * entry (BullMQ keeps about 10 000 per queue), and the stored-result entry of a task BullMQ's
  * retention removed, which stays until its index's next prune: at the reconciler's next pass
- * (every 5 s by default) or the index's 64th finish since its last prune, whichever comes first
+ * (every 5 s by default) or the tenant's next 64th success in the hour, whichever comes first
  * (bench 9 measures 142 bytes: a sorted-set entry of the larger encoding with a 36-character
  * job id).
  */
@@ -35,7 +35,7 @@ const EVENT_BYTES = 95;
 const EVENTS_KEPT = 10_000;
 const STALE_ENTRY_BYTES = 145;
 const RECONCILER_INTERVAL_S = 5;
-/** A tenant's index of one queue and state is pruned at every 64th finish too (storedResults.lua). */
+/** A tenant's indexes are pruned at its every 64th success in an hour too (storedResults.lua). */
 const PRUNE_EVERY = 64;
 /** What this workload may hold above the empty Redis it starts from, at `rate` tasks/s. */
 const boundAboveStart = (rate: number): number =>

@@ -41,16 +41,17 @@ if T then
   local tenant = rcall("HMGET", tenantKey(P, T), "tenant_id", "max_concurrent_tasks", "max_stored_results")
   releaseFinished(P, T, Q, jobId, now, tenant[2])
   -- A failed run was counted by releaseTask, which decided its fate.
+  local succeeded
   if ARGV[5] == "completed" then
     local ms, bytes = handlerMs(processedOn, now), #ARGV[4]
-    meterStep(P, T, now, { "succeeded", 1, "handler_ms", ms, "result_bytes", bytes }, "succeeded",
+    succeeded = meterStep(P, T, now, { "succeeded", 1, "handler_ms", ms, "result_bytes", bytes }, "succeeded",
       "queue", Q, "job_id", jobId, "handler_ms", ms, "result_bytes", bytes)
   end
   -- BullMQ keeps the job unless its keepJobs count is 0 (removeOnComplete: true); a deleted
   -- tenant's results are BullMQ's alone to expire.
   if tenant[1] and ARGV[13] == "1" then
     -- The finish time as BullMQ scores the job: ARGV[2] as given, not formatted again.
-    recordStoredResult(P, T, Q, jobId, ARGV[5], ARGV[2], tonumber(tenant[3]))
+    recordStoredResult(P, T, Q, jobId, ARGV[5], ARGV[2], tonumber(tenant[3]), succeeded)
   end
 end
 if type(result) == "table" and result[2] and result[2] ~= 0 then

@@ -5,8 +5,8 @@
   tenant's index for that queue and state, scored by finish time, as BullMQ scores it. BullMQ's
   retention removes the oldest jobs of a set first, so the entries of jobs it removed are those
   older than the oldest job it still keeps: one ZREMRANGEBYSCORE drops them, in the reconciler's
-  pass, before an eviction, and at every PRUNE_EVERY-th finish of a tenant, queue and state (not
-  on every finish).
+  pass, before an eviction, and at every PRUNE_EVERY-th success of the tenant in an hour (not on
+  every finish).
   When the tenant has max_stored_results, its oldest stored results (across its queues and
   both states) are removed until it holds no more than that: one tenant cannot fill Redis
   with results that all tenants' memory pays for.
@@ -64,42 +64,32 @@ local function evictOldestResults(P, T, limit)
   end
 end
 
--- Finishes indexed since each index's last prune at a finish, kept in the Redis Function's
--- memory. At full rate the entries of jobs BullMQ removed would otherwise wait for the
--- reconciler's pass: 5 s of them at 6 000 tasks/s are 30 000 entries, 4.4 MB. Pruned every
--- PRUNE_EVERY finishes, an index holds at most that many such entries, for two calls per
--- PRUNE_EVERY finishes. An index that goes quiet keeps its count here until its next finish, so
--- the counts are dropped whole past MAX_COUNTED_INDEXES (the reconciler's pass still prunes).
--- An EVAL call starts with no counts, so there only the reconciler's pass prunes.
-local PRUNE_EVERY, MAX_COUNTED_INDEXES = 64, 10000
-local finishesSincePrune, countedIndexes = {}, 0
-local function pruneEvery(P, T, Q, state, index)
-  local n = finishesSincePrune[index]
-  if n == nil then
-    if countedIndexes >= MAX_COUNTED_INDEXES then finishesSincePrune, countedIndexes = {}, 0 end
-    countedIndexes = countedIndexes + 1
-    n = 0
+-- Drops the entries of removed jobs from all of T's indexes.
+local function pruneTenantStored(P, T)
+  for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
+    for _, state in ipairs(STORED_STATES) do pruneStored(P, T, q, state) end
   end
-  n = n + 1
-  if n < PRUNE_EVERY then
-    finishesSincePrune[index] = n
-    return
-  end
-  finishesSincePrune[index] = nil
-  countedIndexes = countedIndexes - 1
-  pruneStored(P, T, Q, state)
 end
+
+-- At full rate the entries of jobs BullMQ removed would otherwise wait for the reconciler's
+-- pass: 5 s of them at 6 000 tasks/s are 30 000 entries, 4.4 MB. So every PRUNE_EVERY-th
+-- success of a tenant in an hour (its usage count, which the finish has just incremented)
+-- prunes all its indexes too, for about five calls per PRUNE_EVERY successes. Nothing is kept
+-- for it between calls: a count per index in the Redis Function's memory would grow the Lua
+-- heap with the tenants (1.5 MB at 10 000), all of which Lua's collector walks again and again
+-- (see MAX_REUSED_WINDOWS in slots).
+local PRUNE_EVERY = 64
 
 -- After BullMQ finished and kept jobId of T in Q as `state` at `finishedAt` (ms, BullMQ's
 -- score for it, as a number or its text): index it, then apply the tenant's
--- max_stored_results (`limit`, nil when unset; its eviction prunes first).
-local function recordStoredResult(P, T, Q, jobId, state, finishedAt, limit)
-  local index = storedKey(P, T, Q, state)
-  rcall("ZADD", index, finishedAt, jobId)
+-- max_stored_results (`limit`, nil when unset; its eviction prunes first), or prune at the
+-- tenant's PRUNE_EVERY-th success (`succeeded`: its count in the hour, nil for a failure).
+local function recordStoredResult(P, T, Q, jobId, state, finishedAt, limit, succeeded)
+  rcall("ZADD", storedKey(P, T, Q, state), finishedAt, jobId)
   if limit then
     evictOldestResults(P, T, limit)
-  else
-    pruneEvery(P, T, Q, state, index)
+  elseif succeeded and succeeded % PRUNE_EVERY == 0 then
+    pruneTenantStored(P, T)
   end
 end
 

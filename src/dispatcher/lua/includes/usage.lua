@@ -53,11 +53,11 @@ end
 
 -- Adds `counts` ({field, amount, field, amount, …}) to T's hash of the hour of `now`. Zero
 -- amounts are skipped. A field's creation (its new value is its amount) sets the expiry and
--- the hour's index.
+-- the hour's index. Returns the first field's new value (nil when its amount is 0).
 local function meterUsage(P, T, now, counts)
   local H = usageHourOf(now)
   local key = usageHourKey(P, T, H)
-  local created = false
+  local created, first = false, nil
   for i = 1, #counts, 2 do
     local n = counts[i + 1]
     if n ~= 0 then
@@ -65,6 +65,7 @@ local function meterUsage(P, T, now, counts)
       -- the HINCRBY itself. Most counts are 1.
       local value = rcall("HINCRBY", key, counts[i], n == 1 and "1" or string.format("%d", n))
       if value == n then created = true end
+      if i == 1 then first = value end
     end
   end
   -- A new field of a hash that already has its expiry (set when its first field was created).
@@ -77,6 +78,7 @@ local function meterUsage(P, T, now, counts)
     rcall("SADD", index, T)
     rcall("PEXPIREAT", index, expireAt)
   end
+  return first
 end
 
 -- Adds one event to the usage stream when it is on (`maxLength` from usageStreamLength):
@@ -91,10 +93,11 @@ local function emitUsageEvent(P, maxLength, T, now, event, ...)
 end
 
 -- One step of one task (started, succeeded, failed): its counts, and its event when the stream
--- is on (fields as for emitUsageEvent).
+-- is on (fields as for emitUsageEvent). Returns the first count's new value in the hour.
 local function meterStep(P, T, now, counts, event, ...)
-  meterUsage(P, T, now, counts)
+  local first = meterUsage(P, T, now, counts)
   emitUsageEvent(P, usageStreamLength(P), T, now, event, ...)
+  return first
 end
 
 -- The counts of a run's start (meterStep), the same for every task.
