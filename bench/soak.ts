@@ -35,7 +35,7 @@ const EVENT_BYTES = 95;
 const EVENTS_KEPT = 10_000;
 const STALE_ENTRY_BYTES = 145;
 const RECONCILER_INTERVAL_S = 5;
-/** A tenant's indexes are pruned at its every 64th success in an hour too (storedResults.lua). */
+/** A tenant's index of a queue is pruned at about every 64th success there too (storedResults.lua). */
 const PRUNE_EVERY = 64;
 /** What this workload may hold above the empty Redis it starts from, at `rate` tasks/s. */
 const boundAboveStart = (rate: number): number =>

@@ -5,8 +5,8 @@
   tenant's index for that queue and state, scored by finish time, as BullMQ scores it. BullMQ's
   retention removes the oldest jobs of a set first, so the entries of jobs it removed are those
   older than the oldest job it still keeps: one ZREMRANGEBYSCORE drops them, in the reconciler's
-  pass, before an eviction, and at every PRUNE_EVERY-th success of the tenant in an hour (not on
-  every finish).
+  pass, before an eviction, and at every PRUNE_EVERY-th success of the tenant in an hour, the
+  index that success went to (not on every finish).
   When the tenant has max_stored_results, its oldest stored results (across its queues and
   both states) are removed until it holds no more than that: one tenant cannot fill Redis
   with results that all tenants' memory pays for.
@@ -64,20 +64,14 @@ local function evictOldestResults(P, T, limit)
   end
 end
 
--- Drops the entries of removed jobs from all of T's indexes.
-local function pruneTenantStored(P, T)
-  for _, q in ipairs(rcall("SMEMBERS", tenantQueuesKey(P, T))) do
-    for _, state in ipairs(STORED_STATES) do pruneStored(P, T, q, state) end
-  end
-end
-
 -- At full rate the entries of jobs BullMQ removed would otherwise wait for the reconciler's
 -- pass: 5 s of them at 6 000 tasks/s are 30 000 entries, 4.4 MB. So every PRUNE_EVERY-th
 -- success of a tenant in an hour (its usage count, which the finish has just incremented)
--- prunes all its indexes too, for about five calls per PRUNE_EVERY successes. Nothing is kept
--- for it between calls: a count per index in the Redis Function's memory would grow the Lua
--- heap with the tenants (1.5 MB at 10 000), all of which Lua's collector walks again and again
--- (see MAX_REUSED_WINDOWS in slots).
+-- prunes the index it went to, for two calls per PRUNE_EVERY successes: a tenant's index of a
+-- queue is pruned about every PRUNE_EVERY of its successes there. Nothing is kept for it
+-- between calls: a count per index in the Redis Function's memory would grow the Lua heap with
+-- the tenants (1.5 MB at 10 000), all of which Lua's collector walks again and again (see
+-- MAX_REUSED_WINDOWS in slots).
 local PRUNE_EVERY = 64
 
 -- After BullMQ finished and kept jobId of T in Q as `state` at `finishedAt` (ms, BullMQ's
@@ -89,7 +83,7 @@ local function recordStoredResult(P, T, Q, jobId, state, finishedAt, limit, succ
   if limit then
     evictOldestResults(P, T, limit)
   elseif succeeded and succeeded % PRUNE_EVERY == 0 then
-    pruneTenantStored(P, T)
+    pruneStored(P, T, Q, state)
   end
 end
 
