@@ -9,11 +9,16 @@ import { PeerSide, TurbineSide } from './lib/world.js';
  * (reset with CONFIG RESETSTAT) counts every call, those made inside Lua scripts included;
  * the clients' own count gives the top-level commands and round trips. The bench's own
  * commands (the reset, polling) are subtracted. CPU time of Redis and of this process (where
- * producer and worker run) says where the time per task goes.
+ * producer and worker run) says where the time per task goes. Turbine's calls are counted again
+ * with the tasks spread over many tenants, 2 tasks each (SCALE_TENANTS_PER_TASK), the shape of
+ * benchmark 14 (plain BullMQ has no tenants: its one figure stands for both).
  */
+const SCALE_TENANTS_PER_TASK = 0.5;
 
 interface Figures {
   calls: number;
+  /** Calls per task with the tasks spread over many tenants (Turbine), the same figure as `calls` for the peer. */
+  callsAtScale: number;
   topLevel: number;
   /** EVALSHA, EVAL and FCALL: calls of a Lua script or of a Functions library's function. */
   scriptCalls: number;
@@ -39,7 +44,7 @@ const describeCommands = (m: Map<string, number>): string =>
   [...m].sort((a, b) => b[1] - a[1]).filter(([, n]) => n >= 0.01).map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ');
 
 /** Runs `work` between a stats reset and a commandstats read; figures are per task. */
-async function counted(ctx: BenchContext, total: number, work: () => Promise<void>): Promise<Figures> {
+async function counted(ctx: BenchContext, total: number, work: () => Promise<void>): Promise<Omit<Figures, 'callsAtScale'>> {
   installCommandCounter();
   excludeClient(ctx.redis.raw);
   startCounting();
@@ -65,9 +70,16 @@ async function counted(ctx: BenchContext, total: number, work: () => Promise<voi
 }
 
 async function turbineRound(ctx: BenchContext, total: number): Promise<Figures> {
+  const few = await turbineRun(ctx, total);
+  await ctx.redis.flush();
+  const many = await turbineRun(ctx, total, total * SCALE_TENANTS_PER_TASK);
+  return { ...few, callsAtScale: many.calls };
+}
+
+async function turbineRun(ctx: BenchContext, total: number, tenantCount?: number): Promise<Omit<Figures, 'callsAtScale'>> {
   const side = new TurbineSide(ctx.redis.url);
   try {
-    const submit = await prepareTurbineNoop(side);
+    const submit = await prepareTurbineNoop(side, tenantCount);
     await side.app.client();
     return await counted(ctx, total, async () => {
       await submit(total);
@@ -85,7 +97,7 @@ async function peerRound(ctx: BenchContext, total: number): Promise<Figures> {
   const side = new PeerSide(ctx.redis.url);
   try {
     await side.queue.waitUntilReady();
-    return await counted(ctx, total, async () => {
+    const figures = await counted(ctx, total, async () => {
       await submitPeerNoop(side, total);
       const progress = new Progress(total);
       const worker = await side.worker(CONCURRENCY, async () => null);
@@ -94,6 +106,7 @@ async function peerRound(ctx: BenchContext, total: number): Promise<Figures> {
       await progress.wait(300_000, 'peer commands');
       await waitForCard(ctx.redis.raw, `${side.prefix}:work:completed`, total);
     });
+    return { ...figures, callsAtScale: figures.calls };
   } finally {
     await side.close();
   }
@@ -106,6 +119,7 @@ export const commands: Benchmark = {
     const bench = `7. Redis commands per task (${total} tasks, submit + process, c=${CONCURRENCY})`;
     const rows: FigureRow<Figures>[] = [
       ['calls', { bench, metric: 'calls, Lua-internal included', turbine: [], peer: [], target: { kind: 'diff-max', value: 3 } }],
+      ['callsAtScale', { bench, metric: `calls, ${(total * SCALE_TENANTS_PER_TASK).toLocaleString('en-US')} tenants × 2 tasks (peer: no tenants, as above)`, turbine: [], peer: [] }],
       ['topLevel', { bench, metric: 'top-level commands', turbine: [], peer: [] }],
       ['scriptCalls', { bench, metric: 'of which script calls (EVALSHA, FCALL)', turbine: [], peer: [] }],
       ['roundTrips', { bench, metric: 'round trips', turbine: [], peer: [] }],
@@ -114,7 +128,7 @@ export const commands: Benchmark = {
     ];
     const sides = { turbine: () => turbineRound(ctx, total), peer: () => peerRound(ctx, total) };
     return collectRounds(ctx, rows, sides, (r, round) => {
-      ctx.log(`commands round ${round + 1}: turbine ${r.turbine.calls.toFixed(1)} calls/task, peer ${r.peer.calls.toFixed(1)}`);
+      ctx.log(`commands round ${round + 1}: turbine ${r.turbine.calls.toFixed(1)} calls/task (${r.turbine.callsAtScale.toFixed(1)} at tenant scale), peer ${r.peer.calls.toFixed(1)}`);
       if (round === ctx.rounds - 1) {
         ctx.log(`calls per task by command, Turbine: ${describeCommands(r.turbine.byCommand)}`);
         ctx.log(`calls per task by command, plain BullMQ: ${describeCommands(r.peer.byCommand)}`);
