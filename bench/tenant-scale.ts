@@ -27,18 +27,12 @@ interface Figures {
   passMs: number;
 }
 
-async function createMany(side: TurbineSide, ids: readonly string[], quotas: TenantQuotas): Promise<void> {
-  for (let i = 0; i < ids.length; i += 1000) {
-    await Promise.all(ids.slice(i, i + 1000).map((tenantId) => side.manager.createTenant({ tenantId, name: tenantId, quotas })));
-  }
-}
-
 async function turbineRound(ctx: BenchContext, total: number, setup: Setup): Promise<Figures> {
   const side = new TurbineSide(ctx.redis.url);
   try {
     const tenants = tenantIds(setup.active);
-    await createMany(side, tenants, setup.quotas);
-    await createMany(side, tenantIds(setup.idle, 'idle'), {});
+    await side.createTenants(tenants, setup.quotas);
+    await side.createTenants(tenantIds(setup.idle, 'idle'));
     const noop = side.app.task({ name: 'noop', queue: 'work' }, async () => null);
     await inBatches(total, BATCH, async (from, count) => {
       const items = Array.from({ length: count }, (_, i) => ({ args: [] as [], tenantId: tenants[(from + i) % tenants.length]! }));

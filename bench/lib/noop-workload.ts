@@ -16,9 +16,7 @@ const BATCH = 1000;
  */
 export async function prepareTurbineNoop(side: TurbineSide, tenantCount = NOOP_TENANTS): Promise<(total: number) => Promise<void>> {
   const tenants = tenantIds(tenantCount);
-  for (let i = 0; i < tenants.length; i += BATCH) {
-    await Promise.all(tenants.slice(i, i + BATCH).map((tenantId) => side.manager.createTenant({ tenantId, name: tenantId })));
-  }
+  await side.createTenants(tenants);
   const noop = side.app.task({ name: 'noop', queue: 'work' }, async () => null);
   return (total) =>
     inBatches(total, BATCH, async (from, count) => {

@@ -54,7 +54,8 @@ describe('result retention', () => {
     world = new TestWorld(undefined, undefined, { results: { keepCompletedCount: 5 } });
     const echo = world.app.task({ name: 'echo' }, async (n: number) => n);
     await world.tenant('acme');
-    // The reconciler's first pass comes after the run; one at a time, the last task finishes last.
+    // The reconciler's first pass runs at start, its next an hour later; one at a time, the last
+    // task finishes last.
     await world.startWorker({ concurrency: 1, reconciler: { intervalMs: 3_600_000 } });
     const submitted = await echo.applyBulk(Array.from({ length: 200 }, (_, n) => ({ args: [n] as [number], tenantId: 'acme' })));
     const last = submitted.at(-1)!;
